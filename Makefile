@@ -1,0 +1,67 @@
+# The single entry point for people and CI. Everything the project needs is installed from here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MINICLOUD_HOME ?= /var/tmp/stack-runbooks-minicloud
+export MINICLOUD_HOME
+CLOUD ?=
+# A minicloud* entry lives in the mini cloud's own clouds.yaml.
+ifneq ($(filter minicloud%,$(CLOUD)),)
+export OS_CLIENT_CONFIG_FILE := $(MINICLOUD_HOME)/clouds.yaml
+endif
+
+.PHONY: venv demo report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m ipykernel install --sys-prefix --name stack-runbooks --display-name "Python (stack-runbooks)" >/dev/null
+	touch $(STAMP)
+
+# Every runbook on the embedded demo snapshot (or CLOUD=<clouds.yaml entry>). Findings (exit 1) are the
+# point of the demo, so only configuration, execution errors and timeouts fail this target.
+demo: venv
+	$(BIN)/runbook run all $(if $(CLOUD),--cloud $(CLOUD)) ; rc=$$?; test $$rc -le 1
+
+# Same as demo against a live cloud; the runner's exit code is kept for schedulers.
+report: venv
+	@test -n "$(CLOUD)" || { echo "make report needs CLOUD=<clouds.yaml entry>"; exit 2; }
+	$(BIN)/runbook run all --cloud $(CLOUD)
+
+# Installs what the tests need (the mini cloud's apt packages and venv) and runs the whole suite.
+test: venv
+	$(PYTHON) scripts/minicloud install
+	$(BIN)/pytest
+
+# Without the live mini cloud (a quick loop while editing).
+test-fast: venv
+	$(BIN)/pytest -m "not minicloud"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py
+
+lab: venv
+	$(BIN)/jupyter lab --notebook-dir notebooks
+
+minicloud-up:
+	$(PYTHON) scripts/minicloud up
+
+minicloud-down:
+	$(PYTHON) scripts/minicloud down
+
+# Rebuild runbook_lib/demo from the real mini cloud (see scripts/build_demo_snapshot.py).
+demo-snapshot: venv
+	$(PYTHON) scripts/minicloud up
+	$(PYTHON) scripts/minicloud seed cpu-topology
+	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_HOME)/clouds.yaml $(BIN)/python scripts/build_demo_snapshot.py
+
+bench: venv
+	$(BIN)/python bench/bench_runner.py
+	$(BIN)/python bench/bench_analysis.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .ruff_cache

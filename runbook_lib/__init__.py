@@ -1,0 +1,54 @@
+"""stack-runbooks: the library behind the runbook notebooks.
+
+Notebooks call only what is exported here (``import runbook_lib as rb``); everything else is internal.
+"""
+
+__version__ = "0.1.0"
+
+from runbook_lib.cpu_topology import best_topology, detect_windows
+from runbook_lib.cpu_topology_checks import analyse_cpu_topology
+from runbook_lib.cpu_topology_plan import (
+    execute_cpu_topology_plan,
+    plan_cpu_topology,
+    plan_running_servers,
+    tabulate_plan,
+)
+from runbook_lib.errors import RunbookError
+from runbook_lib.gather import open_snapshot
+from runbook_lib.plots import plot_vcpus_paid_vs_seen
+from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
+
+__all__ = [
+    "analyse_cpu_topology",
+    "best_topology",
+    "detect_windows",
+    "execute_cpu_topology_plan",
+    "open_snapshot",
+    "plan_cpu_topology",
+    "plan_running_servers",
+    "plot_vcpus_paid_vs_seen",
+    "publish_findings",
+    "show_findings",
+    "show_table",
+    "show_verdict",
+    "tabulate_plan",
+]
+
+
+def _short_tracebacks() -> None:
+    """In a notebook, a RunbookError shows as its one readable line, not a deep traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell, etype, value, tb, tb_offset=None):  # type: ignore[no-untyped-def]
+        return [f"{etype.__name__}: {value}"]
+
+    shell.set_custom_exc((RunbookError,), handler)
+
+
+_short_tracebacks()

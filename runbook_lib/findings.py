@@ -1,0 +1,88 @@
+"""Findings are data: what needs attention, how bad it is, and what to do about it.
+
+Every runbook turns its analysis into a list of :class:`Finding`. The last notebook cell publishes
+them (a custom MIME bundle the runner reads back from the executed notebook), which gives the
+report its verdict and the scheduler its exit code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+# Ordered from harmless to worst; "error" means the runbook could not look at something.
+SEVERITIES = ("ok", "info", "warn", "crit", "error")
+VERDICTS = ("OK", "WARN", "CRIT", "ERROR", "TIMEOUT")
+FINDINGS_MIMETYPE = "application/vnd.stack-runbooks.findings+json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One thing an operator should know. ``kind`` + ``subject`` identify it across runs."""
+
+    runbook: str
+    kind: str
+    severity: str
+    subject: str
+    message: str
+    remediation: str = ""
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+def verdict(findings: Iterable[Finding]) -> str:
+    """OK, WARN, CRIT or ERROR: the worst severity among the findings."""
+    worst = max((severity_rank(f.severity) for f in findings), default=0)
+    return {0: "OK", 1: "OK", 2: "WARN", 3: "CRIT", 4: "ERROR"}[worst]
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES[1:], 0)
+    for f in findings:
+        if f.severity in counts:
+            counts[f.severity] += 1
+    return counts
+
+
+def tabulate_findings(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Findings as a table, worst first."""
+    rows = [f.to_dict() for f in findings]
+    columns = ["severity", "kind", "subject", "message", "remediation"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    frame["_rank"] = frame["severity"].map(severity_rank)
+    frame = frame.sort_values(["_rank", "kind", "subject"], ascending=[False, True, True])
+    return frame[columns].reset_index(drop=True)
+
+
+def findings_bundle(runbook: str, findings: list[Finding]) -> dict[str, Any]:
+    """The JSON the runner reads back from an executed notebook."""
+    return {
+        "runbook": runbook,
+        "verdict": verdict(findings),
+        "counts": count_by_severity(findings),
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
+def findings_from_bundle(bundle: dict[str, Any]) -> list[Finding]:
+    return [Finding(**item) for item in bundle.get("findings", [])]
+
+
+def dumps(bundle: dict[str, Any]) -> str:
+    return json.dumps(bundle, indent=2, sort_keys=True, default=str)

@@ -1,0 +1,207 @@
+"""The one place that talks to OpenStack (through openstacksdk).
+
+Reads use list calls only (paginated by the SDK, ``all_projects`` where the API has it), so the cost
+is a handful of requests whatever the size of the cloud. Records are kept in the API's wire format.
+Writes (``set_*``/``remove_*``) are called only by a plan's ``apply`` and always re-read to verify.
+Every failure becomes one of the :mod:`runbook_lib.errors` classes with a message that says what
+failed and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from runbook_lib import __version__
+from runbook_lib.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    PermissionDenied,
+    ServiceMissing,
+    SourceError,
+    SourceUnreachable,
+)
+from runbook_lib.snapshot import Snapshot, new_manifest
+
+API_TIMEOUT_S = 30  # a hung endpoint must not hang a scheduled report
+
+
+def _wire(resource: Any) -> dict[str, Any]:
+    """The record as the API sent it (openstacksdk 4.22 keeps known keys raw in ``_body``).
+
+    Glance custom properties are top-level keys in the API; the SDK moves them into
+    ``properties``, so they are put back where Glance had them.
+    """
+    record = dict(resource._body.attributes)
+    extra = record.pop("properties", None)
+    if isinstance(extra, dict) and resource.__class__.__module__.startswith("openstack.image"):
+        record.update(extra)
+    elif extra is not None:
+        record["properties"] = extra
+    return record
+
+
+def known_clouds() -> tuple[list[str], list[str]]:
+    """(cloud names, clouds.yaml files looked at)."""
+    from openstack.config import loader
+
+    config = loader.OpenStackConfig()
+    files = [f for f in getattr(config, "_config_files", []) if os.path.exists(f)]
+    return sorted(set(config.get_cloud_names()) - {"envvars"}), files
+
+
+def connect(cloud: str) -> Any:
+    """An authenticated connection to the clouds.yaml entry ``cloud``.
+
+    Credentials come only from clouds.yaml / secure.yaml / OS_* variables, never from parameters.
+    """
+    import openstack
+    from openstack import exceptions as sdk_exc
+
+    try:
+        conn = openstack.connect(cloud=cloud, api_timeout=API_TIMEOUT_S)
+    except sdk_exc.ConfigException:
+        names, files = known_clouds()
+        looked = ", ".join(files) or "no clouds.yaml found (~/.config/openstack/, /etc/openstack/, ./)"
+        raise ConfigError(
+            f"cloud {cloud!r} not found in clouds.yaml (looked in: {looked}); known clouds: "
+            f"{', '.join(names) or 'none'}; pass --cloud NAME with one of them or set OS_CLOUD"
+        ) from None
+    try:
+        conn.authorize()
+    except Exception as exc:
+        raise translate_error(exc, "keystone authentication", cloud) from None
+    return conn
+
+
+def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
+    """One readable SourceError for whatever keystoneauth or openstacksdk raised."""
+    from keystoneauth1 import exceptions as ksa_exc
+    from openstack import exceptions as sdk_exc
+
+    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+    detail = str(getattr(exc, "details", "") or exc).strip().splitlines()[0][:300]
+    if isinstance(exc, ksa_exc.EndpointNotFound | ksa_exc.EmptyCatalog) or (
+        isinstance(exc, sdk_exc.SDKException) and "endpoint" in str(exc).lower() and status is None
+    ):
+        return ServiceMissing(
+            f"{part}: the service is not in cloud {cloud!r}'s catalog ({detail}); "
+            "this part was skipped — check 'openstack catalog list'",
+            part=part,
+        )
+    if isinstance(exc, ksa_exc.ConnectFailure | ksa_exc.ConnectTimeout | ksa_exc.UnknownConnectionError):
+        return SourceUnreachable(
+            f"{part}: cannot reach the endpoint of cloud {cloud!r} ({detail}); is the service up "
+            f"and the auth_url/endpoint right? (timeout {API_TIMEOUT_S} s)",
+            part=part,
+        )
+    if isinstance(exc, ksa_exc.Unauthorized) or status == 401:
+        return AuthenticationFailed(
+            f"{part}: cloud {cloud!r} refused the credentials (HTTP 401); check the username, password "
+            "and project in clouds.yaml / secure.yaml",
+            part=part,
+        )
+    if isinstance(exc, ksa_exc.Forbidden) or status == 403:
+        return PermissionDenied(
+            f"{part}: cloud {cloud!r} answered HTTP 403 — listing across all projects needs the admin "
+            "role and this user does not have it; this part was skipped, run with an admin cloud entry",
+            part=part,
+        )
+    if isinstance(exc, ksa_exc.RequestTimeout | TimeoutError):
+        return SourceUnreachable(f"{part}: cloud {cloud!r} did not answer in time ({detail})", part=part)
+    kind = f"HTTP {status}" if status else type(exc).__name__
+    return SourceError(f"{part}: cloud {cloud!r} failed ({kind}: {detail})", part=part)
+
+
+# --- collectors: each returns wire records from list calls only --------------------------------
+
+
+def _collect_flavors(conn: Any) -> list[dict[str, Any]]:
+    # Flavor's max microversion is 2.61, where extra_specs come inline with the list.
+    return [_wire(f) for f in conn.compute.flavors(details=True, get_extra_specs=True)]
+
+
+def _collect_images(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(i) for i in conn.image.images(visibility="all")]
+
+
+def _collect_servers(conn: Any) -> list[dict[str, Any]]:
+    # From microversion 2.47 each server embeds its flavor with extra_specs: no per-server calls.
+    return [_wire(s) for s in conn.compute.servers(details=True, all_projects=True)]
+
+
+def _collect_volumes(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(v) for v in conn.block_storage.volumes(details=True, all_projects=True)]
+
+
+COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "openstack/flavors": _collect_flavors,
+    "openstack/images": _collect_images,
+    "openstack/servers": _collect_servers,
+    "openstack/volumes": _collect_volumes,
+}
+
+
+def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
+    """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
+    import openstack.version
+
+    wanted = parts or list(COLLECTORS)
+    snapshot = Snapshot(
+        manifest=new_manifest(
+            cloud, {"runbook_lib": __version__, "openstacksdk": openstack.version.__version__}
+        ),
+        parts={},
+    )
+    for part in wanted:
+        try:
+            snapshot.parts[part] = COLLECTORS[part](conn)
+            snapshot.manifest["parts"][part] = {"origin": "collected"}
+        except Exception as exc:
+            error = translate_error(exc, part, cloud)
+            if isinstance(error, AuthenticationFailed):
+                raise error from None  # nothing else can work either: say it once
+            snapshot.problems[part] = str(error)
+    snapshot.manifest["problems"] = dict(snapshot.problems)
+    return snapshot
+
+
+# --- writes, used only by plan apply ---------------------------------------------------------
+
+
+def get_image_properties(conn: Any, image_id: str) -> dict[str, Any]:
+    return _wire(conn.image.get_image(image_id))
+
+
+def set_image_property(conn: Any, image_id: str, key: str, value: str) -> None:
+    # update_image_properties on the *fetched* image adds one key; update_image with keyword
+    # properties would replace (delete) every other custom property.
+    image = conn.image.get_image(image_id)
+    conn.image.update_image_properties(image, **{key: str(value)})
+
+
+def remove_image_property(conn: Any, image_id: str, key: str) -> None:
+    image = conn.image.get_image(image_id)
+    remaining = {k: v for k, v in image.properties.items() if k != key}
+    conn.image.update_image(image, properties=remaining)
+
+
+def get_flavor_extra_specs(conn: Any, flavor_id: str) -> dict[str, str]:
+    return dict(conn.compute.fetch_flavor_extra_specs(flavor_id).extra_specs or {})
+
+
+def set_flavor_extra_spec(conn: Any, flavor_id: str, key: str, value: str) -> None:
+    conn.compute.update_flavor_extra_specs_property(flavor_id, key, str(value))
+
+
+def set_volume_image_property(conn: Any, volume_id: str, key: str, value: str) -> None:
+    conn.block_storage.set_volume_image_metadata(volume_id, **{key: str(value)})
+
+
+def remove_flavor_extra_spec(conn: Any, flavor_id: str, key: str) -> None:
+    conn.compute.delete_flavor_extra_specs_property(flavor_id, key)
+
+
+def get_volume_image_metadata(conn: Any, volume_id: str) -> dict[str, Any]:
+    return dict(conn.block_storage.get_volume(volume_id).volume_image_metadata or {})

@@ -1,0 +1,126 @@
+"""Runbook parameters: read from the notebook's ``parameters`` cell, validated before a kernel starts.
+
+papermill only *warns* on unknown names and types ``-p x 90`` as int even when the default is 85.0,
+so the runner checks every value against the declaration first. A declaration is one annotated line
+with a comment; the comment may end with a constraint that the runner enforces::
+
+    max_change: float = 0.05  # largest reweight change per step [range 0.01..0.5]
+    fix_via: str = "image"  # where the fix goes [one of: image, flavor]
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.errors import ParameterError
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
+_RANGE = re.compile(r"\[range\s+(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\]")
+_CHOICES = re.compile(r"\[one of:\s*([^\]]+)\]")
+# Parameters the runner sets itself; a user passing them with -p is told which option to use.
+RUNNER_OWNED = {"cloud": "--cloud", "snapshot": "--snapshot"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    name: str
+    type_name: str
+    default: Any
+    help: str
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        m = _RANGE.search(self.help)
+        return (float(m.group(1)), float(m.group(2))) if m else None
+
+    @property
+    def choices(self) -> list[str] | None:
+        m = _CHOICES.search(self.help)
+        return [c.strip() for c in m.group(1).split(",")] if m else None
+
+
+def parameters_source(notebook_path: str | Path) -> str:
+    nb = json.loads(Path(notebook_path).read_text())
+    cells = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ParameterError(f"{notebook_path} has {len(cells)} cells tagged 'parameters' (want exactly 1)")
+    src = cells[0]["source"]
+    return "".join(src) if isinstance(src, list) else src
+
+
+def declared_parameters(notebook_path: str | Path) -> dict[str, Parameter]:
+    """name → Parameter, from the annotated assignments of the parameters cell."""
+    source = parameters_source(notebook_path)
+    lines = source.splitlines()
+    declared: dict[str, Parameter] = {}
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.AnnAssign) or not isinstance(node.target, ast.Name):
+            raise ParameterError(f"{notebook_path}: every parameter needs 'name: type = default  # help'")
+        type_name = ast.unparse(node.annotation).split("[")[0]
+        if type_name not in _TYPES:
+            raise ParameterError(
+                f"{notebook_path}: parameter {node.target.id} has unsupported type {type_name}"
+            )
+        line = lines[node.lineno - 1]
+        help_text = line.split("#", 1)[1].strip() if "#" in line else ""
+        default = ast.literal_eval(node.value) if node.value is not None else None
+        declared[node.target.id] = Parameter(node.target.id, type_name, default, help_text)
+    return declared
+
+
+def _coerce(p: Parameter, raw: Any) -> Any:
+    kind = _TYPES[p.type_name]
+    if not isinstance(raw, str) or kind is str:
+        value = raw
+    elif kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in ("true", "false", "1", "0", "yes", "no"):
+            raise ParameterError(f"parameter {p.name} must be true or false, got {raw!r}")
+        value = lowered in ("true", "1", "yes")
+    elif kind in (int, float):
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ParameterError(
+                f"parameter {p.name} must be {p.type_name}, got {raw!r} ({p.help})"
+            ) from None
+    else:
+        import yaml
+
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ParameterError(
+                f"parameter {p.name} must be a {p.type_name} in YAML/JSON, got {raw!r}"
+            ) from None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ParameterError(f"parameter {p.name} must be {p.type_name}, got {type(value).__name__} {raw!r}")
+    return value
+
+
+def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
+    """Typed values for ``given`` (strings from the CLI, or Python values); ParameterError on any problem."""
+    declared = declared_parameters(notebook_path)
+    name = Path(notebook_path).stem
+    typed: dict[str, Any] = {}
+    for key, raw in given.items():
+        if key not in declared:
+            known = ", ".join(sorted(declared))
+            raise ParameterError(f"{name} has no parameter {key!r}; its parameters are: {known}")
+        p = declared[key]
+        value = _coerce(p, raw)
+        if p.range and not (p.range[0] <= value <= p.range[1]):
+            raise ParameterError(
+                f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.help})"
+            )
+        if p.choices and str(value) not in p.choices:
+            raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
+        typed[key] = value
+    return typed

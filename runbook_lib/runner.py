@@ -1,0 +1,231 @@
+"""Run runbook notebooks headless with papermill and turn each run into a verdict and an exit code.
+
+Exit codes (the scheduler's contract):
+    0  no finding at or above --fail-on        3  execution error (report still written, banner kept)
+    1  findings at or above --fail-on          4  timeout (a TIMEOUT banner is added: papermill adds none)
+    2  bad parameters or configuration
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from runbook_lib.errors import ConfigError, ParameterError, RunbookError
+from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, severity_rank
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+KERNEL_NAME = "stack-runbooks"
+EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_ERROR, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+# Library errors that mean "fix your input", not "the runbook broke".
+_CONFIG_ERRORS = {"ConfigError", "ParameterError", "SnapshotError", "AuthenticationFailed"}
+TIMEOUT_TAG = "runbook-timeout-banner"
+
+
+@dataclasses.dataclass
+class RunResult:
+    runbook: str
+    verdict: str  # OK / WARN / CRIT / ERROR / TIMEOUT
+    exit_code: int
+    duration_s: float
+    notebook: str
+    html: str = ""
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    error: str = ""
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def available_runbooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb"))}
+
+
+def resolve_runbook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    books = available_runbooks(notebooks_dir)
+    if name in books:
+        return books[name]
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.exists():
+        return path
+    raise ConfigError(
+        f"no runbook named {name!r}; available: {', '.join(books) or 'none'} (see 'runbook list')"
+    )
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as the 'stack-runbooks' kernel (inside the environment) if missing."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL_NAME, display_name="Python (stack-runbooks)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def _bundle(nb: Any) -> dict[str, Any] | None:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FINDINGS_MIMETYPE in data:
+                return dict(data[FINDINGS_MIMETYPE])
+    return None
+
+
+def _error_output(nb: Any) -> tuple[str, str]:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return output.get("ename", ""), output.get("evalue", "")
+    return "", ""
+
+
+def _add_timeout_banner(path: Path, seconds: int) -> None:
+    nb = nbformat.read(path, as_version=4)
+    banner = nbformat.v4.new_markdown_cell(
+        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: a cell ran longer than '
+        f"{seconds} s and was interrupted; the results below are incomplete.</div>"
+    )
+    banner.metadata["tags"] = [TIMEOUT_TAG]
+    nb.cells.insert(0, banner)
+    nbformat.write(nb, path)
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(
+        s in text
+        for s in ("Kernel didn't respond", "ZMQError", "Address already in use", "kernel died before")
+    )
+
+
+def run_notebook(
+    notebook: Path,
+    out_dir: Path,
+    parameters: dict[str, Any],
+    *,
+    fail_on: str = "crit",
+    cell_timeout: int = 600,
+    retries: int = 1,
+) -> RunResult:
+    """Execute one runbook; never raises for what happens inside the notebook."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+
+    from runbook_lib.params import validate_parameters
+
+    if fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    name = notebook.stem
+    typed = validate_parameters(notebook, parameters)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{name}.ipynb"
+    kernel = ensure_kernel()
+    started = time.monotonic()
+    error, exit_code, verdict_text = "", EXIT_OK, ""
+    for attempt in range(retries + 1):
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=typed,
+                kernel_name=kernel,
+                report_mode=True,
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                cwd=str(notebook.parent),
+            )
+            break
+        except CellTimeoutError:
+            _add_timeout_banner(output, cell_timeout)
+            error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
+            break
+        except papermill.PapermillExecutionError as exc:
+            config = exc.ename in _CONFIG_ERRORS
+            error = f"{exc.ename}: {exc.evalue}"
+            exit_code, verdict_text = (EXIT_CONFIG if config else EXIT_ERROR), "ERROR"
+            break
+        except Exception as exc:  # kernel start failures are retried, nothing else
+            if _is_kernel_start_failure(exc) and attempt < retries:
+                continue
+            error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
+            break
+    duration = time.monotonic() - started
+    result = RunResult(
+        name, verdict_text, exit_code, round(duration, 2), str(output), error=error, parameters=typed
+    )
+    if output.exists():
+        nb = nbformat.read(output, as_version=4)
+        bundle = _bundle(nb)
+        if bundle:
+            result.counts, result.findings = bundle["counts"], bundle["findings"]
+            if not verdict_text:
+                result.verdict = bundle["verdict"]
+                worst = max((severity_rank(f["severity"]) for f in bundle["findings"]), default=0)
+                result.exit_code = EXIT_FINDINGS if worst >= severity_rank(fail_on) else EXIT_OK
+        elif not verdict_text:
+            result.verdict, result.exit_code = "ERROR", EXIT_ERROR
+            result.error = "the notebook published no findings (its last cell must call rb.publish_findings)"
+        if not result.error and exit_code == EXIT_OK:
+            ename, evalue = _error_output(nb)
+            if ename:
+                result.error = f"{ename}: {evalue}"
+        from runbook_lib.report import export_html
+
+        result.html = str(export_html(output))
+    return result
+
+
+def _run_one(args: tuple[Path, Path, dict[str, Any], str, int]) -> RunResult:
+    notebook, out_dir, parameters, fail_on, cell_timeout = args
+    try:
+        return run_notebook(notebook, out_dir, parameters, fail_on=fail_on, cell_timeout=cell_timeout)
+    except RunbookError as exc:
+        return RunResult(notebook.stem, "ERROR", EXIT_CONFIG, 0.0, "", error=str(exc))
+
+
+def run_many(
+    notebooks: list[Path],
+    out_dir: Path,
+    parameters: dict[str, dict[str, Any]],
+    *,
+    fail_on: str = "crit",
+    cell_timeout: int = 600,
+    jobs: int = 2,
+    progress: Any = None,
+) -> list[RunResult]:
+    """Run notebooks in parallel: a bounded pool, one process (and kernel) per notebook."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    tasks = [(nb, out_dir, parameters.get(nb.stem, {}), fail_on, cell_timeout) for nb in notebooks]
+    if len(tasks) == 1 or jobs <= 1:
+        results = []
+        for task in tasks:
+            results.append(_run_one(task))
+            if progress:
+                progress(len(results), len(tasks), results[-1])
+        return results
+    results = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = [pool.submit(_run_one, task) for task in tasks]
+        for future in as_completed(futures):
+            results.append(future.result())
+            if progress:
+                progress(len(results), len(tasks), results[-1])
+    order = {nb.stem: i for i, nb in enumerate(notebooks)}
+    return sorted(results, key=lambda r: order[r.runbook])
+
+
+def overall_exit_code(results: list[RunResult]) -> int:
+    """The worst outcome wins: config (2) > timeout (4) > error (3) > findings (1) > ok (0)."""
+    codes = {r.exit_code for r in results}
+    for code in (EXIT_CONFIG, EXIT_TIMEOUT, EXIT_ERROR, EXIT_FINDINGS):
+        if code in codes:
+            return code
+    return EXIT_OK

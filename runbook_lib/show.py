@@ -1,0 +1,97 @@
+"""Display helpers for notebooks: verdict banner, tables, findings, and the findings bundle.
+
+Each ``show_*`` returns what it displayed (HTML text or a DataFrame) so it can be tested.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from runbook_lib.findings import (
+    FINDINGS_MIMETYPE,
+    Finding,
+    count_by_severity,
+    dumps,
+    findings_bundle,
+    tabulate_findings,
+    verdict,
+)
+from runbook_lib.snapshot import Snapshot
+
+_COLOURS = {"OK": "#2e7d32", "WARN": "#ef6c00", "CRIT": "#c62828", "ERROR": "#6a1b9a"}
+
+
+def _display(obj: Any) -> None:
+    try:
+        from IPython.display import display
+
+        display(obj)
+    except ImportError:  # plain Python: print instead
+        print(obj)
+
+
+def _display_html(text: str) -> None:
+    try:
+        from IPython.display import HTML, display
+
+        display(HTML(text))
+    except ImportError:
+        print(text)
+
+
+def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> str:
+    """The verdict-first summary at the top of every report."""
+    v = verdict(findings)
+    counts = ", ".join(f"{n} {sev}" for sev, n in count_by_severity(findings).items() if n) or "no findings"
+    origins = {
+        part: info.get("origin")
+        for part, info in snapshot.manifest.get("parts", {}).items()
+        if info.get("origin") != "collected"
+    }
+    notes = "".join(
+        f"<li><code>{html.escape(p)}</code>: {html.escape(str(o))} (not read from a live API)</li>"
+        for p, o in origins.items()
+    ) + "".join(
+        f"<li><code>{html.escape(p)}</code>: NOT COLLECTED — {html.escape(m)}</li>"
+        for p, m in snapshot.problems.items()
+    )
+    text = (
+        f'<div class="runbook-verdict" style="border-left:8px solid {_COLOURS[v]};padding:8px 14px;'
+        f'background:#fafafa"><h2 style="margin:0">{html.escape(title)}: '
+        f'<span style="color:{_COLOURS[v]}">{v}</span></h2>'
+        f"<p>{html.escape(counts)} · source: {html.escape(snapshot.label)}</p>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+        + "</div>"
+    )
+    _display_html(text)
+    return text
+
+
+def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> pd.DataFrame:
+    """A table with a caption, or one line saying it is empty (never a silent blank)."""
+    _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
+    if frame.empty:
+        _display_html(f"<p><em>{html.escape(empty)}</em></p>")
+    else:
+        _display(frame.reset_index(drop=True))
+    return frame
+
+
+def show_findings(findings: list[Finding]) -> pd.DataFrame:
+    return show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
+
+
+def publish_findings(runbook: str, findings: list[Finding]) -> dict[str, Any]:
+    """The last cell: hand the findings to the runner (and to any scheduler reading the notebook)."""
+    bundle = findings_bundle(runbook, findings)
+    summary = f"{runbook}: {bundle['verdict']} ({len(findings)} findings)"
+    try:
+        from IPython.display import display
+
+        display({FINDINGS_MIMETYPE: bundle, "text/plain": summary}, raw=True)
+    except ImportError:
+        print(dumps(bundle))
+    return bundle

@@ -1,0 +1,135 @@
+"""Snapshots: what the collectors gathered, saved so any runbook can run on it later, offline.
+
+A snapshot is a directory (or a ``.tar.gz`` of one)::
+
+    manifest.json            schema version, time, cloud name, counts, collector versions, origins
+    openstack/servers.json   one JSON list per part, in the API's own wire format
+    openstack/images.json    (Nova / Glance / Cinder / Neutron response items, unedited)
+    ...
+
+``manifest.parts[<part>].origin`` says where each part came from: ``collected`` (read from a live
+cloud by ``runbook collect``), ``api-shape`` (written by hand in the real API's response shape, for a
+service the demo cloud does not run) or ``synthetic`` (log lines or host facts no API returns).
+``manifest.problems`` names the parts that could not be collected, with the reason. Credentials are
+never written: the manifest holds the cloud's *name* only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.errors import SnapshotError
+
+SCHEMA_VERSION = 1
+DEMO_SNAPSHOT = Path(__file__).parent / "demo"
+
+
+@dataclasses.dataclass
+class Snapshot:
+    manifest: dict[str, Any]
+    parts: dict[str, list[dict[str, Any]]]
+    problems: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        source = self.manifest.get("cloud") or "?"
+        return f"{source} at {self.manifest.get('collected_at', '?')}"
+
+    def get(self, part: str) -> list[dict[str, Any]]:
+        """The records of one part; an empty list when the part was not collected."""
+        return self.parts.get(part, [])
+
+    def origin(self, part: str) -> str:
+        if part in self.problems:
+            return "missing"
+        return self.manifest.get("parts", {}).get(part, {}).get("origin", "missing")
+
+
+def new_manifest(cloud: str, collector: dict[str, str]) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "collected_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cloud": cloud,
+        "collector": collector,
+        "parts": {},
+        "problems": {},
+    }
+
+
+def write_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = dict(snapshot.manifest)
+    manifest["parts"] = {
+        part: {**manifest.get("parts", {}).get(part, {"origin": "collected"}), "count": len(records)}
+        for part, records in sorted(snapshot.parts.items())
+    }
+    manifest["problems"] = dict(sorted(snapshot.problems.items()))
+    for part, records in snapshot.parts.items():
+        path = out / f"{part}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(records, indent=1, sort_keys=True, default=str) + "\n")
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return out
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"snapshot file {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+            "collect the snapshot again with 'runbook collect'"
+        ) from None
+    except OSError as exc:
+        raise SnapshotError(f"cannot read snapshot file {path}: {exc.strerror}") from None
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    """Load a snapshot directory or ``.tar.gz``; ``"demo"`` loads the embedded demo cloud."""
+    root = DEMO_SNAPSHOT if str(path) == "demo" else Path(path).expanduser()
+    if not root.exists():
+        raise SnapshotError(
+            f"snapshot {str(path)!r} not found; pass a directory written by 'runbook collect', "
+            "a .tar.gz of one, or 'demo'"
+        )
+    if root.is_file():
+        return _load_tarball(root)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.exists():
+        raise SnapshotError(f"{root} is not a snapshot: it has no manifest.json")
+    manifest = _read_json(manifest_path)
+    if not isinstance(manifest, dict) or "schema_version" not in manifest:
+        raise SnapshotError(f"{manifest_path} is not a snapshot manifest (no schema_version)")
+    if manifest["schema_version"] > SCHEMA_VERSION:
+        raise SnapshotError(
+            f"snapshot {root} has schema version {manifest['schema_version']}, newer than this "
+            f"runbook_lib understands ({SCHEMA_VERSION}); upgrade stack-runbooks"
+        )
+    parts: dict[str, list[dict[str, Any]]] = {}
+    for part in manifest.get("parts", {}):
+        records = _read_json(root / f"{part}.json")
+        if not isinstance(records, list):
+            raise SnapshotError(f"snapshot part {root / part}.json must hold a JSON list")
+        parts[part] = records
+    return Snapshot(manifest=manifest, parts=parts, problems=dict(manifest.get("problems", {})))
+
+
+def _load_tarball(path: Path) -> Snapshot:
+    try:
+        with tarfile.open(path) as tar, tempfile.TemporaryDirectory() as tmp:
+            tar.extractall(tmp, filter="data")
+            candidates = sorted(Path(tmp).rglob("manifest.json"), key=lambda p: len(p.parts))
+            if not candidates:
+                raise SnapshotError(f"tarball {path} holds no manifest.json: it is not a snapshot")
+            return load_snapshot(candidates[0].parent)
+    except tarfile.TarError as exc:
+        raise SnapshotError(
+            f"{path} is neither a snapshot directory nor a readable tarball ({exc})"
+        ) from None

@@ -1,0 +1,125 @@
+"""Rebuild the embedded demo snapshot (runbook_lib/demo/) from the real mini cloud.
+
+    scripts/minicloud up && scripts/minicloud seed cpu-topology
+    OS_CLIENT_CONFIG_FILE=$(scripts/minicloud env | cut -d= -f2) .venv/bin/python scripts/build_demo_snapshot.py
+
+Everything comes from the project's own ``collect`` against the live mini cloud, except what that cloud
+cannot produce yet, which the manifest marks: Cinder is not part of it, so one volume-backed Windows
+server and its boot volume are added in the APIs' real response shapes (the volume record's layout is
+copied from a real Cinder 29 ``GET /v3/{project}/volumes/detail`` response, microversion 3.71).
+"""
+
+import copy
+import shutil
+import sys
+import uuid
+from pathlib import Path
+
+from runbook_lib.openstack_source import collect_openstack, connect
+from runbook_lib.snapshot import DEMO_SNAPSHOT, write_snapshot
+
+NAMESPACE = uuid.UUID("6f1d3c2e-3f0a-4a59-9c1e-5d1b8e4a7c01")  # stable ids across rebuilds
+
+
+def volume_backed_server(servers: list[dict], images: list[dict]) -> tuple[dict, dict]:
+    template = next(s for s in servers if s["name"] == "desk-home-1")
+    home = next(i for i in images if i["name"] == "Windows 10 Home 22H2")
+    server_id, volume_id = str(uuid.uuid5(NAMESPACE, "vdi-bfv")), str(uuid.uuid5(NAMESPACE, "vdi-bfv-volume"))
+    server = copy.deepcopy(template)
+    server.update(
+        id=server_id,
+        name="vdi-home-bfv",
+        image="",
+        **{
+            "os-extended-volumes:volumes_attached": [{"id": volume_id, "delete_on_termination": False}],
+            "OS-EXT-SRV-ATTR:instance_name": "instance-000000ff",
+            "links": [],
+        },
+    )
+    volume = {
+        "attachments": [
+            {
+                "id": volume_id,
+                "attachment_id": str(uuid.uuid5(NAMESPACE, "attachment")),
+                "volume_id": volume_id,
+                "server_id": server_id,
+                "host_name": server["OS-EXT-SRV-ATTR:host"],
+                "device": "/dev/vda",
+                "attached_at": server["created"].rstrip("Z"),
+            }
+        ],
+        "availability_zone": "nova",
+        "bootable": "true",
+        "cluster_name": None,
+        "consistencygroup_id": None,
+        "consumes_quota": True,
+        "created_at": server["created"].rstrip("Z"),
+        "description": None,
+        "encrypted": False,
+        "group_id": None,
+        "id": volume_id,
+        "links": [],
+        "metadata": {},
+        "migration_status": None,
+        "multiattach": False,
+        "name": "vdi-home-root",
+        "os-vol-host-attr:host": "volhost@ceph#ceph",
+        "os-vol-mig-status-attr:migstat": None,
+        "os-vol-mig-status-attr:name_id": None,
+        "os-vol-tenant-attr:tenant_id": server["tenant_id"],
+        "provider_id": None,
+        "replication_status": None,
+        "service_uuid": str(uuid.uuid5(NAMESPACE, "svc")),
+        "shared_targets": False,
+        "size": 40,
+        "snapshot_id": None,
+        "source_volid": None,
+        "status": "in-use",
+        "updated_at": server["updated"].rstrip("Z"),
+        "user_id": server["user_id"],
+        "volume_image_metadata": {
+            "checksum": home.get("checksum"),
+            "container_format": "bare",
+            "disk_format": "raw",
+            "image_id": home["id"],
+            "image_name": home["name"],
+            "min_disk": "0",
+            "min_ram": "0",
+            "os_distro": home.get("os_distro"),
+            "os_version": home.get("os_version"),
+            "size": str(home["size"]),
+        },
+        "volume_type": "__DEFAULT__",
+        "volume_type_id": str(uuid.uuid5(NAMESPACE, "type")),
+    }
+    return server, volume
+
+
+def main() -> int:
+    snapshot = collect_openstack(connect("minicloud"), "minicloud (scripts/minicloud seed cpu-topology)")
+    if len(snapshot.get("openstack/servers")) < 10:
+        print("the mini cloud is not seeded: run scripts/minicloud seed cpu-topology", file=sys.stderr)
+        return 1
+    server, volume = volume_backed_server(snapshot.get("openstack/servers"), snapshot.get("openstack/images"))
+    snapshot.parts["openstack/servers"].append(server)
+    snapshot.parts["openstack/volumes"] = [volume]
+    snapshot.problems.pop("openstack/volumes", None)
+    snapshot.manifest["problems"] = dict(snapshot.problems)
+    snapshot.manifest["parts"]["openstack/servers"]["api_shape_records"] = [server["id"]]
+    snapshot.manifest["parts"]["openstack/servers"]["note"] = (
+        "collected, plus one volume-backed server (vdi-home-bfv) in Nova's real response shape: the mini "
+        "cloud has no Cinder to boot from a volume yet"
+    )
+    snapshot.manifest["parts"]["openstack/volumes"] = {
+        "origin": "api-shape",
+        "note": "not collected (no Cinder in the mini cloud yet): one record in Cinder 29's response shape",
+    }
+    if DEMO_SNAPSHOT.exists():
+        shutil.rmtree(DEMO_SNAPSHOT)
+    write_snapshot(snapshot, DEMO_SNAPSHOT)
+    print(f"demo snapshot written to {Path(DEMO_SNAPSHOT).relative_to(Path.cwd())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Shared fixtures: the embedded demo snapshot (real mini-cloud API output) and the live mini cloud."""
+
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runbook_lib.cpu_topology_checks import analyse_cpu_topology
+from runbook_lib.snapshot import Snapshot, load_snapshot
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINICLOUD = REPO / "scripts" / "minicloud"
+MINICLOUD_HOME = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud"))
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot() -> Snapshot:
+    return load_snapshot("demo")
+
+
+@pytest.fixture
+def demo_copy(demo_snapshot) -> Snapshot:
+    """A deep copy of the demo, for tests that edit records to build a scenario."""
+    return copy.deepcopy(demo_snapshot)
+
+
+@pytest.fixture(scope="session")
+def demo_analysis(demo_snapshot):
+    return analyse_cpu_topology(demo_snapshot)
+
+
+def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="session")
+def minicloud():
+    """The real mini OpenStack, seeded with the cpu-topology scenario: reused if up, else started (and stopped).
+
+    Never skipped: if it cannot start, every test that needs it fails with the script's own message.
+    """
+    started = False
+    if _minicloud("status", check=False).returncode != 0:
+        up = _minicloud("up", check=False)
+        if up.returncode != 0:
+            pytest.fail(f"the mini cloud did not start:\n{up.stdout}\n{up.stderr}", pytrace=False)
+        started = True
+    seed = _minicloud("seed", "cpu-topology", check=False)
+    if seed.returncode != 0:
+        pytest.fail(f"seeding the mini cloud failed:\n{seed.stdout}\n{seed.stderr}", pytrace=False)
+    previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
+    os.environ["OS_CLIENT_CONFIG_FILE"] = str(MINICLOUD_HOME / "clouds.yaml")
+    yield MINICLOUD_HOME / "clouds.yaml"
+    if previous is None:
+        os.environ.pop("OS_CLIENT_CONFIG_FILE", None)
+    else:
+        os.environ["OS_CLIENT_CONFIG_FILE"] = previous
+    if started:
+        _minicloud("down", check=False)
+
+
+@pytest.fixture
+def admin_conn(minicloud):
+    from runbook_lib.openstack_source import connect
+
+    return connect("minicloud")
