@@ -46,7 +46,11 @@ def _short_tracebacks() -> None:
         return
 
     def handler(shell, etype, value, tb, tb_offset=None):  # type: ignore[no-untyped-def]
-        return [f"{etype.__name__}: {value}"]
+        # IPython calls this instead of showtraceback: publish the (one-line) error output ourselves,
+        # so papermill still sees a failed cell and the report shows the message.
+        short = [f"{etype.__name__}: {value}"]
+        shell._showtraceback(etype, value, short)
+        return short
 
     shell.set_custom_exc((RunbookError,), handler)
 

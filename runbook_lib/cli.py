@@ -14,6 +14,7 @@ from pathlib import Path
 
 from runbook_lib import runner
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
+from runbook_lib.findings import SEVERITIES
 from runbook_lib.params import RUNNER_OWNED, declared_parameters, validate_parameters
 
 
@@ -71,6 +72,10 @@ def _progress(done: int, total: int, result: runner.RunResult) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    if args.fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    if args.timeout < 1 or args.jobs < 1:
+        raise ParameterError("--timeout and --jobs must be at least 1")
     if args.name == "all":
         notebooks = list(runner.available_runbooks().values())
     else:
@@ -80,6 +85,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from runbook_lib.openstack_source import connect
 
         connect(args.cloud)  # fail fast, before any kernel starts: unknown cloud, 401, unreachable
+    if args.snapshot:
+        from runbook_lib.snapshot import load_snapshot
+
+        load_snapshot(args.snapshot)  # a missing or malformed snapshot is a configuration error: say it now
     for nb in notebooks:
         if args.cloud:
             routed[nb.stem]["cloud"] = args.cloud

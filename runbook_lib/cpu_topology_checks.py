@@ -78,6 +78,7 @@ class CpuTopologyAnalysis:
 def analyse_cpu_topology(
     snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None
 ) -> CpuTopologyAnalysis:
+    """Tables, topology per server and per image × flavor pair, and findings, from one snapshot."""
     images_raw = snapshot.get("openstack/images")
     flavors_raw = snapshot.get("openstack/flavors")
     images = tabulate_images(images_raw, socket_limits)

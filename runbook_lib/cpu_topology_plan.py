@@ -167,6 +167,7 @@ def _current_keys(a: CpuTopologyAnalysis, target: str, target_id: str) -> dict:
 
 
 def tabulate_plan(steps: list[PlanStep]) -> pd.DataFrame:
+    """The plan as a table, with the exact CLI equivalent of each step."""
     columns = ["target", "target_name", "action", "key", "value", "reason", "effect", "cli"]
     return pd.DataFrame([{**dataclasses.asdict(s), "cli": s.cli} for s in steps], columns=columns)
 

@@ -81,6 +81,7 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
 
 
 def show_findings(findings: list[Finding]) -> pd.DataFrame:
+    """The findings as a table, worst first."""
     return show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
 
 

@@ -34,7 +34,9 @@ def demo_analysis(demo_snapshot):
 
 
 def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check)
+    return subprocess.run(
+        [sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check
+    )
 
 
 @pytest.fixture(scope="session")
@@ -68,3 +70,33 @@ def admin_conn(minicloud):
     from runbook_lib.openstack_source import connect
 
     return connect("minicloud")
+
+
+def make_notebook(
+    directory: Path, name: str, *cells: str, parameters: str = "delay: int = 0  # seconds to sleep"
+) -> Path:
+    """A minimal runbook-shaped notebook (parameters cell + code cells) for runner tests."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}))
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "stack-runbooks",
+        "display_name": "Python (stack-runbooks)",
+        "language": "python",
+    }
+    path = directory / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "runbook_lib", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+    )

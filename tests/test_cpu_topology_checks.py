@@ -29,20 +29,29 @@ def test_volume_backed_server_reads_the_volume_metadata(demo_analysis):
 
 def test_misspelled_keys_are_found_with_the_right_name(demo_analysis):
     rows = {(r.kind, r.key): r.did_you_mean for r in demo_analysis.misspelled.itertuples()}
-    assert rows == {("image", "hw_max_sockets"): "hw_cpu_max_sockets", ("flavor", "hw:max_sockets"): "hw:cpu_max_sockets"}
+    assert rows == {
+        ("image", "hw_max_sockets"): "hw_cpu_max_sockets",
+        ("flavor", "hw:max_sockets"): "hw:cpu_max_sockets",
+    }
 
 
 def test_refused_pair_carries_novas_exception(demo_analysis):
     refused = demo_analysis.refused_pairs
     assert refused[["image", "flavor"]].values.tolist() == [["Rocky 9 (pinned 4 sockets)", "w1.large"]]
-    assert refused["error"].iloc[0].startswith("ImageVCPULimitsRangeExceeded: Image vCPU topology limits (sockets=4")
+    assert (
+        refused["error"]
+        .iloc[0]
+        .startswith("ImageVCPULimitsRangeExceeded: Image vCPU topology limits (sockets=4")
+    )
 
 
 def test_findings_and_verdict(demo_analysis):
     kinds = {}
     for f in demo_analysis.findings:
         kinds.setdefault(f.kind, []).append(f)
-    assert len(kinds["server-loses-vcpus"]) == 5 and all(f.severity == "crit" for f in kinds["server-loses-vcpus"])
+    assert len(kinds["server-loses-vcpus"]) == 5 and all(
+        f.severity == "crit" for f in kinds["server-loses-vcpus"]
+    )
     assert len(kinds["image-flavor-risk"]) == 4  # Win7 Pro, Win10 Home, Win10 Pro (typo), LTSC by name
     assert {f.subject.split(" (")[0] for f in kinds["boot-from-volume"]} == {"server vdi-home-bfv"}
     assert verdict(demo_analysis.findings) == "CRIT"
@@ -65,7 +74,9 @@ def test_a_part_that_could_not_be_collected_is_an_error_finding(demo_copy):
 
 
 def test_an_empty_cloud_says_so():
-    empty = Snapshot(new_manifest("empty", {}), {"openstack/servers": [], "openstack/images": [], "openstack/flavors": []})
+    empty = Snapshot(
+        new_manifest("empty", {}), {"openstack/servers": [], "openstack/images": [], "openstack/flavors": []}
+    )
     analysis = analyse_cpu_topology(empty)
     assert [f.kind for f in analysis.findings] == ["nothing-to-check"]
     assert analysis.affected_servers.empty and analysis.risky_pairs.empty

@@ -1,0 +1,85 @@
+"""Snapshots: round trip, tarballs, and a readable error for every malformed one."""
+
+import json
+import tarfile
+
+import pytest
+
+from runbook_lib.errors import SnapshotError
+from runbook_lib.snapshot import SCHEMA_VERSION, Snapshot, load_snapshot, new_manifest, write_snapshot
+
+
+def test_demo_manifest_says_what_is_not_real_api_output(demo_snapshot):
+    parts = demo_snapshot.manifest["parts"]
+    assert (
+        parts["openstack/servers"]["origin"] == "collected"
+        and len(parts["openstack/servers"]["api_shape_records"]) == 1
+    )
+    assert parts["openstack/volumes"]["origin"] == "api-shape"
+    assert demo_snapshot.origin("openstack/volumes") == "api-shape"
+    assert demo_snapshot.manifest["collector"]["openstacksdk"] == "4.22.0"
+
+
+def test_round_trip_and_tarball(tmp_path, demo_snapshot):
+    out = write_snapshot(demo_snapshot, tmp_path / "snap")
+    again = load_snapshot(out)
+    assert again.parts == demo_snapshot.parts
+    assert again.manifest["parts"]["openstack/servers"]["count"] == len(
+        demo_snapshot.get("openstack/servers")
+    )
+    tarball = tmp_path / "snap.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(out, arcname="snap")
+    assert load_snapshot(tarball).parts == demo_snapshot.parts
+
+
+def test_problems_are_kept(tmp_path):
+    snap = Snapshot(new_manifest("c", {}), {"openstack/images": []}, {"openstack/servers": "HTTP 403 ..."})
+    loaded = load_snapshot(write_snapshot(snap, tmp_path / "s"))
+    assert (
+        loaded.problems == {"openstack/servers": "HTTP 403 ..."}
+        and loaded.origin("openstack/servers") == "missing"
+    )
+
+
+def test_no_credentials_in_a_manifest(tmp_path):
+    manifest = new_manifest("prod", {"runbook_lib": "x"})
+    assert set(manifest) == {"schema_version", "collected_at", "cloud", "collector", "parts", "problems"}
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda d: None, "has no manifest.json"),
+        (lambda d: (d / "manifest.json").write_text("{not json"), "manifest.json is not valid JSON"),
+        (lambda d: (d / "manifest.json").write_text("[]"), "is not a snapshot manifest"),
+        (
+            lambda d: (d / "manifest.json").write_text(json.dumps({"schema_version": SCHEMA_VERSION + 1})),
+            "newer than this runbook_lib understands",
+        ),
+        (
+            lambda d: (d / "manifest.json").write_text(
+                json.dumps({"schema_version": 1, "parts": {"openstack/servers": {}}})
+            ),
+            "cannot read snapshot file",
+        ),
+    ],
+)
+def test_malformed_snapshots_raise_a_readable_error(tmp_path, setup, message):
+    setup(tmp_path)
+    with pytest.raises(SnapshotError, match=message):
+        load_snapshot(tmp_path)
+
+
+def test_a_part_that_is_not_a_list(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps({"schema_version": 1, "parts": {"x": {}}}))
+    (tmp_path / "x.json").write_text("{}")
+    with pytest.raises(SnapshotError, match="must hold a JSON list"):
+        load_snapshot(tmp_path)
+
+
+def test_not_a_tarball(tmp_path):
+    bogus = tmp_path / "snap.tar.gz"
+    bogus.write_text("hello")
+    with pytest.raises(SnapshotError, match="neither a snapshot directory nor a readable tarball"):
+        load_snapshot(bogus)
