@@ -165,6 +165,25 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 },
             )
         )
+    maybe = existing[
+        (existing["lost_vcpus"].fillna(0) == 0) & (existing["lost_if_booted_uncapped"].fillna(0) > 0)
+    ]
+    for row in maybe.itertuples():
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "server-may-lose-vcpus",
+                "warn",
+                f"server {row.server} ({row.server_id})",
+                f"image {row.image} was changed after this server booted; Nova kept the properties from boot "
+                f"time, so if the hw_cpu_* cap was added since, the guest still sees "
+                f"{row.vcpus - row.lost_if_booted_uncapped} of {row.vcpus} vCPUs",
+                f"check with 'nova-manage image_property show {row.server_id} hw_cpu_max_sockets'; if unset, "
+                f"stop the server, run 'nova-manage image_property set {row.server_id} --property "
+                f"hw_cpu_max_sockets={row.socket_limit}' and start it",
+                {"image": row.image, "flavor": row.flavor},
+            )
+        )
     for row in servers[servers["boot_from_volume"] & servers["windows"].fillna(False)].itertuples():
         findings.append(
             Finding(

@@ -112,10 +112,12 @@ def tabulate_servers(
         image_ref = server.get("image") or {}
         image_id = image_ref.get("id") if isinstance(image_ref, dict) else ""
         volume = boot_volumes.get(server.get("id"))
+        changed_after_boot = False
         if image_id:
             image = images_by_id.get(image_id)
             props, source = (image or {}), ("glance" if image else "image deleted or not visible")
             name, volume_id = _text((image or {}).get("name")), None
+            changed_after_boot = _later((image or {}).get("updated_at"), server.get("OS-SRV-USG:launched_at"))
         elif volume:
             meta = volume.get("volume_image_metadata") or {}
             props, source = meta, "volume_image_metadata"
@@ -138,9 +140,17 @@ def tabulate_servers(
                 "boot_volume_id": volume_id,
                 "properties_from": source,
                 "properties": dict(props),
+                "image_changed_after_boot": changed_after_boot,
             }
         )
     return pd.DataFrame(rows, columns=_SERVER_COLUMNS)
+
+
+def _later(image_updated: str | None, launched: str | None) -> bool:
+    """Was the image edited after the server booted? Then Nova still holds the older copy."""
+    if not image_updated or not launched:
+        return False
+    return pd.Timestamp(image_updated).tz_convert(None) > pd.Timestamp(launched).tz_localize(None)
 
 
 _SERVER_COLUMNS = [
@@ -158,6 +168,7 @@ _SERVER_COLUMNS = [
     "boot_volume_id",
     "properties_from",
     "properties",
+    "image_changed_after_boot",
 ]
 
 
@@ -206,7 +217,12 @@ def _evaluate(vcpus: int, extra_specs: dict, properties: dict, name: str, overri
 
 
 def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | None = None) -> pd.DataFrame:
-    """Add the topology Nova chose, the guest-visible vCPUs and the vCPUs lost to each server."""
+    """Add the topology Nova chose, the guest-visible vCPUs and the vCPUs lost to each server.
+
+    Nova copies image properties into the instance at boot and no API shows that copy. When the image
+    changed after the server booted, ``lost_if_booted_uncapped`` is what the guest loses if the change
+    was the one that added the hw_cpu_* cap (verify with ``nova-manage image_property show``).
+    """
     overrides = dict(socket_limits or {})
     results = [
         _evaluate(
@@ -219,7 +235,24 @@ def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | No
         for row in servers.itertuples()
     ]
     extra = pd.DataFrame(results, index=servers.index, columns=_RESULT_COLUMNS).astype(_RESULT_TYPES)
+    uncapped = [
+        _evaluate(
+            row.vcpus,
+            row.extra_specs,
+            _without_topology(row.properties),
+            row.image,
+            overrides.get(row.image_id, overrides.get(row.image)),
+        )["lost_vcpus"]
+        if row.image_changed_after_boot
+        else 0
+        for row in servers.itertuples()
+    ]
+    extra["lost_if_booted_uncapped"] = pd.array(uncapped, dtype="Int64")
     return pd.concat([servers, extra], axis=1)
+
+
+def _without_topology(properties: dict) -> dict:
+    return {k: v for k, v in properties.items() if not k.startswith("hw_cpu_")}
 
 
 def analyse_image_flavor_pairs(

@@ -80,35 +80,56 @@ def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
     from keystoneauth1 import exceptions as ksa_exc
     from openstack import exceptions as sdk_exc
 
-    status = getattr(exc, "status_code", None) or getattr(exc, "http_status", None)
+    # openstacksdk wraps keystoneauth's errors (e.g. in authorize()); look at the whole chain.
+    chain = [exc]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    status = next(
+        (
+            getattr(e, "status_code", None) or getattr(e, "http_status", None)
+            for e in chain
+            if getattr(e, "status_code", None) or getattr(e, "http_status", None)
+        ),
+        None,
+    )
+    text = str(exc)
     detail = str(getattr(exc, "details", "") or exc).strip().splitlines()[0][:300]
-    if isinstance(exc, ksa_exc.EndpointNotFound | ksa_exc.EmptyCatalog) or (
-        isinstance(exc, sdk_exc.SDKException) and "endpoint" in str(exc).lower() and status is None
+
+    def caused_by(*classes: type) -> bool:
+        return any(isinstance(e, classes) for e in chain)
+
+    unreachable = caused_by(ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout, ksa_exc.UnknownConnectionError)
+    unreachable = unreachable or "Unable to establish connection" in text
+    if not unreachable and (
+        caused_by(ksa_exc.EndpointNotFound, ksa_exc.EmptyCatalog)
+        or (isinstance(exc, sdk_exc.SDKException) and "catalog" in text.lower() and status is None)
     ):
         return ServiceMissing(
             f"{part}: the service is not in cloud {cloud!r}'s catalog ({detail}); "
             "this part was skipped — check 'openstack catalog list'",
             part=part,
         )
-    if isinstance(exc, ksa_exc.ConnectFailure | ksa_exc.ConnectTimeout | ksa_exc.UnknownConnectionError):
+    # An endpoint that is down during version discovery surfaces as NotSupported ("does not have any
+    # supported versions") in openstacksdk 4.22.
+    if unreachable or "does not have any supported versions" in text:
         return SourceUnreachable(
             f"{part}: cannot reach the endpoint of cloud {cloud!r} ({detail}); is the service up "
             f"and the auth_url/endpoint right? (timeout {API_TIMEOUT_S} s)",
             part=part,
         )
-    if isinstance(exc, ksa_exc.Unauthorized) or status == 401:
+    if caused_by(ksa_exc.Unauthorized) or status == 401 or "(HTTP 401)" in text:
         return AuthenticationFailed(
             f"{part}: cloud {cloud!r} refused the credentials (HTTP 401); check the username, password "
             "and project in clouds.yaml / secure.yaml",
             part=part,
         )
-    if isinstance(exc, ksa_exc.Forbidden) or status == 403:
+    if caused_by(ksa_exc.Forbidden) or status == 403:
         return PermissionDenied(
             f"{part}: cloud {cloud!r} answered HTTP 403 — listing across all projects needs the admin "
             "role and this user does not have it; this part was skipped, run with an admin cloud entry",
             part=part,
         )
-    if isinstance(exc, ksa_exc.RequestTimeout | TimeoutError):
+    if caused_by(ksa_exc.RequestTimeout, TimeoutError):
         return SourceUnreachable(f"{part}: cloud {cloud!r} did not answer in time ({detail})", part=part)
     kind = f"HTTP {status}" if status else type(exc).__name__
     return SourceError(f"{part}: cloud {cloud!r} failed ({kind}: {detail})", part=part)
@@ -182,6 +203,8 @@ def set_image_property(conn: Any, image_id: str, key: str, value: str) -> None:
 
 
 def remove_image_property(conn: Any, image_id: str, key: str) -> None:
+    # One key per call: the SDK's JSON patch turns a remove plus an add of the same value into a
+    # "move", which Glance 33 rejects with HTTP 400.
     image = conn.image.get_image(image_id)
     remaining = {k: v for k, v in image.properties.items() if k != key}
     conn.image.update_image(image, properties=remaining)

@@ -42,8 +42,8 @@ def _display_html(text: str) -> None:
         print(text)
 
 
-def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> str:
-    """The verdict-first summary at the top of every report."""
+def verdict_html(title: str, findings: list[Finding], snapshot: Snapshot) -> str:
+    """The verdict-first summary block: verdict, counts, source, and every part not read live."""
     v = verdict(findings)
     counts = ", ".join(f"{n} {sev}" for sev, n in count_by_severity(findings).items() if n) or "no findings"
     origins = {
@@ -66,26 +66,31 @@ def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> str
         + (f"<ul>{notes}</ul>" if notes else "")
         + "</div>"
     )
-    _display_html(text)
     return text
 
 
-def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> pd.DataFrame:
+def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> None:
+    """The verdict-first summary at the top of every report."""
+    _display_html(verdict_html(title, findings, snapshot))
+
+
+def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> None:
     """A table with a caption, or one line saying it is empty (never a silent blank)."""
     _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
     if frame.empty:
         _display_html(f"<p><em>{html.escape(empty)}</em></p>")
-    else:
+        return
+    # Whole cells: a truncated CLI command or message is worse than a wide table.
+    with pd.option_context("display.max_colwidth", None, "display.max_rows", 500, "display.width", 250):
         _display(frame.reset_index(drop=True))
-    return frame
 
 
-def show_findings(findings: list[Finding]) -> pd.DataFrame:
+def show_findings(findings: list[Finding]) -> None:
     """The findings as a table, worst first."""
-    return show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
+    show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
 
 
-def publish_findings(runbook: str, findings: list[Finding]) -> dict[str, Any]:
+def publish_findings(runbook: str, findings: list[Finding]) -> None:
     """The last cell: hand the findings to the runner (and to any scheduler reading the notebook)."""
     bundle = findings_bundle(runbook, findings)
     summary = f"{runbook}: {bundle['verdict']} ({len(findings)} findings)"
@@ -95,4 +100,3 @@ def publish_findings(runbook: str, findings: list[Finding]) -> dict[str, Any]:
         display({FINDINGS_MIMETYPE: bundle, "text/plain": summary}, raw=True)
     except ImportError:
         print(dumps(bundle))
-    return bundle
