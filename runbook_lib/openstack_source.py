@@ -48,7 +48,7 @@ def known_clouds() -> tuple[list[str], list[str]]:
 
     config = loader.OpenStackConfig()
     files = [f for f in getattr(config, "_config_files", []) if os.path.exists(f)]
-    return sorted(set(config.get_cloud_names()) - {"envvars"}), files
+    return sorted(set(config.get_cloud_names()) - {"envvars", "defaults"}), files
 
 
 def connect(cloud: str) -> Any:
@@ -67,6 +67,11 @@ def connect(cloud: str) -> Any:
         raise ConfigError(
             f"cloud {cloud!r} not found in clouds.yaml (looked in: {looked}); known clouds: "
             f"{', '.join(names) or 'none'}; pass --cloud NAME with one of them or set OS_CLOUD"
+        ) from None
+    except Exception as exc:  # a malformed clouds.yaml fails deep inside the SDK's loader
+        raise ConfigError(
+            f"cannot load the configuration of cloud {cloud!r} ({type(exc).__name__}: {exc}); "
+            "check clouds.yaml / secure.yaml (OS_CLIENT_CONFIG_FILE points at another file)"
         ) from None
     try:
         conn.authorize()

@@ -138,3 +138,34 @@ def test_papermill_help_notebook_shows_types_and_help():
     assert "apply: bool (default False)" in proc.stdout
     assert "make the planned image/flavor changes" in proc.stdout
     assert "Unknown type" not in proc.stdout
+
+
+def _clouds(tmp_path, text):
+    path = tmp_path / "clouds.yaml"
+    path.write_text(text)
+    return {"OS_CLIENT_CONFIG_FILE": str(path)}
+
+
+ENTRY = "{auth: {auth_url: 'AUTH', username: u, password: p, project_name: x, user_domain_name: Default, project_domain_name: Default}, region_name: RegionOne}"
+
+
+def test_unknown_cloud_exits_2_and_lists_the_known_ones(tmp_path):
+    env = _clouds(tmp_path, f"clouds: {{alpha: {ENTRY}, beta: {ENTRY}}}")
+    proc = run_cli("run", "cpu_topology", "--cloud", "prod", "--out", str(tmp_path / "r"), env=env)
+    assert proc.returncode == 2 and not (tmp_path / "r").exists()
+    assert (
+        "cloud 'prod' not found in clouds.yaml" in proc.stderr and "known clouds: alpha, beta" in proc.stderr
+    )
+
+
+def test_unreachable_cloud_exits_2_before_any_kernel(tmp_path):
+    env = _clouds(tmp_path, "clouds: {down: " + ENTRY.replace("AUTH", "http://127.0.0.1:9/v3") + "}")
+    proc = run_cli("run", "cpu_topology", "--cloud", "down", "--out", str(tmp_path / "r"), env=env)
+    assert proc.returncode == 2 and "cannot reach the endpoint of cloud 'down'" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "r").exists()
+
+
+def test_malformed_clouds_yaml_exits_2(tmp_path):
+    env = _clouds(tmp_path, "clouds: [this, is, not, a, mapping")
+    proc = run_cli("run", "cpu_topology", "--cloud", "any", env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "clouds.yaml" in proc.stderr
