@@ -34,7 +34,9 @@ def generate(servers: int = 20_000, images: int = 200, flavors: int = 40, seed: 
     for i in range(servers):
         server = copy.deepcopy(base_servers[i % len(base_servers)])
         image, flavor = rng.choice(out_images), rng.choice(out_flavors)
-        server.update(id=str(uuid.UUID(int=rng.getrandbits(128))), name=f"vm-{i}", tenant_id=f"project-{i % 500}")
+        server.update(
+            id=str(uuid.UUID(int=rng.getrandbits(128))), name=f"vm-{i}", tenant_id=f"project-{i % 500}"
+        )
         server["image"] = {"id": image["id"], "links": []}
         server["flavor"] = {"original_name": flavor["name"], "vcpus": flavor["vcpus"], "ram": flavor["ram"],
                             "disk": 1, "ephemeral": 0, "swap": 0, "extra_specs": dict(flavor["extra_specs"])}  # fmt: skip

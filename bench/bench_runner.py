@@ -22,8 +22,14 @@ def trivial_notebooks(directory: Path, count: int) -> list[Path]:
     for i in range(count):
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_code_cell("x: int = 0  # unused", metadata={"tags": ["parameters"]}))
-        nb.cells.append(nbformat.v4.new_code_cell("import runbook_lib as rb\nrb.publish_findings('floor', [])"))
-        nb.metadata["kernelspec"] = {"name": "stack-runbooks", "display_name": "stack-runbooks", "language": "python"}
+        nb.cells.append(
+            nbformat.v4.new_code_cell("import runbook_lib as rb\nrb.publish_findings('floor', [])")
+        )
+        nb.metadata["kernelspec"] = {
+            "name": "stack-runbooks",
+            "display_name": "stack-runbooks",
+            "language": "python",
+        }
         path = directory / f"trivial_{i}.ipynb"
         nbformat.write(nb, path)
         paths.append(path)
@@ -46,8 +52,12 @@ def main(repeats: int = 3) -> int:
                            capture_output=True, check=False, cwd=REPO)  # fmt: skip
             demo.append(time.perf_counter() - started)
     print(f"runbooks: {count}; repeats: {repeats}; jobs: 2")
-    print(f"papermill floor ({count} trivial notebooks): best {min(floor):.2f} s, median {sorted(floor)[repeats // 2]:.2f} s")
-    print(f"runbook run all on the demo (CLI):     best {min(demo):.2f} s, median {sorted(demo)[repeats // 2]:.2f} s")
+    print(
+        f"papermill floor ({count} trivial notebooks): best {min(floor):.2f} s, median {sorted(floor)[repeats // 2]:.2f} s"
+    )
+    print(
+        f"runbook run all on the demo (CLI):     best {min(demo):.2f} s, median {sorted(demo)[repeats // 2]:.2f} s"
+    )
     print(f"overhead over the floor: {min(demo) - min(floor):+.2f} s")
     return 0
 
