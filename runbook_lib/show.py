@@ -74,15 +74,20 @@ def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> Non
     _display_html(verdict_html(title, findings, snapshot))
 
 
+MAX_ROWS = 500  # a report stays readable; summary.json keeps every finding
+
+
 def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> None:
     """A table with a caption, or one line saying it is empty (never a silent blank)."""
     _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
     if frame.empty:
         _display_html(f"<p><em>{html.escape(empty)}</em></p>")
         return
-    # Whole cells: a truncated CLI command or message is worse than a wide table.
-    with pd.option_context("display.max_colwidth", None, "display.max_rows", 500, "display.width", 250):
-        _display(frame.reset_index(drop=True))
+    shown = frame.head(MAX_ROWS).reset_index(drop=True)
+    # Whole cells, left-aligned, no index column: a truncated CLI command is worse than a wide table.
+    _display(shown.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"}))
+    if len(frame) > MAX_ROWS:
+        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")
 
 
 def show_findings(findings: list[Finding]) -> None:
