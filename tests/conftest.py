@@ -65,7 +65,7 @@ def minicloud():
         _minicloud("down", check=False)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def admin_conn(minicloud):
     from runbook_lib.openstack_source import connect
 

@@ -1,13 +1,31 @@
-"""Binds every port as OVS and marks it ACTIVE, so Neutron sends network-vif-plugged to Nova.
+"""ML2 mechanism driver of the mini cloud: binds ports without an L2 agent, by host-name prefix.
 
-Hosts whose name starts with ``fail-bind`` are refused (the port ends ``binding_failed`` and Nova
-raises PortBindingFailed); hosts starting with ``vif-down`` are bound but left DOWN, as when the L2
-agent on that host is dead, so no network-vif-plugged event is ever sent.
+fail-bind*  not bound: the port ends binding_failed and Nova raises PortBindingFailed
+vif-down*   bound but left DOWN, as when the host's L2 agent is dead: no network-vif-plugged is sent
+vif-late*   bound DOWN, then set ACTIVE 3 s later, as an L2 agent's update_device_up does
+vif-fail*   bound DOWN, then set ERROR 3 s later: Neutron sends network-vif-plugged with status failed
+any other   bound and ACTIVE at once
 """
 
+import logging
+import threading
+
 from neutron_lib import constants
+from neutron_lib import context as n_context
 from neutron_lib.api.definitions import portbindings
+from neutron_lib.plugins import directory
 from neutron_lib.plugins.ml2 import api
+
+LOG = logging.getLogger(__name__)
+AGENT_DELAY_S = 3.0
+
+
+def _set_status_later(port_id, host, status):
+    def agent():
+        LOG.info("fakebind: setting port %s %s on %s (simulated agent)", port_id, status, host)
+        directory.get_plugin().update_port_status(n_context.get_admin_context(), port_id, status, host=host)
+
+    threading.Timer(AGENT_DELAY_S, agent).start()
 
 
 class FakeBindMechanismDriver(api.MechanismDriver):
@@ -22,12 +40,21 @@ class FakeBindMechanismDriver(api.MechanismDriver):
         host = context.host or ""
         if host.startswith("fail-bind"):
             return
-        status = constants.PORT_STATUS_DOWN if host.startswith("vif-down") else constants.PORT_STATUS_ACTIVE
+        delayed = host.startswith(("vif-down", "vif-late", "vif-fail"))
         for segment in context.segments_to_bind:
-            context.set_binding(
-                segment[api.ID],
-                portbindings.VIF_TYPE_OVS,
-                {portbindings.CAP_PORT_FILTER: True},
-                status=status,
-            )
+            if delayed:  # no status: the port stays DOWN, so Nova's VIF is active=False and Nova waits
+                context.set_binding(
+                    segment[api.ID], portbindings.VIF_TYPE_OVS, {portbindings.CAP_PORT_FILTER: True}
+                )
+                if host.startswith("vif-late"):
+                    _set_status_later(context.current["id"], host, constants.PORT_STATUS_ACTIVE)
+                elif host.startswith("vif-fail"):
+                    _set_status_later(context.current["id"], host, constants.PORT_STATUS_ERROR)
+            else:
+                context.set_binding(
+                    segment[api.ID],
+                    portbindings.VIF_TYPE_OVS,
+                    {portbindings.CAP_PORT_FILTER: True},
+                    status=constants.PORT_STATUS_ACTIVE,
+                )
             return

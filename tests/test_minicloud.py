@@ -1,0 +1,115 @@
+"""The mini cloud produces the seed's failures for real, inside real Nova and Neutron (seed 'failures')."""
+
+import subprocess
+import sys
+
+import pytest
+from conftest import MINICLOUD, MINICLOUD_HOME
+
+pytestmark = pytest.mark.minicloud
+
+
+@pytest.fixture(scope="module")
+def failures(minicloud, admin_conn):
+    seed = subprocess.run(
+        [sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True
+    )
+    assert seed.returncode == 0, seed.stdout + seed.stderr
+    servers = {s.name: s for s in admin_conn.compute.servers(details=True, all_projects=True)}
+    return admin_conn, servers
+
+
+def _migration(conn, server):
+    return next(iter(conn.compute.migrations(instance_uuid=server.id)))
+
+
+def _events(conn, server, action_name):
+    action = next(a for a in conn.compute.server_actions(server) if a.action == action_name)
+    return action, {
+        e["event"] if isinstance(e, dict) else e.event: e
+        for e in conn.compute.get_server_action(action.request_id, server).events
+    }
+
+
+def _log(host):
+    return (MINICLOUD_HOME / "state" / "log" / f"nova-compute-{host}.log").read_text()
+
+
+def test_no_valid_host(failures):
+    conn, servers = failures
+    assert servers["nvh-boot"].status == "ERROR"
+    assert servers["nvh-boot"].fault["message"].startswith("No valid host was found.")
+    assert servers["resize-nvh"].status == "ACTIVE" and servers["resize-nvh"].fault is None
+    migration = _migration(conn, servers["resize-nvh"])
+    assert (migration.migration_type, migration.status) == ("resize", "error")
+
+
+def test_compute_side_migration_failure(failures):
+    conn, servers = failures
+    server = servers["migrate-fail"]
+    assert (server.status, server.compute_host) == ("ERROR", "minicompute2")
+    assert server.fault["message"] == "Virtual Interface creation failed"
+    assert _migration(conn, server).status == "error"
+
+
+def test_port_binding_failure(failures):
+    _, servers = failures
+    server = servers["bind-fail"]
+    assert server.status == "ERROR" and server.fault["message"].startswith("Binding failed for port")
+
+
+def test_vif_plugging_timeout_aborts_the_build(failures):
+    conn, servers = failures
+    server = servers["vif-timeout"]
+    assert server.status == "ERROR" and server.compute_host is None  # Nova nils the host on a build abort
+    assert server.fault["message"] == (
+        f"Build of instance {server.id} aborted: Failed to allocate the network(s), not rescheduling."
+    )
+    _, events = _events(conn, server, "create")
+    build = events["compute__do_build_and_run_instance"]
+    # The only API trace of the failing host, and it says Success (the abort is caught, not raised).
+    assert (build.host, build.result) == ("vif-down-1", "Success")
+    port = next(conn.network.ports(name="vif-timeout-port"))
+    log = _log("vif-down-1")
+    assert f"Timeout waiting for ['network-vif-plugged-{port.id}'] for instance with vm_state building" in log
+    assert "timed out after 10.00 seconds" in log
+    assert port.binding_vif_type == "unbound"  # Nova unbinds the port when it cleans up
+
+
+def test_non_fatal_timeout_leaves_an_active_server_without_wiring(failures):
+    conn, servers = failures
+    assert (servers["vif-nonfatal"].status, servers["vif-nonfatal"].compute_host) == ("ACTIVE", "vif-down-2")
+    port = next(conn.network.ports(name="vif-nonfatal-port"))
+    assert (port.status, port.binding_host_id, port.binding_vif_type) == ("DOWN", "vif-down-2", "ovs")
+    late = next(conn.network.ports(name="vif-late-port"))
+    assert servers["vif-late"].status == "ACTIVE" and late.status == "ACTIVE"
+    assert "Timeout waiting for" not in _log("vif-late-1")
+    neutron = (MINICLOUD_HOME / "state" / "log" / "neutron-server.log").read_text()
+    assert f"fakebind: setting port {late.id} ACTIVE on vif-late-1 (simulated agent)" in neutron
+
+
+def test_resize_over_ssh_with_an_unknown_host_key(failures):
+    conn, servers = failures
+    server = servers["ssh-bad"]
+    assert (server.status, server.compute_host, server.fault) == ("ACTIVE", "ssh-src", None)
+    migration = _migration(conn, server)
+    assert (migration.status, migration.dest_compute, migration.dest_host) == (
+        "error",
+        "ssh-dst-bad",
+        "127.0.0.3",
+    )
+    action, events = _events(conn, server, "migrate")
+    resize = events["compute_resize_instance"]
+    assert (action.message, resize.result, resize.host) == ("Error", "Error", "ssh-src")
+    assert resize.details.startswith(
+        "Resize error: not able to execute ssh command: Unexpected error while running command."
+    )
+    assert "Command: ssh -o BatchMode=yes 127.0.0.3 mkdir -p" in resize.details
+    assert "Stderr: 'Host key verification failed.\\r\\n'" in _log("ssh-src")
+
+
+def test_resize_over_ssh_with_trust_works(failures):
+    conn, servers = failures
+    server = conn.compute.get_server(servers["ssh-ok"].id)
+    assert (server.status, server.compute_host) == ("ACTIVE", "ssh-dst-ok")
+    assert _migration(conn, server).status == "confirmed"
