@@ -87,3 +87,24 @@ def test_a_service_down_mid_run_is_reported_and_the_rest_collected(minicloud):
         subprocess.run([sys.executable, str(MINICLOUD), "start", "glance"], check=True, capture_output=True)
     assert "openstack/images" in snapshot.problems and "cannot reach" in snapshot.problems["openstack/images"]
     assert {s["name"] for s in snapshot.get("openstack/servers")} >= SEEDED_SERVERS
+
+
+def test_nova_validates_hw_extra_specs_from_microversion_2_86(admin_conn):
+    legacy = admin_conn.compute.find_flavor("m1.legacy")
+    for microversion, status in (("2.86", 400), ("2.85", 200)):
+        response = admin_conn.compute.post(f"flavors/{legacy.id}/os-extra_specs", microversion=microversion,
+                                           json={"extra_specs": {"hw:max_sockets": "2"}})  # fmt: skip
+        assert response.status_code == status, response.text
+    assert "hw:max_sockets" in response.json()["extra_specs"]
+
+
+def test_wrong_password_through_the_cli_exits_2(tmp_path, minicloud):
+    from conftest import run_cli
+
+    clouds = yaml.safe_load(minicloud.read_text())
+    clouds["clouds"]["minicloud"]["auth"]["password"] = "wrong-password"
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(clouds))
+    proc = run_cli("run", "cpu_topology", "--cloud", "minicloud", "--out", str(tmp_path / "r"),
+                   env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")})  # fmt: skip
+    assert proc.returncode == 2 and "refused the credentials (HTTP 401)" in proc.stderr
+    assert "wrong-password" not in proc.stderr and not (tmp_path / "r").exists()
