@@ -10,30 +10,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 from runbook_lib.runner import available_runbooks, run_many
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+from conftest import make_notebook  # noqa: E402 (the tests' own notebook builder)
+
+PUBLISH = "import runbook_lib as rb\nrb.publish_findings('floor', [])"
 
 
 def trivial_notebooks(directory: Path, count: int) -> list[Path]:
-    paths = []
-    for i in range(count):
-        nb = nbformat.v4.new_notebook()
-        nb.cells.append(nbformat.v4.new_code_cell("x: int = 0  # unused", metadata={"tags": ["parameters"]}))
-        nb.cells.append(
-            nbformat.v4.new_code_cell("import runbook_lib as rb\nrb.publish_findings('floor', [])")
-        )
-        nb.metadata["kernelspec"] = {
-            "name": "stack-runbooks",
-            "display_name": "stack-runbooks",
-            "language": "python",
-        }
-        path = directory / f"trivial_{i}.ipynb"
-        nbformat.write(nb, path)
-        paths.append(path)
-    return paths
+    return [
+        make_notebook(directory, f"trivial_{i}", PUBLISH, parameters="x: int = 0  # unused")
+        for i in range(count)
+    ]
 
 
 def main(repeats: int = 3) -> int:

@@ -6,10 +6,8 @@ hw_cpu_max_sockets exceeds a flavor's limit), 2/4/8/16-vCPU flavors (one with hw
 legacy flavor holding a misspelled spec stored before microversion 2.86), and servers in two projects.
 """
 
-import os
-import tempfile
-
 import openstack
+from seedlib import ensure_image
 
 admin = openstack.connect(cloud="minicloud")
 member = openstack.connect(cloud="minicloud-member")
@@ -61,23 +59,7 @@ SERVERS = [  # name, image, flavor, as member (project demo) or admin (project a
 for project in ("admin", "demo"):  # the default quota (20 cores) is smaller than this scenario
     admin.set_compute_quotas(project, cores=-1, instances=-1, ram=-1)
 
-with tempfile.NamedTemporaryFile(suffix=".raw") as blob:
-    blob.write(os.urandom(1024 * 1024))
-    blob.flush()
-    images = {}
-    for name, props in IMAGES.items():
-        image = admin.image.find_image(name) or admin.image.create_image(
-            name=name,
-            filename=blob.name,
-            disk_format="raw",
-            container_format="bare",
-            visibility="public",
-            wait=True,
-            validate_checksum=False,
-        )
-        if props:
-            admin.image.update_image_properties(admin.image.get_image(image.id), **props)
-        images[name] = image.id
+images = {name: ensure_image(admin, name, props).id for name, props in IMAGES.items()}
 
 flavors = {}
 for name, vcpus, ram, specs in FLAVORS:

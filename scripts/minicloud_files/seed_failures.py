@@ -11,30 +11,16 @@ ssh-bad        cold migrate ssh-src → ssh-dst-bad (unknown host key) → migra
 ssh-ok         cold migrate ssh-src → ssh-dst-ok, then confirm    → ACTIVE on ssh-dst-ok, migration confirmed
 """
 
-import os
-import tempfile
 import time
 
 import openstack
+from seedlib import ensure_image
 
 conn = openstack.connect(cloud="minicloud")
 compute, network = conn.compute, conn.network
 conn.set_compute_quotas("admin", cores=-1, instances=-1, ram=-1)
 
-image = conn.image.find_image("cirros-fake")
-if image is None:
-    with tempfile.NamedTemporaryFile(suffix=".raw") as blob:
-        blob.write(os.urandom(1024 * 1024))
-        blob.flush()
-        image = conn.image.create_image(
-            name="cirros-fake",
-            filename=blob.name,
-            disk_format="raw",
-            container_format="bare",
-            visibility="public",
-            wait=True,
-            validate_checksum=False,
-        )
+image = ensure_image(conn, "cirros-fake")
 tiny = compute.find_flavor("m1.tiny") or compute.create_flavor(name="m1.tiny", vcpus=1, ram=512, disk=1)
 small = compute.find_flavor("m1.small") or compute.create_flavor(name="m1.small", vcpus=2, ram=2048, disk=1)
 trait = compute.find_flavor("m1.trait")
