@@ -63,6 +63,10 @@ def minicloud():
         os.environ["OS_CLIENT_CONFIG_FILE"] = previous
     if started:
         _minicloud("down", check=False)
+        # 'down' must leave nothing behind: any process still running from the cloud's home is a bug.
+        left = subprocess.run(["pgrep", "-af", str(MINICLOUD_HOME / "state")], capture_output=True, text=True)
+        if left.stdout.strip():
+            pytest.fail(f"processes left after 'scripts/minicloud down':\n{left.stdout}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

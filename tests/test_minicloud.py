@@ -113,3 +113,10 @@ def test_resize_over_ssh_with_trust_works(failures):
     server = conn.compute.get_server(servers["ssh-ok"].id)
     assert (server.status, server.compute_host) == ("ACTIVE", "ssh-dst-ok")
     assert _migration(conn, server).status == "confirmed"
+
+
+def test_up_on_a_running_cloud_starts_nothing(minicloud):
+    pids_before = sorted(p.read_text() for p in (MINICLOUD_HOME / "state" / "run").glob("*.pid"))
+    up = subprocess.run([sys.executable, str(MINICLOUD), "up"], capture_output=True, text=True)
+    assert up.returncode == 0 and "already up: nothing started" in up.stdout
+    assert sorted(p.read_text() for p in (MINICLOUD_HOME / "state" / "run").glob("*.pid")) == pids_before

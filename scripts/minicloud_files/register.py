@@ -1,13 +1,13 @@
 """Register the mini cloud's projects, users and catalog in keystone (run with the mini cloud's venv).
 
-Usage: register.py ADMIN_PASSWORD SERVICE_PASSWORD MEMBER_PASSWORD
+Passwords come from MINICLOUD_ADMIN_PASSWORD, MINICLOUD_SERVICE_PASSWORD and MINICLOUD_MEMBER_PASSWORD.
 """
 
-import sys
+import os
 
 import openstack
 
-admin_pw, service_pw, member_pw = sys.argv[1:4]
+admin_pw, service_pw, member_pw = (os.environ[f"MINICLOUD_{who}_PASSWORD"] for who in ("ADMIN", "SERVICE", "MEMBER"))
 conn = openstack.connect(
     auth_url="http://127.0.0.1:5000/v3",
     username="admin",
