@@ -57,6 +57,7 @@ minicloud-down:
 demo-snapshot: venv
 	$(PYTHON) scripts/minicloud up
 	$(PYTHON) scripts/minicloud seed cpu-topology
+	$(PYTHON) scripts/minicloud seed failures
 	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_HOME)/clouds.yaml $(BIN)/python scripts/build_demo_snapshot.py
 
 bench: venv

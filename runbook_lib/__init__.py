@@ -14,15 +14,18 @@ from runbook_lib.cpu_topology_plan import (
     tabulate_plan,
 )
 from runbook_lib.errors import RunbookError
-from runbook_lib.gather import open_snapshot
+from runbook_lib.gather import open_logs, open_snapshot
 from runbook_lib.plots import plot_vcpus_paid_vs_seen
+from runbook_lib.resize_ssh import analyse_resize_ssh
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
 
 __all__ = [
     "analyse_cpu_topology",
+    "analyse_resize_ssh",
     "best_topology",
     "detect_windows",
     "execute_cpu_topology_plan",
+    "open_logs",
     "open_snapshot",
     "plan_cpu_topology",
     "plan_running_servers",

@@ -107,7 +107,10 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
 def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
     findings = []
     bfv = int(a.servers["boot_from_volume"].sum()) if not a.servers.empty else 0
+    used = ("openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes")
     for part, problem in a.snapshot.problems.items():
+        if part not in used:
+            continue
         # Without Cinder only volume-backed servers are blind spots; anything else is an error.
         severity = "error"
         if part == "openstack/volumes" and "catalog" in problem:

@@ -5,13 +5,23 @@ from __future__ import annotations
 from runbook_lib.errors import ParameterError
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
+# What each runbook reads: a live run collects only these (fewer calls, no 403 for what it does not use).
+RUNBOOK_PARTS = {
+    "cpu_topology": ["openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes"],
+    "resize_ssh": ["openstack/migrations", "openstack/instance_actions", "openstack/compute_services",
+                   "openstack/hypervisors"],
+}  # fmt: skip
 
-def open_snapshot(cloud: str = "", snapshot: str = "demo") -> Snapshot:
-    """Collect from the clouds.yaml entry ``cloud`` if given, else load ``snapshot`` ("demo" = embedded)."""
+
+def open_snapshot(cloud: str = "", snapshot: str = "demo", runbook: str = "") -> Snapshot:
+    """Collect from the clouds.yaml entry ``cloud`` if given, else load ``snapshot`` ("demo" = embedded).
+
+    ``runbook`` limits a live collection to the parts that runbook reads.
+    """
     if cloud:
         from runbook_lib.openstack_source import collect_openstack, connect
 
-        return collect_openstack(connect(cloud), cloud)
+        return collect_openstack(connect(cloud), cloud, RUNBOOK_PARTS.get(runbook))
     if not snapshot:
         raise ParameterError("give either cloud (a clouds.yaml entry) or snapshot (a directory, or 'demo')")
     return load_snapshot(snapshot)
@@ -28,3 +38,12 @@ def connect_for_apply(cloud: str, apply: bool) -> object | None:
     from runbook_lib.openstack_source import connect
 
     return connect(cloud)
+
+
+def open_logs(log_dir: str = "") -> list[dict]:
+    """Log files collected to ``log_dir`` (nothing when it is empty)."""
+    if not log_dir:
+        return []
+    from runbook_lib.host_source import read_log_dir
+
+    return read_log_dir(log_dir)

@@ -161,19 +161,67 @@ def _collect_volumes(conn: Any) -> list[dict[str, Any]]:
     return [_wire(v) for v in conn.block_storage.volumes(details=True, all_projects=True)]
 
 
+# Migrations are kept for this long before the collection time: the analysis window is a runbook
+# parameter, but a busy cloud holds years of records.
+MIGRATION_HISTORY_DAYS = 30
+SUSPECT_ACTIONS = ("resize", "migrate", "live-migration", "evacuate", "create", "rebuild")
+
+
+def _collect_migrations(conn: Any) -> list[dict[str, Any]]:
+    import datetime as dt
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=MIGRATION_HISTORY_DAYS)
+    # os-migrations is admin-only and covers every project; paginated by marker from microversion 2.59.
+    return [_wire(m) for m in conn.compute.migrations(changes_since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+
+
+def _collect_compute_services(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(s) for s in conn.compute.services(binary="nova-compute")]
+
+
+def _collect_hypervisors(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(h) for h in conn.compute.hypervisors(details=True)]
+
+
 COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "openstack/flavors": _collect_flavors,
     "openstack/images": _collect_images,
     "openstack/servers": _collect_servers,
     "openstack/volumes": _collect_volumes,
+    "openstack/migrations": _collect_migrations,
+    "openstack/compute_services": _collect_compute_services,
+    "openstack/hypervisors": _collect_hypervisors,
 }
+
+
+def suspect_servers(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Servers worth a per-server call: a failed migration, or status ERROR. Never the healthy ones."""
+    suspects = {
+        m.get("instance_uuid")
+        for m in parts.get("openstack/migrations", [])
+        if m.get("status") in ("error", "failed")
+    }
+    suspects |= {s.get("id") for s in parts.get("openstack/servers", []) if s.get("status") == "ERROR"}
+    return sorted(s for s in suspects if s)
+
+
+def collect_instance_actions(conn: Any, server_ids: list[str]) -> list[dict[str, Any]]:
+    """The suspects' actions of interest, each with its events (details/traceback need admin, mv ≥ 2.84)."""
+    records = []
+    for server_id in server_ids:
+        for action in conn.compute.server_actions(server_id):
+            if action.action not in SUSPECT_ACTIONS:
+                continue
+            detail = _wire(conn.compute.get_server_action(action.request_id, server_id))
+            records.append({**detail, "instance_uuid": detail.get("instance_uuid") or server_id})
+    return records
 
 
 def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
     """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
     import openstack.version
 
-    wanted = parts or list(COLLECTORS)
+    wanted = [p for p in (parts or list(COLLECTORS)) if p in COLLECTORS]
     snapshot = Snapshot(
         manifest=new_manifest(
             cloud, {"runbook_lib": __version__, "openstacksdk": openstack.version.__version__}
@@ -189,6 +237,19 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
             if isinstance(error, AuthenticationFailed):
                 raise error from None  # nothing else can work either: say it once
             snapshot.problems[part] = str(error)
+    if parts is None or "openstack/instance_actions" in parts:
+        # Suspects come from the migrations (and ERROR servers) gathered above: list calls first.
+        try:
+            actions = collect_instance_actions(conn, suspect_servers(snapshot.parts))
+            snapshot.parts["openstack/instance_actions"] = actions
+            snapshot.manifest["parts"]["openstack/instance_actions"] = {
+                "origin": "collected",
+                "note": "suspects only: servers with a failed migration or in ERROR",
+            }
+        except Exception as exc:
+            snapshot.problems["openstack/instance_actions"] = str(
+                translate_error(exc, "openstack/instance_actions", cloud)
+            )
     snapshot.manifest["problems"] = dict(snapshot.problems)
     return snapshot
 

@@ -1,22 +1,30 @@
 """Rebuild the embedded demo snapshot (runbook_lib/demo/) from the real mini cloud.
 
-    scripts/minicloud up && scripts/minicloud seed cpu-topology
+    scripts/minicloud up && scripts/minicloud seed cpu-topology && scripts/minicloud seed failures
     OS_CLIENT_CONFIG_FILE=$(scripts/minicloud env | cut -d= -f2) .venv/bin/python scripts/build_demo_snapshot.py
 
+(or just ``make demo-snapshot``).
 Everything comes from the project's own ``collect`` against the live mini cloud, except what that cloud
 cannot produce yet, which the manifest marks: Cinder is not part of it, so one volume-backed Windows
 server and its boot volume are added in the APIs' real response shapes (the volume record's layout is
-copied from a real Cinder 29 ``GET /v3/{project}/volumes/detail`` response, microversion 3.71).
+copied from a real Cinder 29 ``GET /v3/{project}/volumes/detail`` response, microversion 3.71). No API
+returns logs: the nova-compute logs of the hosts where the seeded failures happened are read from the
+mini cloud's log files (real lines written by real Nova) into ``logs/nova-compute``.
 """
 
 import copy
+import os
 import shutil
 import sys
 import uuid
 from pathlib import Path
 
+from runbook_lib.host_source import read_log_dir
 from runbook_lib.openstack_source import collect_openstack, connect
 from runbook_lib.snapshot import DEMO_SNAPSHOT, write_snapshot
+
+MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
+LOG_HOSTS = ("ssh-src", "vif-down-1", "vif-down-2", "vif-late-1")  # where the seeded failures happened
 
 NAMESPACE = uuid.UUID("6f1d3c2e-3f0a-4a59-9c1e-5d1b8e4a7c01")  # stable ids across rebuilds
 
@@ -114,6 +122,14 @@ def main() -> int:
         "origin": "api-shape",
         "note": "not collected (no Cinder in the mini cloud yet): one record in Cinder 29's response shape",
     }
+    logs = [r for r in read_log_dir(MINICLOUD_LOGS, "nova-compute-*.log") if r["source"].removeprefix("nova-compute-") in LOG_HOSTS]
+    snapshot.parts["logs/nova-compute"] = [{**r, "source": r["source"].removeprefix("nova-compute-"), "path": ""} for r in logs]
+    snapshot.manifest["parts"]["logs/nova-compute"] = {
+        "origin": "log-files",
+        "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files"}
+    if not any(m.get("status") == "error" for m in snapshot.get("openstack/migrations")):
+        print("no failed migration: run scripts/minicloud seed failures first", file=sys.stderr)
+        return 1
     if DEMO_SNAPSHOT.exists():
         shutil.rmtree(DEMO_SNAPSHOT)
     write_snapshot(snapshot, DEMO_SNAPSHOT)

@@ -41,7 +41,24 @@ def test_records_are_the_apis_wire_format(admin_snapshot):
 
 def test_missing_cinder_is_named_not_fatal(admin_snapshot):
     assert "catalog" in admin_snapshot.problems["openstack/volumes"]
-    assert set(admin_snapshot.parts) == {"openstack/flavors", "openstack/images", "openstack/servers"}
+    assert "openstack/volumes" not in admin_snapshot.parts
+    assert {"openstack/flavors", "openstack/images", "openstack/servers", "openstack/migrations"} <= set(
+        admin_snapshot.parts
+    )
+
+
+def test_suspects_only_get_per_server_calls(admin_snapshot):
+    suspects = {a["instance_uuid"] for a in admin_snapshot.get("openstack/instance_actions")}
+    failed = {
+        m["instance_uuid"] for m in admin_snapshot.get("openstack/migrations") if m["status"] == "error"
+    }
+    errors = {s["id"] for s in admin_snapshot.get("openstack/servers") if s["status"] == "ERROR"}
+    assert suspects <= failed | errors and failed <= suspects  # no healthy server was asked about
+    event = next(e for a in admin_snapshot.get("openstack/instance_actions") for e in a["events"]
+                 if e["event"] == "compute_resize_instance" and e["result"] == "Error")  # fmt: skip
+    assert event["host"] == "ssh-src" and event["details"].startswith(
+        "Resize error: not able to execute ssh command"
+    )
 
 
 def test_member_gets_a_real_403_for_all_projects(minicloud):
