@@ -236,14 +236,14 @@ class ResizeSshAnalysis:
     def failures_table(self) -> pd.DataFrame:
         columns = ["failed_at", "type", "server_id", "source", "dest", "dest_host", "event", "cause", "exit_code",
                    "stderr", "reason", "evidence"]  # fmt: skip
-        return self.explained.reindex(columns=columns)
+        return self.explained.reindex(columns=columns).astype({"exit_code": "Int64"}).fillna({"dest_host": ""})
 
     @property
     def ssh_log_lines(self) -> pd.DataFrame:
         """The nova-compute log records that carry an SSH error (the whole stderr lives here)."""
         if self.logs.empty:
             return self.logs
-        hits = self.logs[self.logs["message"].str.contains("ssh command|Stderr:", regex=True)]
+        hits = self.logs[self.logs["message"].str.contains("not able to execute ssh command", regex=False)]
         return hits[["time", "source", "level", "instance", "message"]]
 
     @property

@@ -104,7 +104,7 @@ def volume_backed_server(servers: list[dict], images: list[dict]) -> tuple[dict,
 
 
 def main() -> int:
-    snapshot = collect_openstack(connect("minicloud"), "minicloud (scripts/minicloud seed cpu-topology)")
+    snapshot = collect_openstack(connect("minicloud"), "minicloud (seeded: cpu-topology, failures)")
     if len(snapshot.get("openstack/servers")) < 10:
         print("the mini cloud is not seeded: run scripts/minicloud seed cpu-topology", file=sys.stderr)
         return 1
