@@ -15,13 +15,15 @@ from runbook_lib.cpu_topology_plan import (
 )
 from runbook_lib.errors import RunbookError
 from runbook_lib.gather import open_logs, open_snapshot
-from runbook_lib.plots import plot_vcpus_paid_vs_seen
+from runbook_lib.plots import plot_timeline, plot_vcpus_paid_vs_seen
 from runbook_lib.resize_ssh import analyse_resize_ssh
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
+from runbook_lib.vif_plugging import analyse_vif_plugging
 
 __all__ = [
     "analyse_cpu_topology",
     "analyse_resize_ssh",
+    "analyse_vif_plugging",
     "best_topology",
     "detect_windows",
     "execute_cpu_topology_plan",
@@ -29,6 +31,7 @@ __all__ = [
     "open_snapshot",
     "plan_cpu_topology",
     "plan_running_servers",
+    "plot_timeline",
     "plot_vcpus_paid_vs_seen",
     "publish_findings",
     "show_findings",

@@ -10,6 +10,8 @@ RUNBOOK_PARTS = {
     "cpu_topology": ["openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes"],
     "resize_ssh": ["openstack/migrations", "openstack/instance_actions", "openstack/compute_services",
                    "openstack/hypervisors"],
+    "vif_plugging": ["openstack/servers", "openstack/instance_actions", "openstack/ports", "openstack/network_agents",
+                     "openstack/compute_services"],
 }  # fmt: skip
 
 

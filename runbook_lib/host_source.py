@@ -24,5 +24,24 @@ def read_log_dir(path: str | Path, pattern: str = "*.log") -> list[dict[str, Any
     records = []
     for file in sorted(root.rglob(pattern)):
         lines = file.read_text(errors="replace").splitlines()[-MAX_LINES_PER_FILE:]
-        records.append({"source": file.stem, "path": str(file), "lines": lines})
+        records.append({"source": log_host(file), "path": str(file), "lines": lines})
     return records
+
+
+SERVICES = (
+    "nova-compute",
+    "neutron-server",
+    "neutron-openvswitch-agent",
+    "neutron-linuxbridge-agent",
+    "neutron-dhcp-agent",
+)
+
+
+def log_host(file: Path) -> str:
+    """The host a collected log belongs to: <dir>/<host>/nova-compute.log or nova-compute-<host>.log."""
+    for service in SERVICES:
+        if file.stem == service:
+            return file.parent.name
+        if file.stem.startswith(f"{service}-"):
+            return file.stem.removeprefix(f"{service}-")
+    return file.stem

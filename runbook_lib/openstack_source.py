@@ -183,6 +183,20 @@ def _collect_hypervisors(conn: Any) -> list[dict[str, Any]]:
     return [_wire(h) for h in conn.compute.hypervisors(details=True)]
 
 
+def _collect_ports(conn: Any) -> list[dict[str, Any]]:
+    # One paginated list, joined to servers in pandas: never a call per server. Compute ports are
+    # "compute:<az>" (Neutron filters only exact values), and a failed build leaves its port unowned.
+    return [
+        _wire(p)
+        for p in conn.network.ports()
+        if (p.device_owner or "").startswith("compute:") or not p.device_owner
+    ]
+
+
+def _collect_network_agents(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(a) for a in conn.network.agents()]
+
+
 COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "openstack/flavors": _collect_flavors,
     "openstack/images": _collect_images,
@@ -191,6 +205,8 @@ COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "openstack/migrations": _collect_migrations,
     "openstack/compute_services": _collect_compute_services,
     "openstack/hypervisors": _collect_hypervisors,
+    "openstack/ports": _collect_ports,
+    "openstack/network_agents": _collect_network_agents,
 }
 
 

@@ -236,7 +236,9 @@ class ResizeSshAnalysis:
     def failures_table(self) -> pd.DataFrame:
         columns = ["failed_at", "type", "server_id", "source", "dest", "dest_host", "event", "cause", "exit_code",
                    "stderr", "reason", "evidence"]  # fmt: skip
-        return self.explained.reindex(columns=columns).astype({"exit_code": "Int64"}).fillna({"dest_host": ""})
+        return (
+            self.explained.reindex(columns=columns).astype({"exit_code": "Int64"}).fillna({"dest_host": ""})
+        )
 
     @property
     def ssh_log_lines(self) -> pd.DataFrame:

@@ -122,8 +122,8 @@ def main() -> int:
         "origin": "api-shape",
         "note": "not collected (no Cinder in the mini cloud yet): one record in Cinder 29's response shape",
     }
-    logs = [r for r in read_log_dir(MINICLOUD_LOGS, "nova-compute-*.log") if r["source"].removeprefix("nova-compute-") in LOG_HOSTS]
-    snapshot.parts["logs/nova-compute"] = [{**r, "source": r["source"].removeprefix("nova-compute-"), "path": ""} for r in logs]
+    logs = [r for r in read_log_dir(MINICLOUD_LOGS, "nova-compute-*.log") if r["source"] in LOG_HOSTS]
+    snapshot.parts["logs/nova-compute"] = [{**r, "path": ""} for r in logs]
     snapshot.manifest["parts"]["logs/nova-compute"] = {
         "origin": "log-files",
         "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files"}

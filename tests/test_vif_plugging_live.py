@@ -1,0 +1,28 @@
+"""The vif-plugging runbook against the real mini cloud, where Nova's real 10 s wait times out."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import MINICLOUD, run_cli
+
+pytestmark = [pytest.mark.minicloud, pytest.mark.slow]
+
+
+def test_live_run_diagnoses_the_real_failures(minicloud, tmp_path):
+    seed = subprocess.run(
+        [sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True
+    )
+    assert seed.returncode == 0, seed.stdout + seed.stderr
+    log_dir = minicloud.parent / "state" / "log"
+    proc = run_cli(
+        "run", "vif_plugging", "--cloud", "minicloud", "--out", str(tmp_path), "-p", "log_dir", str(log_dir)
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    found = {(f["kind"], f["severity"], f["subject"].split(" (")[0]) for f in run["findings"]}
+    assert {("vif-l2-agent-missing", "crit", "server vif-timeout"),
+            ("vif-l2-agent-missing", "warn", "server vif-nonfatal"),
+            ("vif-port-binding-failed", "crit", "server bind-fail")} <= found  # fmt: skip
+    assert not any(f["subject"].startswith("server vif-late") for f in run["findings"])  # the healthy control
