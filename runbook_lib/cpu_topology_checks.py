@@ -19,6 +19,8 @@ from runbook_lib.cpu_topology_fleet import (
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
 
+# What this runbook reads; a live run collects only these.
+PARTS = ("openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes")
 EXISTING_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED", "RESCUE")
 
 
@@ -107,9 +109,8 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
 def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
     findings = []
     bfv = int(a.servers["boot_from_volume"].sum()) if not a.servers.empty else 0
-    used = ("openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes")
     for part, problem in a.snapshot.problems.items():
-        if part not in used:
+        if part not in PARTS:
             continue
         # Without Cinder only volume-backed servers are blind spots; anything else is an error.
         severity = "error"

@@ -5,14 +5,16 @@ from __future__ import annotations
 from runbook_lib.errors import ParameterError
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
-# What each runbook reads: a live run collects only these (fewer calls, no 403 for what it does not use).
-RUNBOOK_PARTS = {
-    "cpu_topology": ["openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes"],
-    "resize_ssh": ["openstack/migrations", "openstack/instance_actions", "openstack/compute_services",
-                   "openstack/hypervisors"],
-    "vif_plugging": ["openstack/servers", "openstack/instance_actions", "openstack/ports", "openstack/network_agents",
-                     "openstack/compute_services"],
-}  # fmt: skip
+
+def _runbook_parts(runbook: str) -> list[str] | None:
+    """The parts a runbook reads (each runbook module owns its PARTS); None: everything."""
+    import importlib
+
+    module = {"cpu_topology": "cpu_topology_checks"}.get(runbook, runbook)
+    try:
+        return list(importlib.import_module(f"runbook_lib.{module}").PARTS)
+    except (ImportError, AttributeError):
+        return None
 
 
 def open_snapshot(cloud: str = "", snapshot: str = "demo", runbook: str = "") -> Snapshot:
@@ -23,7 +25,7 @@ def open_snapshot(cloud: str = "", snapshot: str = "demo", runbook: str = "") ->
     if cloud:
         from runbook_lib.openstack_source import collect_openstack, connect
 
-        return collect_openstack(connect(cloud), cloud, RUNBOOK_PARTS.get(runbook))
+        return collect_openstack(connect(cloud), cloud, _runbook_parts(runbook))
     if not snapshot:
         raise ParameterError("give either cloud (a clouds.yaml entry) or snapshot (a directory, or 'demo')")
     return load_snapshot(snapshot)

@@ -40,3 +40,9 @@ def parse_oslo_log(lines: Iterable[str], source: str = "") -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=COLUMNS)
     frame["time"] = pd.to_datetime(frame["time"], errors="coerce")
     return frame
+
+
+def tabulate_logs(records: list[dict]) -> pd.DataFrame:
+    """Log records as stored in a snapshot (``{"source", "lines"}``) → one table."""
+    frames = [parse_oslo_log(r.get("lines", []), r.get("source", "")) for r in records]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

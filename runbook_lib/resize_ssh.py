@@ -16,8 +16,16 @@ from typing import Any
 import pandas as pd
 
 from runbook_lib.findings import Finding
+from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "resize_ssh"
+# What this runbook reads; a live run collects only these.
+PARTS = (
+    "openstack/migrations",
+    "openstack/instance_actions",
+    "openstack/compute_services",
+    "openstack/hypervisors",
+)
 MIGRATION_TYPES = ("resize", "migration", "live-migration", "evacuation")
 _BLOCK = re.compile(
     r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)(?:\nStdout: (?P<stdout>'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
@@ -203,13 +211,6 @@ def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = 
              "exit_code": None if pd.isna(first["exit_code"]) else int(first["exit_code"])},
         ))  # fmt: skip
     return findings
-
-
-def tabulate_logs(records: list[dict[str, Any]]) -> pd.DataFrame:
-    from runbook_lib.oslo_log import COLUMNS, parse_oslo_log
-
-    frames = [parse_oslo_log(r.get("lines", []), r.get("source", "")) for r in records]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
 def find_broken_pairs(explained: pd.DataFrame) -> pd.DataFrame:

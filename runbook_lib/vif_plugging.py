@@ -17,8 +17,17 @@ from typing import Any
 import pandas as pd
 
 from runbook_lib.findings import Finding
+from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "vif_plugging"
+# What this runbook reads; a live run collects only these.
+PARTS = (
+    "openstack/servers",
+    "openstack/instance_actions",
+    "openstack/ports",
+    "openstack/network_agents",
+    "openstack/compute_services",
+)
 _ABORT = re.compile(r"Failed to allocate the network\(s\)")  # also "… with error …, not rescheduling"
 _BINDING = re.compile(r"Binding failed for port (?P<port>[0-9a-f-]{36})")
 # ≥ Yoga: Timeout waiting for ['network-vif-plugged-<port>'] …; ≤ Xena: [('network-vif-plugged', '<port>')]
@@ -133,11 +142,11 @@ def tabulate_agents(agents: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _cause(
-    host: str | None, row: Any, agents: pd.DataFrame, logs: pd.DataFrame, ports: list[str]
+    host: str | None, fault: str, agents: pd.DataFrame, logs: pd.DataFrame, ports: list[str]
 ) -> tuple[str, list[str]]:
     checked = []
-    if row.binding_failed:
-        return "port-binding-failed", [f"fault: {row.fault[:120]}"]
+    if _BINDING.search(fault):
+        return "port-binding-failed", [f"fault: {fault[:120]}"]
     if not host:
         return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
     host_logs = logs[logs["source"] == host] if not logs.empty else logs
@@ -192,15 +201,11 @@ def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str],
         host = hosts.get(r.server_id) or getattr(r, "host", None)
         mine = timeouts[timeouts["instance"] == r.server_id]
         ports = sorted({p for ps in mine["ports"] for p in ps})
-        binding = _BINDING.search(getattr(r, "fault", "") or "")
+        fault = getattr(r, "fault", "") or ""  # unwired servers have no fault
+        binding = _BINDING.search(fault)
         if binding:
             ports = [binding.group("port")]
-        row = (
-            r
-            if hasattr(r, "binding_failed")
-            else dataclasses.make_dataclass("R", [("binding_failed", bool), ("fault", str)])(False, "")
-        )
-        cause, evidence = _cause(host, row, agents, logs, ports)
+        cause, evidence = _cause(host, fault, agents, logs, ports)
         if not mine.empty:
             evidence.insert(
                 0,
@@ -303,8 +308,6 @@ def analyse_vif_plugging(
     snapshot: Any, extra_logs: list[dict[str, Any]] | None = None
 ) -> VifPluggingAnalysis:
     """Failed builds, unwired servers, timeouts, ports and agents from one snapshot, with a cause for each."""
-    from runbook_lib.resize_ssh import tabulate_logs
-
     logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []))
     failed = find_failed_builds(snapshot.get("openstack/servers"))
     timeouts = find_timeouts(logs)
@@ -314,9 +317,8 @@ def analyse_vif_plugging(
     diagnosis = diagnose(
         failed, unwired, build_hosts(snapshot.get("openstack/instance_actions")), timeouts, agents, logs
     )
-    used = ("openstack/servers", "openstack/instance_actions", "openstack/ports", "openstack/network_agents")
-    problems = {p: m for p, m in snapshot.problems.items() if p in used}
-    problems |= {p: "not in this snapshot: collect it again with 'runbook collect'" for p in used
+    problems = {p: m for p, m in snapshot.problems.items() if p in PARTS}
+    problems |= {p: "not in this snapshot: collect it again with 'runbook collect'" for p in PARTS
                  if p not in snapshot.parts and p not in snapshot.problems}  # fmt: skip
     return VifPluggingAnalysis(
         failed, unwired, timeouts, ports, agents, logs, diagnosis, check_vif_plugging(diagnosis, problems)
