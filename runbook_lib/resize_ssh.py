@@ -67,6 +67,14 @@ _CAUSES: tuple[tuple[str, str, str, str], ...] = (
 )  # fmt: skip
 
 
+# Whole ssh messages, for stderr that Nova cut short (matched as prefixes).
+_KNOWN_STARTS = (
+    ("Host key verification failed.", "host-key-unknown"),
+    ("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@", "host-key-unknown"),
+    ("ssh: Could not resolve hostname", "name-resolution"),
+)
+
+
 def parse_ssh_error(text: str) -> dict[str, Any]:
     """Command, exit code, stdout and stderr from a ProcessExecutionError text (possibly truncated)."""
     match = _BLOCK.search(text or "")
@@ -89,7 +97,13 @@ def classify_ssh_failure(text: str, dest: str = "<dest_host>") -> SshCause:
     for cause, pattern, explanation, fix in _CAUSES:
         if re.search(pattern, haystack):
             return SshCause(cause, explanation, fix.format(dest=dest))
-    if parsed["command"] and parsed["truncated"] and not (parsed["stdout"] or parsed["stderr"]):
+    cut = parsed["stderr"] if parsed["truncated"] else ""
+    if len(cut) >= 4:  # what survived Nova's cut may be the start of a known message
+        for message, cause in _KNOWN_STARTS:
+            if message.startswith(cut):
+                _, _, explanation, fix = next(c for c in _CAUSES if c[0] == cause)
+                return SshCause(cause, explanation, fix.format(dest=dest))
+    if parsed["command"] and parsed["truncated"] and len(cut) < 4:
         return SshCause(
             "stderr-cut",
             f"Nova cut the error at 255 characters before ssh's own message; exit code {parsed['exit_code']}"

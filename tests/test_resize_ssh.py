@@ -32,6 +32,9 @@ def _error(stderr: str, exit_code: int = 255, stdout: str = "''") -> str:
     [
         (_error("'Host key verification failed.\\r\\n'"), "host-key-unknown"),
         (_error("'Host key v"), "host-key-unknown"),  # cut at 255 characters by Nova
+        (_error("'Host"), "host-key-unknown"),  # a shorter survivor is still a known start
+        (_error("'H"), "stderr-cut"),  # too little to tell
+        (_error("'ssh: Could not re"), "name-resolution"),
         (_error("'nova@10.0.0.12: Permission denied (publickey).\\r\\n'"), "publickey-denied"),
         (_error("'nova@10.0.0.12: Permiss"), "publickey-denied"),
         (_error("'nova@"), "publickey-denied"),  # only the user@ survived the cut
