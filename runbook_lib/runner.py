@@ -9,6 +9,8 @@ Exit codes (the scheduler's contract):
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -97,6 +99,18 @@ def _add_timeout_banner(path: Path, seconds: int) -> None:
     nbformat.write(nb, path)
 
 
+def _ipc_kernel_manager_class(sockets: str) -> type:
+    """Kernels on unix sockets in a private directory: no TCP port for anyone on the host to reach
+    (ipykernel warns about plain TCP on every start), and no socket files left beside the notebooks."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
+
+    return IPCKernelManager
+
+
 def _is_kernel_start_failure(exc: BaseException) -> bool:
     text = f"{type(exc).__name__} {exc}"
     return any(
@@ -129,6 +143,8 @@ def run_notebook(
     kernel = ensure_kernel()
     started = time.monotonic()
     error, exit_code, verdict_text = "", EXIT_OK, ""
+    sockets_dir = tempfile.TemporaryDirectory(prefix="runbook-kernel-")
+    sockets = sockets_dir.name
     for attempt in range(retries + 1):
         try:
             papermill.execute_notebook(
@@ -140,6 +156,7 @@ def run_notebook(
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 cwd=str(notebook.parent),
+                kernel_manager_class=_ipc_kernel_manager_class(sockets),
             )
             break
         except CellTimeoutError:
@@ -156,6 +173,7 @@ def run_notebook(
                 continue
             error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
             break
+    sockets_dir.cleanup()
     duration = time.monotonic() - started
     result = RunResult(
         name, verdict_text, exit_code, round(duration, 2), str(output), error=error, parameters=typed
