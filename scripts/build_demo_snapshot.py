@@ -126,7 +126,8 @@ def main() -> int:
     snapshot.parts["logs/nova-compute"] = [{**r, "path": ""} for r in logs]
     snapshot.manifest["parts"]["logs/nova-compute"] = {
         "origin": "log-files",
-        "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files"}
+        "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files",
+    }
     if not any(m.get("status") == "error" for m in snapshot.get("openstack/migrations")):
         print("no failed migration: run scripts/minicloud seed failures first", file=sys.stderr)
         return 1
