@@ -189,7 +189,8 @@ _RESULT_COLUMNS = [
 _RESULT_TYPES = {"sockets": "Int64", "socket_limit": "Int64", "visible_vcpus": "Int64", "lost_vcpus": "Int64"}
 
 
-def _evaluate(vcpus: int, extra_specs: dict, properties: dict, name: str, override: int | None) -> dict:
+def evaluate_pair(vcpus: int, extra_specs: dict, properties: dict, name: str, override: int | None) -> dict:
+    """What a guest of this flavor and image gets: topology or Nova's refusal, Windows limit, vCPUs lost."""
     win = detect_windows(name, properties, override)
     result = {
         "windows": win.is_windows,
@@ -225,7 +226,7 @@ def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | No
     """
     overrides = dict(socket_limits or {})
     results = [
-        _evaluate(
+        evaluate_pair(
             row.vcpus,
             row.extra_specs,
             row.properties,
@@ -236,7 +237,7 @@ def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | No
     ]
     extra = pd.DataFrame(results, index=servers.index, columns=_RESULT_COLUMNS).astype(_RESULT_TYPES)
     uncapped = [
-        _evaluate(
+        evaluate_pair(
             row.vcpus,
             row.extra_specs,
             _without_topology(row.properties),
@@ -264,7 +265,7 @@ def analyse_image_flavor_pairs(
     for image in images.itertuples():
         override = overrides.get(image.image_id, overrides.get(image.image))
         for flavor in flavors[flavors["is_public"]].itertuples():
-            result = _evaluate(flavor.vcpus, flavor.extra_specs, image.properties, image.image, override)
+            result = evaluate_pair(flavor.vcpus, flavor.extra_specs, image.properties, image.image, override)
             rows.append(
                 {
                     "image_id": image.image_id,

@@ -15,7 +15,7 @@ import pandas as pd
 
 from runbook_lib import openstack_source as os_src
 from runbook_lib.cpu_topology_checks import CpuTopologyAnalysis
-from runbook_lib.cpu_topology_fleet import _evaluate
+from runbook_lib.cpu_topology_fleet import evaluate_pair
 from runbook_lib.errors import ParameterError, PlanError
 
 FIX_VIA = ("image", "flavor")
@@ -56,8 +56,10 @@ def _image_effect(a: CpuTopologyAnalysis, image: Any, new_props: dict) -> str:
     flavors = a.flavors[a.flavors["is_public"]]
     before = after = refused = 0
     for flavor in flavors.itertuples():
-        old = _evaluate(flavor.vcpus, flavor.extra_specs, image.properties, image.image, image.socket_limit)
-        new = _evaluate(flavor.vcpus, flavor.extra_specs, new_props, image.image, image.socket_limit)
+        old = evaluate_pair(
+            flavor.vcpus, flavor.extra_specs, image.properties, image.image, image.socket_limit
+        )
+        new = evaluate_pair(flavor.vcpus, flavor.extra_specs, new_props, image.image, image.socket_limit)
         before += bool(old["lost_vcpus"])
         after += bool(new["lost_vcpus"])
         refused += bool(new["error"]) and not old["error"]

@@ -8,13 +8,10 @@ from runbook_lib.snapshot import Snapshot, load_snapshot
 
 def _runbook_parts(runbook: str) -> list[str] | None:
     """The parts a runbook reads (each runbook module owns its PARTS); None: everything."""
-    import importlib
+    from runbook_lib import cpu_topology_checks, resize_ssh, vif_plugging
 
-    module = {"cpu_topology": "cpu_topology_checks"}.get(runbook, runbook)
-    try:
-        return list(importlib.import_module(f"runbook_lib.{module}").PARTS)
-    except (ImportError, AttributeError):
-        return None
+    owners = {"cpu_topology": cpu_topology_checks, "resize_ssh": resize_ssh, "vif_plugging": vif_plugging}
+    return list(owners[runbook].PARTS) if runbook in owners else None
 
 
 def open_snapshot(cloud: str = "", snapshot: str = "demo", runbook: str = "") -> Snapshot:

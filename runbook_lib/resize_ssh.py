@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from runbook_lib.findings import Finding
+from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "resize_ssh"
@@ -195,8 +195,7 @@ def explain_failures(
 
 def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = None) -> list[Finding]:
     """One finding per broken source → destination pair (its failures as evidence), one per other failure."""
-    findings = [Finding(RUNBOOK, "collection-problem", "error", part, message, "fix the access and run again")
-                for part, message in (problems or {}).items()]  # fmt: skip
+    findings = collection_findings(RUNBOOK, problems or {})
     if explained.empty:
         return findings
     for row in explained[~explained["ssh"]].itertuples():
@@ -280,16 +279,10 @@ def analyse_resize_ssh(
     failed = find_failed_migrations(migrations, since)
     logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []))
     explained = explain_failures(failed, snapshot.get("openstack/instance_actions"), logs)
-    problems = {
-        p: m
-        for p, m in snapshot.problems.items()
-        if p in ("openstack/migrations", "openstack/instance_actions")
-    }
-    if "openstack/migrations" not in snapshot.parts and "openstack/migrations" not in problems:
-        problems["openstack/migrations"] = (
-            "this snapshot has no migrations: collect it again with 'runbook collect'"
-        )
-    findings = check_resize_ssh(explained, problems)
+    # Services and hypervisors are collected for the trust matrix to come; the analysis needs these two.
+    findings = check_resize_ssh(
+        explained, snapshot.problems_for(("openstack/migrations", "openstack/instance_actions"))
+    )
     window = f"in the {since_hours:g} h before {end:%Y-%m-%d %H:%M} UTC"
     return ResizeSshAnalysis(
         migrations, failed, explained, find_broken_pairs(explained), logs, findings, window

@@ -45,6 +45,12 @@ class Snapshot:
         """The records of one part; an empty list when the part was not collected."""
         return self.parts.get(part, [])
 
+    def problems_for(self, parts: tuple[str, ...] | list[str]) -> dict[str, str]:
+        """Why each of ``parts`` is unusable: it failed to collect, or this snapshot never had it."""
+        missing = {p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts
+                   if p not in self.parts}  # fmt: skip
+        return missing | {p: m for p, m in self.problems.items() if p in parts}
+
     def origin(self, part: str) -> str:
         if part in self.problems:
             return "missing"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from runbook_lib.findings import Finding
+from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "vif_plugging"
@@ -220,8 +220,7 @@ def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str],
 
 
 def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None = None) -> list[Finding]:
-    findings = [Finding(RUNBOOK, "collection-problem", "error", p, m, "fix the access and run again")
-                for p, m in (problems or {}).items()]  # fmt: skip
+    findings = collection_findings(RUNBOOK, problems or {})
     for r in diagnosis.itertuples():
         hidden = r.outcome == "ACTIVE without wiring"
         severity = "warn" if hidden else "crit"
@@ -317,9 +316,7 @@ def analyse_vif_plugging(
     diagnosis = diagnose(
         failed, unwired, build_hosts(snapshot.get("openstack/instance_actions")), timeouts, agents, logs
     )
-    problems = {p: m for p, m in snapshot.problems.items() if p in PARTS}
-    problems |= {p: "not in this snapshot: collect it again with 'runbook collect'" for p in PARTS
-                 if p not in snapshot.parts and p not in snapshot.problems}  # fmt: skip
+    problems = snapshot.problems_for(PARTS)
     return VifPluggingAnalysis(
         failed, unwired, timeouts, ports, agents, logs, diagnosis, check_vif_plugging(diagnosis, problems)
     )
