@@ -41,8 +41,8 @@ test-fast: venv
 	$(BIN)/pytest -m "not minicloud"
 
 lint: venv
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py
+	$(BIN)/ruff check . scripts/sshlab
+	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/sshlab
 
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir notebooks

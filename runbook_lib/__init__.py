@@ -14,8 +14,8 @@ from runbook_lib.cpu_topology_plan import (
     tabulate_plan,
 )
 from runbook_lib.errors import RunbookError
-from runbook_lib.gather import open_logs, open_snapshot
-from runbook_lib.plots import plot_timeline, plot_vcpus_paid_vs_seen
+from runbook_lib.gather import apply_trust_fixes, check_ssh_trust, open_logs, open_snapshot, trust_probe
+from runbook_lib.plots import plot_timeline, plot_trust_matrix, plot_vcpus_paid_vs_seen
 from runbook_lib.resize_ssh import analyse_resize_ssh
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
 from runbook_lib.vif_plugging import analyse_vif_plugging
@@ -24,7 +24,9 @@ __all__ = [
     "analyse_cpu_topology",
     "analyse_resize_ssh",
     "analyse_vif_plugging",
+    "apply_trust_fixes",
     "best_topology",
+    "check_ssh_trust",
     "detect_windows",
     "execute_cpu_topology_plan",
     "open_logs",
@@ -32,12 +34,14 @@ __all__ = [
     "plan_cpu_topology",
     "plan_running_servers",
     "plot_timeline",
+    "plot_trust_matrix",
     "plot_vcpus_paid_vs_seen",
     "publish_findings",
     "show_findings",
     "show_table",
     "show_verdict",
     "tabulate_plan",
+    "trust_probe",
 ]
 
 

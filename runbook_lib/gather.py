@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 from runbook_lib.errors import ParameterError
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
@@ -48,3 +52,117 @@ def open_logs(log_dir: str = "") -> list[dict]:
     from runbook_lib.host_source import read_log_dir
 
     return read_log_dir(log_dir)
+
+
+TRUST_PART = "hosts/ssh_trust"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrustProbe:
+    """What the trust matrix probes and how: hosts, addresses, the nova user, the operator's access."""
+
+    access: Any
+    trust_hosts: str = ""
+    trust_sources: str = ""
+    migration_addresses: dict | None = None
+    nova_user: str = "nova"
+    parallel: int = 8
+
+    def records(self, snapshot: Snapshot) -> list[dict]:
+        """Probe nova's SSH between the hosts now, or (no trust_hosts) the matrix the snapshot recorded."""
+        from runbook_lib.host_source import probe_ssh_trust
+        from runbook_lib.ssh_trust import trust_targets
+
+        if not self.trust_hosts:
+            return snapshot.get(TRUST_PART)
+        targets = trust_targets(snapshot.get("openstack/compute_services"), snapshot.get("openstack/hypervisors"),
+                                self.trust_hosts, self.migration_addresses)  # fmt: skip
+        if len(targets) < 2:
+            raise ParameterError(
+                f"trust_hosts {self.trust_hosts!r} names {len(targets)} compute host(s); a matrix needs two or "
+                "more ('all' takes every nova-compute service)"
+            )
+        sources = [h.strip() for h in self.trust_sources.split(",") if h.strip()] or list(targets)
+        print(
+            f"probing nova's SSH from {len(sources)} host(s) to {len(targets)} address(es), {self.parallel} at a time"
+        )
+        records = probe_ssh_trust(
+            self.access, sources, targets, self.nova_user, self.parallel, _show_progress
+        )
+        snapshot.parts[TRUST_PART] = records
+        snapshot.manifest.setdefault("parts", {})[TRUST_PART] = {"origin": "collected"}
+        return records
+
+
+def trust_probe(
+    trust_hosts: str = "",
+    trust_sources: str = "",
+    migration_addresses: dict | None = None,
+    nova_user: str = "nova",
+    parallel: int = 8,
+    ssh_user: str = "",
+    ssh_port: int = 0,
+    ssh_config: str = "",
+    ssh_identity: str = "",
+    ssh_jump: str = "",
+    sudo: str = "sudo -n",
+    ssh_timeout: int = 10,
+    check_host_keys: bool = True,
+    local_host: str = "",
+) -> TrustProbe:
+    """The trust probe from the runbook's parameters, checked before anything runs."""
+    from runbook_lib.host_source import HostAccess, check_host_name, check_user_name
+
+    check_user_name(nova_user)
+    if ssh_user:
+        check_user_name(ssh_user)
+    for host in [ssh_jump, local_host, *(migration_addresses or {}).values()]:
+        if host:
+            check_host_name(host)
+    for name, path in (("ssh_config", ssh_config), ("ssh_identity", ssh_identity)):
+        if path and not Path(path).expanduser().is_file():
+            raise ParameterError(f"{name} {path!r} is not a file")
+    access = HostAccess(ssh_user, ssh_port, ssh_config, ssh_identity, ssh_jump, sudo, ssh_timeout, check_host_keys,
+                        local_host)  # fmt: skip
+    return TrustProbe(
+        access, trust_hosts, trust_sources, dict(migration_addresses or {}), nova_user, parallel
+    )
+
+
+def _show_progress(result: Any, done: int, total: int) -> None:
+    last = (result.stderr.strip().splitlines() or ["?"])[-1][:120]
+    print(
+        f"[{done}/{total}] {result.host}: {'probed' if result.exit_code == 0 else 'FAILED: ' + last}",
+        flush=True,
+    )
+
+
+def check_ssh_trust(snapshot: Snapshot, probe: TrustProbe, explained: Any) -> Any:
+    """The trust matrix (probed now or recorded) analysed, and joined with the failed migrations."""
+    from runbook_lib.ssh_trust import analyse_ssh_trust
+
+    become = probe.access.become(probe.nova_user)
+    return analyse_ssh_trust(probe.records(snapshot), explained, become, probe.access.as_root())
+
+
+def apply_trust_fixes(snapshot: Snapshot, probe: TrustProbe, trust: Any, explained: Any, apply: bool) -> Any:
+    """Dry run: say what would run. apply=True: run the automatic fixes, probe again, return the new analysis."""
+    from runbook_lib.host_source import apply_host_fixes
+
+    automatic = [f for f in trust.fixes if f.automatic]
+    if not automatic:
+        print("nothing to apply automatically")
+        return None
+    if apply and not probe.trust_hosts:
+        raise ParameterError("apply=True changes hosts: pass trust_hosts so the matrix is probed live first")
+    for fix in automatic:
+        print(f"{'applying' if apply else 'would apply'} on {fix.host} as {fix.run_as}: {fix.action} "
+              f"({len(fix.pairs)} pair(s))")  # fmt: skip
+    if not apply:
+        print("dry run: nothing changed (apply=True applies these, then probes the matrix again)")
+        return None
+    for result in apply_host_fixes(probe.access, automatic, probe.nova_user):
+        print(
+            f"  {result['host']} {result['action']}: {'done' if result['ok'] else 'FAILED: ' + result['output']}"
+        )
+    return check_ssh_trust(snapshot, probe, explained)

@@ -9,7 +9,9 @@ cannot produce yet, which the manifest marks: Cinder is not part of it, so one v
 server and its boot volume are added in the APIs' real response shapes (the volume record's layout is
 copied from a real Cinder 29 ``GET /v3/{project}/volumes/detail`` response, microversion 3.71). No API
 returns logs: the nova-compute logs of the hosts where the seeded failures happened are read from the
-mini cloud's log files (real lines written by real Nova) into ``logs/nova-compute``.
+mini cloud's log files (real lines written by real Nova) into ``logs/nova-compute``. The SSH trust
+matrix is probed from ssh-src as its nova user, on this machine (every mini-cloud compute lives here,
+so the probe runs locally instead of over the operator's SSH).
 """
 
 import copy
@@ -19,11 +21,15 @@ import sys
 import uuid
 from pathlib import Path
 
-from runbook_lib.host_source import read_log_dir
+from runbook_lib.gather import TRUST_PART
+from runbook_lib.host_source import HostAccess, probe_ssh_trust, read_log_dir
 from runbook_lib.openstack_source import collect_openstack, connect
 from runbook_lib.snapshot import DEMO_SNAPSHOT, write_snapshot
+from runbook_lib.ssh_trust import trust_targets
 
 MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
+NOVA_USER = "stackrb-nova"  # the user ssh-src's nova-compute runs as (scripts/minicloud)
+TRUST_HOSTS = "ssh-src,ssh-dst-ok,ssh-dst-bad"
 LOG_HOSTS = ("ssh-src", "vif-down-1", "vif-down-2", "vif-late-1")  # where the seeded failures happened
 
 NAMESPACE = uuid.UUID("6f1d3c2e-3f0a-4a59-9c1e-5d1b8e4a7c01")  # stable ids across rebuilds
@@ -127,6 +133,18 @@ def main() -> int:
     snapshot.manifest["parts"]["logs/nova-compute"] = {
         "origin": "log-files",
         "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files",
+    }
+    targets = trust_targets(
+        snapshot.get("openstack/compute_services"), snapshot.get("openstack/hypervisors"), TRUST_HOSTS
+    )
+    records = probe_ssh_trust(HostAccess(sudo="", local_host="ssh-src"), ["ssh-src"], targets, NOVA_USER)
+    if not records[0]["reached"]:
+        print(f"the trust probe on ssh-src failed: {records[0]['error']}", file=sys.stderr)
+        return 1
+    snapshot.parts[TRUST_PART] = records
+    snapshot.manifest["parts"][TRUST_PART] = {
+        "origin": "collected",
+        "note": "probed as ssh-src's nova user on the mini cloud's machine (local_host: no operator SSH hop)",
     }
     if not any(m.get("status") == "error" for m in snapshot.get("openstack/migrations")):
         print("no failed migration: run scripts/minicloud seed failures first", file=sys.stderr)

@@ -104,3 +104,34 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
         cwd=cwd,
         timeout=600,
     )
+
+
+SSHLAB = REPO / "scripts" / "sshlab"
+
+
+def sshlab_up() -> dict:
+    """(Re)start the SSH lab from scratch: six real sshd 'computes' on loopback (scripts/sshlab)."""
+    import json
+
+    if os.geteuid() != 0:
+        pytest.skip("SKIPPED LOUDLY: the SSH lab needs root (users, mount namespaces, sshd); CI runs as root")
+    up = subprocess.run([sys.executable, str(SSHLAB), "up"], capture_output=True, text=True)
+    if up.returncode != 0:
+        pytest.fail(f"scripts/sshlab up failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
+    return json.loads(up.stdout)
+
+
+@pytest.fixture(scope="session")
+def sshlab_session():
+    """Tears the lab down once at the end, and fails if an sshd of it is left running."""
+    yield
+    subprocess.run([sys.executable, str(SSHLAB), "down"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-af", "stack-runbooks-sshlab"], capture_output=True, text=True)
+    if left.stdout.strip():
+        pytest.fail(f"processes left after 'scripts/sshlab down':\n{left.stdout}", pytrace=False)
+
+
+@pytest.fixture
+def sshlab(sshlab_session) -> dict:
+    """A pristine lab for each test (start ≈ 0.4 s), so a test that applies fixes affects no other."""
+    return sshlab_up()

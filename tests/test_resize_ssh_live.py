@@ -48,3 +48,18 @@ def test_member_cannot_list_migrations_and_is_told_why(seeded_failures, tmp_path
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     problems = {f["subject"]: f["message"] for f in run["findings"] if f["kind"] == "collection-problem"}
     assert "HTTP 403" in problems["openstack/migrations"] and run["verdict"] == "ERROR"
+
+
+def test_live_trust_matrix_explains_the_failed_resize(seeded_failures, tmp_path):
+    """Probed on ssh-src as the nova user nova-compute really runs as (this machine: local_host)."""
+    proc = run_cli(
+        "run", "resize_ssh", "--cloud", "minicloud", "--out", str(tmp_path),
+        "-p", "trust_hosts", "ssh-src,ssh-dst-ok,ssh-dst-bad", "-p", "trust_sources", "ssh-src",
+        "-p", "local_host", "ssh-src", "-p", "nova_user", "stackrb-nova", "-p", "sudo", "",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    trust = [(f["kind"], f["subject"]) for f in run["findings"] if f["kind"].startswith("trust-")]
+    assert trust == [("trust-host-key-unknown", "nova ssh to ssh-dst-bad")]
+    notebook = (tmp_path / "resize_ssh.ipynb").read_text()
+    assert "still broken" in notebook  # the failed resize's pair, joined with the matrix
