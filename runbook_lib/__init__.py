@@ -14,7 +14,14 @@ from runbook_lib.cpu_topology_plan import (
     tabulate_plan,
 )
 from runbook_lib.errors import RunbookError
-from runbook_lib.gather import apply_trust_fixes, check_ssh_trust, open_logs, open_snapshot, trust_probe
+from runbook_lib.gather import (
+    apply_trust_fixes,
+    check_ssh_trust,
+    open_logs,
+    open_snapshot,
+    resize_ssh_evidence,
+    trust_probe,
+)
 from runbook_lib.plots import plot_timeline, plot_trust_matrix, plot_vcpus_paid_vs_seen
 from runbook_lib.resize_ssh import analyse_resize_ssh
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
@@ -37,6 +44,7 @@ __all__ = [
     "plot_trust_matrix",
     "plot_vcpus_paid_vs_seen",
     "publish_findings",
+    "resize_ssh_evidence",
     "show_findings",
     "show_table",
     "show_verdict",

@@ -145,6 +145,37 @@ def check_ssh_trust(snapshot: Snapshot, probe: TrustProbe, explained: Any) -> An
     return analyse_ssh_trust(probe.records(snapshot), explained, become, probe.access.as_root())
 
 
+def remote_logs(probe: TrustProbe, hosts: list[str]) -> list[dict]:
+    """nova-compute logs of ``hosts`` read over the operator's SSH (the sources of failed migrations)."""
+    from runbook_lib.host_source import read_remote_logs
+
+    if not hosts:
+        print("no failed SSH migration: no log to read from the computes")
+        return []
+    records, missing = read_remote_logs(probe.access, sorted(set(hosts)), parallel=probe.parallel)
+    for record in records:
+        print(f"read {record['path']} on {record['source']} ({len(record['lines'])} lines)")
+    for host, why in missing.items():
+        print(f"no nova-compute log from {host}: {why}")
+    return records
+
+
+def resize_ssh_evidence(
+    snapshot: Snapshot, probe: TrustProbe, since_hours: float, log_dir: str = "", logs_over_ssh: bool = False
+) -> Any:
+    """Failed migrations with their causes, from the API plus collected logs and (optionally) the logs
+    of the failing sources read over SSH — only those hosts, only when some failure needs its stderr."""
+    from runbook_lib.resize_ssh import analyse_resize_ssh
+
+    logs = open_logs(log_dir)
+    analysis = analyse_resize_ssh(snapshot, since_hours, logs)
+    if logs_over_ssh:
+        explained = analysis.explained
+        sources = explained.loc[explained["ssh"], "source"].tolist() if not explained.empty else []
+        analysis = analyse_resize_ssh(snapshot, since_hours, logs + remote_logs(probe, sources))
+    return analysis
+
+
 def apply_trust_fixes(snapshot: Snapshot, probe: TrustProbe, trust: Any, explained: Any, apply: bool) -> Any:
     """Dry run: say what would run. apply=True: run the automatic fixes, probe again, return the new analysis."""
     from runbook_lib.host_source import apply_host_fixes

@@ -282,3 +282,51 @@ def apply_host_fixes(
         done.append({"host": fix.host, "action": fix.action, "ok": result.ok,
                      "output": (result.stderr or result.stdout).strip()[-300:]})  # fmt: skip
     return done
+
+
+# Log files in the usual places (packages, Kolla, TripleO), else the journal of the unit. Run as root;
+# the service's unit, the line budget and the candidate paths arrive as arguments.
+READ_LOG_SCRIPT = r"""
+unit=$1; lines=$2; shift 2
+for f in "$@"; do
+  if [ -r "$f" ]; then echo "@file $f"; tail -n "$lines" "$f"; exit 0; fi
+done
+if command -v journalctl >/dev/null 2>&1; then
+  echo "@journal $unit"; journalctl -u "$unit" -o short --no-pager -n "$lines"; exit 0
+fi
+echo "@none"
+"""
+LOG_PATHS = {
+    "nova-compute": ("/var/log/nova/nova-compute.log", "/var/log/kolla/nova/nova-compute.log",
+                     "/var/log/containers/nova/nova-compute.log"),
+}  # fmt: skip
+
+
+def read_remote_logs(
+    access: HostAccess,
+    hosts: list[str],
+    service: str = "nova-compute",
+    lines: int = 20_000,
+    parallel: int = 8,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The tail of ``service``'s log on each host over SSH: (log records, host → why nothing was read)."""
+    argv = [
+        *access.as_root(),
+        "sh",
+        "-c",
+        READ_LOG_SCRIPT,
+        "read-log",
+        service,
+        str(lines),
+        *LOG_PATHS[service],
+    ]
+    results = run_on_hosts(access, {check_host_name(h): (argv, "") for h in hosts}, parallel, timeout=120)
+    records, missing = [], {}
+    for host in hosts:
+        result = results[host]
+        header, _, body = result.stdout.partition("\n")
+        if not result.ok or not header.startswith(("@file", "@journal")):
+            missing[host] = (result.stderr.strip() or "no log file and no journal found")[-300:]
+            continue
+        records.append({"source": host, "path": header.split(" ", 1)[1], "lines": body.splitlines()})
+    return records, missing

@@ -110,3 +110,30 @@ def test_the_notebook_shows_the_matrix(sshlab, tmp_path):
     assert proc.returncode == 1
     assert "Can nova on the source SSH" not in html or "<img" in html  # the heatmap is an image
     assert html.count("data:image/png") >= 1 and "Broken pairs: what ssh said" in html
+
+
+def test_failing_sources_logs_are_read_over_ssh(sshlab, demo_snapshot, tmp_path):
+    """The demo's failed resize came from ssh-src; here ssh-src is a lab host whose /var/log/nova holds
+    the real nova-compute lines, and the snapshot carries no logs: the whole stderr must come over SSH."""
+    from runbook_lib.snapshot import Snapshot, write_snapshot
+
+    ssh_src = next(r for r in demo_snapshot.get("logs/nova-compute") if r["source"] == "ssh-src")
+    host = sshlab["hosts"][0]
+    (Path(host["log_dir"]) / "nova-compute.log").write_text("\n".join(ssh_src["lines"]) + "\n")
+    parts = {k: v for k, v in demo_snapshot.parts.items() if not k.startswith("logs/")}
+    write_snapshot(Snapshot(dict(demo_snapshot.manifest), parts), tmp_path / "snap")
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        Path(sshlab["ssh_config"]).read_text().replace("Host compute-01\n", "Host compute-01 ssh-src\n")
+    )
+
+    proc = run_cli("run", "resize_ssh", "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"),
+                   "-p", "logs_over_ssh", "True", "-p", "ssh_config", str(config), "-p", "sudo", "")  # fmt: skip
+    run = json.loads((tmp_path / "out" / "summary.json").read_text())["runbooks"][0]
+    ssh = [f for f in run["findings"] if f["kind"].startswith("ssh-")]
+    assert [f["kind"] for f in ssh] == ["ssh-host-key-unknown"], proc.stdout
+    assert "stderr: 'Host key verification failed.'" in ssh[0]["message"]
+    assert (
+        "read /var/log/nova/nova-compute.log on ssh-src"
+        in (tmp_path / "out" / "resize_ssh.ipynb").read_text()
+    )
