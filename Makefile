@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MINICLOUD_HOME ?= /var/tmp/stack-runbooks-minicloud
 export MINICLOUD_HOME
+CEPHLAB_HOME ?= /var/tmp/stack-runbooks-cephlab
+export CEPHLAB_HOME
 CLOUD ?=
 # A minicloud* entry lives in the mini cloud's own clouds.yaml.
 ifneq ($(filter minicloud%,$(CLOUD)),)
 export OS_CLIENT_CONFIG_FILE := $(MINICLOUD_HOME)/clouds.yaml
 endif
 
-.PHONY: venv demo report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean
+.PHONY: venv demo demo-ceph report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -31,9 +33,17 @@ report: venv
 	@test -n "$(CLOUD)" || { echo "make report needs CLOUD=<clouds.yaml entry>"; exit 2; }
 	$(BIN)/runbook run all --cloud $(CLOUD)
 
+# The capacity runbook live against a throwaway real Ceph cluster driven into nearfull (scripts/cephlab).
+demo-ceph: venv
+	$(PYTHON) scripts/cephlab up
+	$(PYTHON) scripts/cephlab fill 145
+	$(PYTHON) scripts/cephlab wait-health OSD_NEARFULL 60
+	$(BIN)/runbook run ceph_capacity -p ceph_live true -p ceph_conf $(CEPHLAB_HOME)/ceph.conf ; rc=$$?; test $$rc -le 1
+
 # Installs what the tests need (the mini cloud's apt packages and venv) and runs the whole suite.
-test: venv
+test: venv lint
 	$(PYTHON) scripts/minicloud install
+	$(PYTHON) scripts/cephlab install
 	$(BIN)/pytest
 
 # Without the live mini cloud (a quick loop while editing).
@@ -41,8 +51,8 @@ test-fast: venv
 	$(BIN)/pytest -m "not minicloud"
 
 lint: venv
-	$(BIN)/ruff check . scripts/sshlab
-	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/sshlab
+	$(BIN)/ruff check . scripts/sshlab scripts/cephlab
+	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/sshlab scripts/cephlab
 
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir notebooks
@@ -58,6 +68,9 @@ demo-snapshot: venv
 	$(PYTHON) scripts/minicloud up
 	$(PYTHON) scripts/minicloud seed cpu-topology
 	$(PYTHON) scripts/minicloud seed failures
+	$(PYTHON) scripts/cephlab up
+	$(PYTHON) scripts/cephlab fill 145
+	$(PYTHON) scripts/cephlab wait-health OSD_NEARFULL 60
 	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_HOME)/clouds.yaml $(BIN)/python scripts/build_demo_snapshot.py
 
 bench: venv

@@ -5,6 +5,8 @@ Notebooks call only what is exported here (``import runbook_lib as rb``); everyt
 
 __version__ = "0.1.0"
 
+from runbook_lib.ceph_capacity import analyse_ceph_capacity, plan_ratio_bump
+from runbook_lib.ceph_reweight import compare_with_ceph, plan_ceph_reweight
 from runbook_lib.cpu_topology import best_topology, detect_windows
 from runbook_lib.cpu_topology_checks import analyse_cpu_topology
 from runbook_lib.cpu_topology_plan import (
@@ -17,29 +19,43 @@ from runbook_lib.errors import RunbookError
 from runbook_lib.gather import (
     apply_trust_fixes,
     check_ssh_trust,
+    open_ceph,
     open_logs,
     open_snapshot,
     resize_ssh_evidence,
     trust_probe,
 )
-from runbook_lib.plots import plot_timeline, plot_trust_matrix, plot_vcpus_paid_vs_seen
+from runbook_lib.plots import (
+    plot_osd_fill,
+    plot_reweight_plan,
+    plot_timeline,
+    plot_trust_matrix,
+    plot_vcpus_paid_vs_seen,
+)
 from runbook_lib.resize_ssh import analyse_resize_ssh
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
 from runbook_lib.vif_plugging import analyse_vif_plugging
 
 __all__ = [
+    "analyse_ceph_capacity",
     "analyse_cpu_topology",
     "analyse_resize_ssh",
     "analyse_vif_plugging",
     "apply_trust_fixes",
     "best_topology",
     "check_ssh_trust",
+    "compare_with_ceph",
     "detect_windows",
     "execute_cpu_topology_plan",
+    "open_ceph",
     "open_logs",
     "open_snapshot",
+    "plan_ceph_reweight",
     "plan_cpu_topology",
+    "plan_ratio_bump",
     "plan_running_servers",
+    "plot_osd_fill",
+    "plot_reweight_plan",
     "plot_timeline",
     "plot_trust_matrix",
     "plot_vcpus_paid_vs_seen",

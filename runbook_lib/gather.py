@@ -12,9 +12,10 @@ from runbook_lib.snapshot import Snapshot, load_snapshot
 
 def _runbook_parts(runbook: str) -> list[str] | None:
     """The parts a runbook reads (each runbook module owns its PARTS); None: everything."""
-    from runbook_lib import cpu_topology_checks, resize_ssh, vif_plugging
+    from runbook_lib import ceph_capacity, cpu_topology_checks, resize_ssh, vif_plugging
 
-    owners = {"cpu_topology": cpu_topology_checks, "resize_ssh": resize_ssh, "vif_plugging": vif_plugging}
+    owners = {"cpu_topology": cpu_topology_checks, "resize_ssh": resize_ssh, "vif_plugging": vif_plugging,
+              "ceph_capacity": ceph_capacity}  # fmt: skip
     return list(owners[runbook].PARTS) if runbook in owners else None
 
 
@@ -197,3 +198,38 @@ def apply_trust_fixes(snapshot: Snapshot, probe: TrustProbe, trust: Any, explain
             f"  {result['host']} {result['action']}: {'done' if result['ok'] else 'FAILED: ' + result['output']}"
         )
     return check_ssh_trust(snapshot, probe, explained)
+
+
+def open_ceph(
+    cloud: str = "",
+    snapshot: str = "demo",
+    ceph_live: bool = False,
+    ceph_command: str = "ceph",
+    ceph_conf: str = "",
+    ceph_cluster: str = "",
+    ceph_id: str = "",
+    ceph_timeout: int = 20,
+    pools: str = "volumes,images,vms,backups",
+    reweight_limits: dict | None = None,
+) -> Snapshot:
+    """Ceph read live (``ceph_live``, or whenever ``cloud`` is given: a live cloud is never paired with
+    recorded Ceph data) or from ``snapshot``."""
+    from runbook_lib.ceph_source import CephAccess, check_pool_name, collect_ceph
+    from runbook_lib.snapshot import new_manifest
+
+    pool_names = [check_pool_name(p.strip()) for p in pools.split(",") if p.strip()]
+    if not (ceph_live or cloud):
+        return load_snapshot(snapshot) if snapshot else load_snapshot("demo")
+    access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
+    if cloud:
+        base = open_snapshot(cloud=cloud, runbook="ceph_capacity")
+    else:
+        base = Snapshot(
+            manifest=new_manifest(f"ceph via {ceph_command!r}", {"runbook_lib": "ceph CLI"}), parts={}
+        )
+    parts, problems = collect_ceph(access, pool_names, reweight_limits)
+    base.parts.update(parts)
+    base.problems.update(problems)
+    for part in parts:
+        base.manifest.setdefault("parts", {})[part] = {"origin": "collected"}
+    return base

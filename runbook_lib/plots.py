@@ -104,3 +104,64 @@ def plot_trust_matrix(pivot: pd.DataFrame) -> plt.Figure:
               loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # fmt: skip
     fig.tight_layout()
     return fig
+
+
+_STATE_COLOURS = {
+    "ok": "#66bb6a",
+    "nearfull": "#ffa726",
+    "backfillfull": "#ef5350",
+    "full": "#b71c1c",
+    "out": "#cfd8dc",
+}
+_RATIO_STYLES = {"nearfull": ("#ef6c00", "--"), "backfillfull": ("#c62828", "-."), "full": ("#6a1b9a", "-")}
+
+
+def _ratio_lines(ax: plt.Axes, ratios: dict[str, float], horizontal: bool = True) -> None:
+    for name, (colour, style) in _RATIO_STYLES.items():
+        line = ax.axhline if horizontal else ax.axvline
+        line(
+            ratios[name] * 100, color=colour, linestyle=style, linewidth=1, label=f"{name} {ratios[name]:.0%}"
+        )
+
+
+def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> plt.Figure:
+    """Every OSD's fill, fullest first, against the OSDMap's ratios; and how the fills are spread."""
+    live = osds[osds["kb"] > 0].sort_values("utilization", ascending=False)
+    fig, (bars, hist) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
+    shown = live.head(60)  # a large cluster: the 60 fullest; the histogram has them all
+    bars.bar(
+        shown["name"],
+        shown["utilization"] * 100,
+        color=[_STATE_COLOURS.get(s, "#90a4ae") for s in shown["state"]],
+    )
+    _ratio_lines(bars, ratios)
+    bars.set_ylabel("% used")
+    bars.set_title(f"OSD fill, fullest first ({len(shown)} of {len(live)})")
+    bars.tick_params(axis="x", rotation=90, labelsize=7)
+    bars.legend(fontsize=7, loc="upper right")
+    hist.hist(live["utilization"] * 100, bins=min(30, max(5, len(live) // 2)), color="#90a4ae")
+    _ratio_lines(hist, ratios, horizontal=False)
+    hist.set_xlabel("% used")
+    hist.set_ylabel("OSDs")
+    hist.set_title("Spread of OSD fill")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12) -> plt.Figure:
+    """Predicted fill of the fullest OSDs after each plan step (step 0 = now)."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    if predicted.shape[1] <= 1:
+        ax.text(0.5, 0.5, "no reweight step planned", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    chosen = predicted.max(axis=1).sort_values(ascending=False).head(top).index
+    for name in chosen:
+        ax.plot(range(predicted.shape[1]), predicted.loc[name] * 100, marker="o", label=name)
+    _ratio_lines(ax, ratios)
+    ax.set_xticks(range(predicted.shape[1]), predicted.columns, rotation=20)
+    ax.set_ylabel("% used (predicted)")
+    ax.set_title(f"Predicted OSD fill per plan step (the {len(chosen)} fullest)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    return fig

@@ -3,7 +3,8 @@
     scripts/minicloud up && scripts/minicloud seed cpu-topology && scripts/minicloud seed failures
     OS_CLIENT_CONFIG_FILE=$(scripts/minicloud env | cut -d= -f2) .venv/bin/python scripts/build_demo_snapshot.py
 
-(or just ``make demo-snapshot``).
+(or just ``make demo-snapshot``, which also brings scripts/cephlab to nearfull for the Ceph parts;
+``build_demo_snapshot.py --ceph-only`` refreshes only those).
 Everything comes from the project's own ``collect`` against the live mini cloud, except what that cloud
 cannot produce yet, which the manifest marks: Cinder is not part of it, so one volume-backed Windows
 server and its boot volume are added in the APIs' real response shapes (the volume record's layout is
@@ -21,10 +22,11 @@ import sys
 import uuid
 from pathlib import Path
 
+from runbook_lib.ceph_source import CephAccess, collect_ceph
 from runbook_lib.gather import TRUST_PART
 from runbook_lib.host_source import HostAccess, probe_ssh_trust, read_log_dir
 from runbook_lib.openstack_source import collect_openstack, connect
-from runbook_lib.snapshot import DEMO_SNAPSHOT, write_snapshot
+from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
 from runbook_lib.ssh_trust import trust_targets
 
 MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
@@ -32,6 +34,14 @@ NOVA_USER = "stackrb-nova"  # the user ssh-src's nova-compute runs as (scripts/m
 TRUST_HOSTS = "ssh-src,ssh-dst-ok,ssh-dst-bad"
 LOG_HOSTS = ("ssh-src", "vif-down-1", "vif-down-2", "vif-late-1")  # where the seeded failures happened
 
+CEPHLAB_CONF = Path(os.environ.get("CEPHLAB_HOME", "/var/tmp/stack-runbooks-cephlab")) / "ceph.conf"
+CEPH_POOLS = ["volumes", "images", "vms", "backups"]
+REWEIGHT_LIMITS = {
+    "oload": 120,
+    "max_change": 0.05,
+    "max_osds": 4,
+    "no_increasing": True,
+}  # the notebook's defaults
 NAMESPACE = uuid.UUID("6f1d3c2e-3f0a-4a59-9c1e-5d1b8e4a7c01")  # stable ids across rebuilds
 
 
@@ -109,7 +119,30 @@ def volume_backed_server(servers: list[dict], images: list[dict]) -> tuple[dict,
     return server, volume
 
 
+def add_ceph(snapshot) -> bool:
+    """The Ceph parts, gathered by the runbook's own collector from scripts/cephlab (nearfull)."""
+    parts, problems = collect_ceph(CephAccess(conf=str(CEPHLAB_CONF)), CEPH_POOLS, REWEIGHT_LIMITS)
+    if problems or "OSD_NEARFULL" not in parts["ceph/health_detail"][0].get("checks", {}):
+        print(
+            f"the Ceph lab is not nearfull ({problems or 'no OSD_NEARFULL'}): run make demo-ceph first",
+            file=sys.stderr,
+        )
+        return False
+    snapshot.parts.update(parts)
+    note = "collected from scripts/cephlab (real Ceph 16, 4 OSDs) after 'fill 145': osd.0 nearfull"
+    for part in parts:
+        snapshot.manifest["parts"][part] = {"origin": "collected", "note": note}
+    return True
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--ceph-only"]:  # refresh only the Ceph parts of the existing demo
+        snapshot = load_snapshot(DEMO_SNAPSHOT)
+        if not add_ceph(snapshot):
+            return 1
+        write_snapshot(snapshot, DEMO_SNAPSHOT)
+        print("Ceph parts of the demo snapshot rewritten")
+        return 0
     snapshot = collect_openstack(connect("minicloud"), "minicloud (seeded: cpu-topology, failures)")
     if len(snapshot.get("openstack/servers")) < 10:
         print("the mini cloud is not seeded: run scripts/minicloud seed cpu-topology", file=sys.stderr)
@@ -146,6 +179,8 @@ def main() -> int:
         "origin": "collected",
         "note": "probed as ssh-src's nova user on the mini cloud's machine (local_host: no operator SSH hop)",
     }
+    if not add_ceph(snapshot):
+        return 1
     if not any(m.get("status") == "error" for m in snapshot.get("openstack/migrations")):
         print("no failed migration: run scripts/minicloud seed failures first", file=sys.stderr)
         return 1

@@ -135,3 +135,33 @@ def sshlab_session():
 def sshlab(sshlab_session) -> dict:
     """A pristine lab for each test (start ≈ 0.4 s), so a test that applies fixes affects no other."""
     return sshlab_up()
+
+
+CEPHLAB = REPO / "scripts" / "cephlab"
+CEPHLAB_HOME = Path(os.environ.get("CEPHLAB_HOME", "/var/tmp/stack-runbooks-cephlab"))
+
+
+def _cephlab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, str(CEPHLAB), *args], capture_output=True, text=True)
+    if check and done.returncode != 0:
+        pytest.fail(f"scripts/cephlab {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+    return done
+
+
+@pytest.fixture(scope="session")
+def cephlab() -> Path:
+    """A real Ceph cluster (scripts/cephlab) driven into OSD_NEARFULL: reused if up, else started (and
+    stopped at the end). Never skipped: `make test` installs the packages; without them this fails."""
+    if os.geteuid() != 0:
+        pytest.skip("SKIPPED LOUDLY: the Ceph lab needs root (daemons, apt); CI runs as root")
+    started = _cephlab("status", check=False).returncode != 0
+    if started:
+        _cephlab("up")
+    _cephlab("fill", "145")
+    _cephlab("wait-health", "OSD_NEARFULL", "60")
+    yield CEPHLAB_HOME / "ceph.conf"
+    if started:
+        _cephlab("down")
+        left = subprocess.run(["pgrep", "-af", str(CEPHLAB_HOME)], capture_output=True, text=True)
+        if left.stdout.strip():
+            pytest.fail(f"processes left after 'scripts/cephlab down':\n{left.stdout}", pytrace=False)

@@ -21,12 +21,18 @@ def demo_run(tmp_path_factory):
 def test_run_all_on_the_demo_writes_reports_and_exits_1_for_crit(demo_run):
     proc, out = demo_run
     assert proc.returncode == 1, proc.stderr
-    assert re.search(r"\[\d/3\] cpu_topology\s+CRIT\s+5 crit, 1 info, 7 warn", proc.stdout)
-    assert re.search(r"\[\d/3\] resize_ssh\s+CRIT\s+2 crit, 2 warn", proc.stdout)
-    assert re.search(r"\[\d/3\] vif_plugging\s+CRIT\s+2 crit, 1 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] cpu_topology\s+CRIT\s+5 crit, 1 info, 7 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] resize_ssh\s+CRIT\s+2 crit, 2 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] vif_plugging\s+CRIT\s+2 crit, 1 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] ceph_capacity\s+WARN\s+2 warn", proc.stdout)
     summary = json.loads((out / "summary.json").read_text())
-    assert [r["runbook"] for r in summary["runbooks"]] == ["cpu_topology", "resize_ssh", "vif_plugging"]
-    run = summary["runbooks"][0]
+    assert [r["runbook"] for r in summary["runbooks"]] == [
+        "ceph_capacity",
+        "cpu_topology",
+        "resize_ssh",
+        "vif_plugging",
+    ]
+    run = summary["runbooks"][1]
     assert (run["runbook"], run["verdict"], run["exit_code"]) == ("cpu_topology", "CRIT", 1)
     assert run["counts"] == {"info": 1, "warn": 7, "crit": 5, "error": 0}
     assert {f["kind"] for f in run["findings"]} >= {"server-loses-vcpus", "misspelled-property"}
@@ -75,7 +81,8 @@ def test_unknown_runbook_lists_the_available_ones():
     proc = run_cli("run", "nope")
     assert (
         proc.returncode == 2
-        and "no runbook named 'nope'; available: cpu_topology, resize_ssh, vif_plugging" in proc.stderr
+        and "no runbook named 'nope'; available: ceph_capacity, cpu_topology, resize_ssh, vif_plugging"
+        in proc.stderr
     )
 
 
