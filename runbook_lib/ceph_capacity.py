@@ -16,8 +16,12 @@ import pandas as pd
 from runbook_lib.findings import Finding, collection_findings
 
 RUNBOOK = "ceph_capacity"
-PARTS = ("ceph/osd_dump", "ceph/osd_df_tree", "ceph/df_detail", "ceph/health_detail", "ceph/status",
-         "ceph/gather")  # fmt: skip
+CEPH_PARTS = ("ceph/osd_dump", "ceph/osd_df_tree", "ceph/df_detail", "ceph/health_detail", "ceph/status",
+              "ceph/gather")  # fmt: skip
+# The reclaim ledger's OpenStack inventory (collected when the runbook is given a cloud).
+INVENTORY_PARTS = {"volumes": "openstack/volumes", "snapshots": "openstack/volume_snapshots",
+                   "images": "openstack/images", "servers": "openstack/servers"}  # fmt: skip
+PARTS = CEPH_PARTS + tuple(INVENTORY_PARTS.values())
 RATIO_TOLERANCE = 1e-6
 FAILSAFE_FULL = 0.97  # osd_failsafe_full_ratio: the OSD itself drops writes past it
 STATES = ("ok", "nearfull", "backfillfull", "full")
@@ -182,6 +186,24 @@ class CephCapacityAnalysis:
     findings: list[Finding]
     gather: dict[str, Any]
     test_reweight: dict[str, Any] = dataclasses.field(default_factory=dict)  # Ceph's own proposal, if asked
+    ledger: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+    @property
+    def ledger_table(self) -> pd.DataFrame:
+        if self.ledger.empty:
+            return self.ledger
+        order = {c: i for i, c in enumerate(("orphan", "unused", "in-trash", "blocked", "unknown", "in-use"))}
+        table = self.ledger.sort_values(
+            ["category", "raw_bytes"], key=lambda c: c.map(order) if c.name == "category" else -c
+        )
+        return table.assign(used_mib=table["used_bytes"] / 1024**2, raw_mib=table["raw_bytes"] / 1024**2)[
+            ["pool", "image", "kind", "category", "owner", "used_mib", "raw_mib", "why", "snapshot_notes", "command"]]  # fmt: skip
+
+    @property
+    def reclaim_summary(self) -> pd.DataFrame:
+        from runbook_lib.ceph_reclaim import reclaim_summary
+
+        return reclaim_summary(self.ledger)
 
     @property
     def hosts(self) -> pd.DataFrame:
@@ -210,6 +232,8 @@ class CephCapacityAnalysis:
 
     @property
     def summary(self) -> str:
+        if not self.ratios:
+            return "no Ceph data: " + "; ".join(f.message for f in self.findings)[:300]
         live = self.osds[self.osds["kb"] > 0]
         counts = self.osds["state"].value_counts()
         average = live["kb_used"].sum() / live["kb"].sum() if not live.empty else float("nan")
@@ -219,30 +243,60 @@ class CephCapacityAnalysis:
                 f"{self.ratios['full']:g} from the OSDMap)")  # fmt: skip
 
 
-def analyse_ceph_capacity(snapshot: Any) -> CephCapacityAnalysis:
-    """Fill per OSD / host / class / pool against the OSDMap's ratios, health checks and findings."""
+def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) -> pd.DataFrame:
+    """The RBD images of the collected pools joined with whatever OpenStack inventory the snapshot has."""
+    from runbook_lib.ceph_reclaim import Inventory, ledger, tabulate_rbd
+
+    rbd = [r for r in snapshot.get("ceph/rbd") if not r.get("error")]
+    if not rbd:
+        return pd.DataFrame()
+    known = frozenset(
+        k for k, part in INVENTORY_PARTS.items() if part in snapshot.parts and part not in snapshot.problems
+    )
+    inventory = Inventory(*(snapshot.get(INVENTORY_PARTS[k]) for k in ("volumes", "snapshots", "images", "servers")), known)  # fmt: skip
+    replication = {p["pool_name"]: float(p.get("size") or 1) for p in osd_dump.get("pools", [])}
+    now = pd.Timestamp(snapshot.manifest.get("collected_at") or pd.Timestamp.now(tz="UTC"))
+    now = now if now.tzinfo else now.tz_localize("UTC")
+    return ledger(tabulate_rbd(rbd), inventory, now, unused_days, replication)
+
+
+def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapacityAnalysis:
+    """Fill per OSD / host / class / pool against the OSDMap's ratios, health checks, the reclaim ledger
+    (RBD images × OpenStack inventory) and the findings."""
     osd_dump = one(snapshot, "ceph/osd_dump")
     if not osd_dump:
-        from runbook_lib.errors import SnapshotError
+        failed = snapshot.problems_for(CEPH_PARTS)
+        if not any(part in snapshot.problems for part in CEPH_PARTS):
+            from runbook_lib.errors import SnapshotError
 
-        raise SnapshotError(
-            f"snapshot {snapshot.label} holds no Ceph data: run live (ceph_live=True) or collect it"
-        )
+            raise SnapshotError(
+                f"snapshot {snapshot.label} holds no Ceph data: run live (ceph_live=True) or collect it"
+            )
+        empty = with_states(tabulate_osds({}, {}), {})
+        return CephCapacityAnalysis({}, empty, pd.DataFrame(), tabulate_health({}),
+                                    collection_findings(RUNBOOK, failed), {})  # fmt: skip
     ratios = thresholds(osd_dump)
     osds = with_states(tabulate_osds(one(snapshot, "ceph/osd_df_tree"), osd_dump), ratios)
     pools = tabulate_pools(one(snapshot, "ceph/df_detail"), osd_dump)
     health = tabulate_health(one(snapshot, "ceph/health_detail"))
     gather = one(snapshot, "ceph/gather")
-    findings = check_capacity(osds, pools, health, ratios, gather, snapshot.problems_for(PARTS))
-    return CephCapacityAnalysis(
-        ratios, osds, pools, health, findings, gather, one(snapshot, "ceph/test_reweight")
-    )
+    problems = snapshot.problems_for(CEPH_PARTS) | {p: m for p, m in snapshot.problems.items() if p in PARTS}
+    findings = check_capacity(osds, pools, health, ratios, gather, problems)
+    ledger_frame = build_ledger(snapshot, osd_dump, unused_days)
+    if not ledger_frame.empty:
+        from runbook_lib.ceph_reclaim import check_reclaim
+
+        findings += check_reclaim(ledger_frame, osds, bool((osds["state"] == "full").any()))
+    return CephCapacityAnalysis(ratios, osds, pools, health, findings, gather, one(snapshot, "ceph/test_reweight"),
+                                ledger_frame)  # fmt: skip
 
 
 def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> dict[str, Any]:
     """The last resort when OSDs are full: raise the ratios a little to let writes (and deletes through
     the APIs) through, in an order that keeps nearfull < backfillfull < full at every moment, staying
     under the OSD's failsafe; with the commands that restore today's values afterwards."""
+    if not ratios:
+        return {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": ratios}
     new = {name: round(value + step, 4) for name, value in ratios.items()}
     if new["full"] >= FAILSAFE_FULL:
         return {"possible": False, "why": f"full would reach {new['full']:.2f}, at or past the failsafe {FAILSAFE_FULL}",

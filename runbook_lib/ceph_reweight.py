@@ -160,6 +160,8 @@ def plan_reweight(
     """
     limits = {"oload": oload, "max_change": max_change, "max_osds": max_osds, "margin": margin,
               "no_increasing": no_increasing}  # fmt: skip
+    if not ratios or osds.empty:
+        return ReweightPlan([], "no Ceph data to plan with", limits)
     ceiling = ratios["backfillfull"] - margin
     state = osds.copy()
     planned: list[ReweightStep] = []

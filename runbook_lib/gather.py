@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from runbook_lib.errors import ParameterError
+from runbook_lib.errors import ConfigError, ParameterError, SourceError
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
 
@@ -214,6 +214,7 @@ def open_ceph(
 ) -> Snapshot:
     """Ceph read live (``ceph_live``, or whenever ``cloud`` is given: a live cloud is never paired with
     recorded Ceph data) or from ``snapshot``."""
+    from runbook_lib.ceph_capacity import CEPH_PARTS
     from runbook_lib.ceph_source import CephAccess, check_pool_name, collect_ceph
     from runbook_lib.snapshot import new_manifest
 
@@ -227,7 +228,13 @@ def open_ceph(
         base = Snapshot(
             manifest=new_manifest(f"ceph via {ceph_command!r}", {"runbook_lib": "ceph CLI"}), parts={}
         )
-    parts, problems = collect_ceph(access, pool_names, reweight_limits)
+    try:
+        parts, problems = collect_ceph(access, pool_names, reweight_limits)
+    except (SourceError, ConfigError) as exc:
+        if ceph_live:
+            raise  # asked for Ceph explicitly: say so at once
+        # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
+        parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
     base.parts.update(parts)
     base.problems.update(problems)
     for part in parts:

@@ -161,6 +161,10 @@ def _collect_volumes(conn: Any) -> list[dict[str, Any]]:
     return [_wire(v) for v in conn.block_storage.volumes(details=True, all_projects=True)]
 
 
+def _collect_volume_snapshots(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(s) for s in conn.block_storage.snapshots(details=True, all_projects=True)]
+
+
 # Migrations are kept for this long before the collection time: the analysis window is a runbook
 # parameter, but a busy cloud holds years of records.
 MIGRATION_HISTORY_DAYS = 30
@@ -202,6 +206,7 @@ COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
     "openstack/images": _collect_images,
     "openstack/servers": _collect_servers,
     "openstack/volumes": _collect_volumes,
+    "openstack/volume_snapshots": _collect_volume_snapshots,
     "openstack/migrations": _collect_migrations,
     "openstack/compute_services": _collect_compute_services,
     "openstack/hypervisors": _collect_hypervisors,

@@ -118,6 +118,8 @@ _RATIO_STYLES = {"nearfull": ("#ef6c00", "--"), "backfillfull": ("#c62828", "-."
 
 def _ratio_lines(ax: plt.Axes, ratios: dict[str, float], horizontal: bool = True) -> None:
     for name, (colour, style) in _RATIO_STYLES.items():
+        if name not in ratios:  # no Ceph data: no lines
+            continue
         line = ax.axhline if horizontal else ax.axvline
         line(
             ratios[name] * 100, color=colour, linestyle=style, linewidth=1, label=f"{name} {ratios[name]:.0%}"

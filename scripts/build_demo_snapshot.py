@@ -16,9 +16,12 @@ so the probe runs locally instead of over the operator's SSH).
 """
 
 import copy
+import json
 import os
 import shutil
+import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -119,8 +122,50 @@ def volume_backed_server(servers: list[dict], images: list[dict]) -> tuple[dict,
     return server, volume
 
 
+def rbd(*args: str) -> None:
+    subprocess.run(["rbd", "--conf", str(CEPHLAB_CONF), *args], check=True, capture_output=True, timeout=120)
+
+
+def seed_rbd(snapshot) -> None:
+    """RBD images named the way Cinder, Glance and Nova name them, for objects of the demo inventory (in
+    use), and some with no API object (orphans), one in the trash; real data written with rbd bench."""
+    servers = [s for s in snapshot.get("openstack/servers") if s.get("status") == "ACTIVE" and s.get("image")]
+    image_id = servers[0]["image"]["id"]
+    rbd("create", "--size", "64", f"images/{image_id}")
+    rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "8M", f"images/{image_id}")
+    rbd("snap", "create", f"images/{image_id}@snap")
+    rbd("snap", "protect", f"images/{image_id}@snap")
+    for server in servers[:2]:  # Nova's root disks: COW clones of the Glance base
+        rbd("clone", f"images/{image_id}@snap", f"vms/{server['id']}_disk")
+    volume = snapshot.get("openstack/volumes")[0]
+    rbd("create", "--size", "128", f"volumes/volume-{volume['id']}")
+    orphans = {"vms": f"{uuid.uuid5(NAMESPACE, 'orphan-disk')}_disk",
+               "volumes": f"volume-{uuid.uuid5(NAMESPACE, 'orphan-volume')}"}  # fmt: skip
+    for pool, name in orphans.items():
+        rbd("create", "--size", "256", f"{pool}/{name}")
+        rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "8M", f"{pool}/{name}")
+    trashed = f"volume-{uuid.uuid5(NAMESPACE, 'trashed-volume')}"
+    rbd("create", "--size", "64", f"volumes/{trashed}")
+    rbd("trash", "mv", f"volumes/{trashed}")
+    settle()
+
+
+def settle(timeout: float = 60) -> None:
+    """OSDs report their use a few seconds late: wait until `ceph osd df` reads the same twice."""
+    previous, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = subprocess.run(["ceph", "--conf", str(CEPHLAB_CONF), "osd", "df", "--format", "json"],
+                              capture_output=True, text=True, check=True, timeout=60)  # fmt: skip
+        used = [n["kb_used"] for n in json.loads(done.stdout)["nodes"]]
+        if used == previous:
+            return
+        previous = used
+        time.sleep(4)
+
+
 def add_ceph(snapshot) -> bool:
     """The Ceph parts, gathered by the runbook's own collector from scripts/cephlab (nearfull)."""
+    seed_rbd(snapshot)
     parts, problems = collect_ceph(CephAccess(conf=str(CEPHLAB_CONF)), CEPH_POOLS, REWEIGHT_LIMITS)
     if problems or "OSD_NEARFULL" not in parts["ceph/health_detail"][0].get("checks", {}):
         print(
@@ -129,7 +174,10 @@ def add_ceph(snapshot) -> bool:
         )
         return False
     snapshot.parts.update(parts)
-    note = "collected from scripts/cephlab (real Ceph 16, 4 OSDs) after 'fill 145': osd.0 nearfull"
+    note = (
+        "collected from scripts/cephlab (real Ceph 16, 4 OSDs) after 'fill 145' (osd.0 nearfull), with RBD "
+        "images named after demo servers, images and volumes, two orphans and one in the trash (seed_rbd)"
+    )
     for part in parts:
         snapshot.manifest["parts"][part] = {"origin": "collected", "note": note}
     return True

@@ -150,13 +150,13 @@ def _cephlab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def cephlab() -> Path:
-    """A real Ceph cluster (scripts/cephlab) driven into OSD_NEARFULL: reused if up, else started (and
-    stopped at the end). Never skipped: `make test` installs the packages; without them this fails."""
+    """A real Ceph cluster (scripts/cephlab) started afresh (~20 s) and driven into OSD_NEARFULL, so every
+    run sees the same state; left running at the end only if it was running before. Never skipped:
+    `make test` installs the packages; without them this fails."""
     if os.geteuid() != 0:
         pytest.skip("SKIPPED LOUDLY: the Ceph lab needs root (daemons, apt); CI runs as root")
     started = _cephlab("status", check=False).returncode != 0
-    if started:
-        _cephlab("up")
+    _cephlab("up")
     _cephlab("fill", "145")
     _cephlab("wait-health", "OSD_NEARFULL", "60")
     yield CEPHLAB_HOME / "ceph.conf"

@@ -79,3 +79,56 @@ def test_rbd_images_appear_in_the_gather(cephlab):
         assert name in [i["name"] for i in volumes["du"]["images"]]
     finally:
         subprocess.run(["rbd", "--conf", str(cephlab), "rm", "--no-progress", f"volumes/{name}"], check=True)
+
+
+@pytest.mark.minicloud
+def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud, admin_conn, tmp_path):
+    """Images named after the mini cloud's real Glance images and servers are in use; names with no API
+    object are orphans, with the bytes `rbd du` reports; Cinder is not in the mini cloud, so volume
+    images cannot be judged and must not be called orphans."""
+    import uuid
+
+    server = next(
+        s for s in admin_conn.compute.servers(all_projects=True) if s.status == "ACTIVE" and s.image.id
+    )
+    orphan_disk = f"{uuid.uuid4()}_disk"
+    volume_image = f"volume-{uuid.uuid4()}"
+    created = [
+        f"images/{server.image.id}",
+        f"vms/{server.id}_disk",
+        f"vms/{orphan_disk}",
+        f"volumes/{volume_image}",
+    ]
+
+    def rbd(*args):
+        subprocess.run(["rbd", "--conf", str(cephlab), *args], check=True, capture_output=True, timeout=120)
+
+    for spec in created:
+        rbd("create", "--size", "64", spec)
+    rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "12M", f"vms/{orphan_disk}")
+    try:
+        snap = open_ceph(cloud="minicloud", ceph_conf=str(cephlab), pools="volumes,images,vms")
+        ledger = analyse_ceph_capacity(snap, unused_days=0).ledger.set_index("image")
+        assert ledger.loc[f"{server.id}_disk", "category"] == "in-use"
+        assert ledger.loc[server.image.id, "category"] == "in-use"  # a server boots from it
+        orphan = ledger.loc[orphan_disk]
+        du = json.loads(subprocess.run(["rbd", "--conf", str(cephlab), "du", f"vms/{orphan_disk}", "--format", "json"],
+                                       capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        du_used = sum(i["used_size"] for i in du["images"])  # one image: no totals in the output
+        assert orphan["category"] == "orphan" and orphan["used_bytes"] == du_used == 12 * 1024**2
+        assert orphan["raw_bytes"] == 2 * orphan["used_bytes"]  # pool size 2
+        assert ledger.loc[volume_image, "category"] == "unknown"  # no Cinder here: never an orphan
+    finally:
+        for spec in created:
+            rbd("rm", "--no-progress", spec)
+
+
+@pytest.mark.minicloud
+def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicloud, tmp_path):
+    proc = run_cli("run", "ceph_capacity", "--cloud", "minicloud", "--out", str(tmp_path),
+                   "-p", "ceph_conf", str(tmp_path / "no-such-ceph.conf"), "-p", "ceph_timeout", "3")  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # findings, not a crash
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
+    assert run["verdict"] == "ERROR" and problems
+    assert "no-such-ceph.conf" in problems[0]["message"] and "ceph_conf" in problems[0]["message"]

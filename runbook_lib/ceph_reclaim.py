@@ -1,0 +1,297 @@
+"""The reclaim ledger: every RBD image of the OpenStack pools joined with the OpenStack inventory, and
+what deleting the reclaimable ones would free (pure functions).
+
+Names follow the services' drivers: Cinder ``volume-<uuid>`` (``volume-<uuid>.deleted`` when deleted
+while it still had clones), its snapshots ``snapshot-<uuid>`` as RBD snapshots of the volume image,
+Glance ``<uuid>`` with a protected snapshot ``snap`` that volumes and Nova disks are COW children of,
+Nova ``<uuid>_disk`` (``_disk.local``, ``.swap``, ``.config``, ``.eph0``), Cinder backup
+``volume-<uuid>.backup.…``. A volume migrated by a generic (host-copy) migration keeps its data in
+``volume-<name_id>``.
+
+Bytes are ``rbd du``'s actual use (head plus snapshots), times the pool's replication: what the OSDs
+would get back. An image with clone children, a lock, or no inventory to compare with is never proposed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shlex
+from typing import Any
+
+import pandas as pd
+
+from runbook_lib.findings import Finding
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_PATTERNS = (
+    ("cinder-volume-deleted", re.compile(rf"^volume-({_UUID})\.deleted$")),
+    ("cinder-backup", re.compile(rf"^volume-({_UUID})\.backup\..+$")),
+    ("cinder-volume", re.compile(rf"^volume-({_UUID})$")),
+    ("nova-disk", re.compile(rf"^({_UUID})_disk(?:\.(?:local|swap|config|eph\d+))?$")),
+    ("glance-image", re.compile(rf"^({_UUID})$")),
+)
+# Volume states in which Cinder is working on the volume: never call those orphans or unused.
+_BUSY = {"creating", "deleting", "error_deleting", "migrating", "downloading", "uploading", "attaching",
+         "detaching", "backing-up", "restoring-backup", "retyping", "extending", "maintenance", "reserved"}  # fmt: skip
+CATEGORIES = ("in-use", "unused", "orphan", "in-trash", "blocked", "unknown")
+
+
+def classify_name(name: str) -> tuple[str, str]:
+    """(kind, uuid) of an RBD image name; ("unknown", "") for a name no OpenStack service writes."""
+    for kind, pattern in _PATTERNS:
+        match = pattern.match(name)
+        if match:
+            return kind, match.group(1)
+    return "unknown", ""
+
+
+def tabulate_rbd(rbd_parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per RBD image (head), with its snapshots, parent, lock and bytes (head + snapshots)."""
+    rows = []
+    for record in rbd_parts:
+        pool = record["pool"]
+        used: dict[str, int] = {}
+        provisioned: dict[str, int] = {}
+        for entry in (record.get("du") or {}).get("images", []):
+            used[entry["name"]] = used.get(entry["name"], 0) + int(entry.get("used_size") or 0)
+            if "snapshot" not in entry:
+                provisioned[entry["name"]] = int(entry.get("provisioned_size") or 0)
+        heads = [e for e in record.get("images", []) if "snapshot" not in e]
+        snaps: dict[str, list[dict]] = {}
+        for entry in record.get("images", []):
+            if "snapshot" in entry:
+                snaps.setdefault(entry["image"], []).append(entry)
+        for head in heads:
+            kind, uuid = classify_name(head["image"])
+            parent = head.get("parent") or {}
+            rows.append({
+                "pool": pool, "image": head["image"], "kind": kind, "uuid": uuid,
+                "used_bytes": used.get(head["image"], 0), "provisioned": provisioned.get(head["image"], head.get("size", 0)),
+                "snapshots": [s["snapshot"] for s in snaps.get(head["image"], [])],
+                "protected_snapshots": [s["snapshot"] for s in snaps.get(head["image"], []) if s.get("protected") == "true"],
+                "parent": f"{parent['pool']}/{parent['image']}@{parent['snapshot']}" if parent else "",
+                "lock": head.get("lock_type", ""), "trash": False,
+            })  # fmt: skip
+        for entry in record.get("trash", []):
+            rows.append({"pool": pool, "image": entry.get("name", ""), "kind": "trash", "uuid": entry.get("id", ""),
+                         "used_bytes": 0, "provisioned": 0, "snapshots": [], "protected_snapshots": [],
+                         "parent": "", "lock": "", "trash": True})  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["pool", "image", "kind", "uuid", "used_bytes", "provisioned", "snapshots",
+                                        "protected_snapshots", "parent", "lock", "trash"])  # fmt: skip
+    children: dict[str, list[str]] = {}
+    for row in frame.itertuples():
+        if row.parent:
+            children.setdefault(row.parent.split("@")[0], []).append(f"{row.pool}/{row.image}")
+    frame["children"] = [children.get(f"{r.pool}/{r.image}", []) for r in frame.itertuples()]
+    return frame
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    """The OpenStack objects the RBD images belong to (wire-format records from the collectors)."""
+
+    volumes: list[dict[str, Any]]
+    snapshots: list[dict[str, Any]]
+    images: list[dict[str, Any]]
+    servers: list[dict[str, Any]]
+    known: frozenset[str]  # which of "volumes", "snapshots", "images", "servers" were collected
+
+
+def _age_days(record: dict[str, Any], now: pd.Timestamp) -> float:
+    stamp = pd.to_datetime(
+        record.get("updated_at") or record.get("created_at") or record.get("updated"),
+        errors="coerce",
+        utc=True,
+    )
+    return float("nan") if pd.isna(stamp) else (now - stamp).total_seconds() / 86400
+
+
+def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused_days: float = 30.0,
+           replication: dict[str, float] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Each RBD image with its OpenStack owner, its category and, when reclaimable, how to delete it."""
+    volumes = {v["id"]: v for v in inventory.volumes}
+    by_name_id = {
+        v.get("os-vol-mig-status-attr:name_id"): v
+        for v in inventory.volumes
+        if v.get("os-vol-mig-status-attr:name_id")
+    }
+    snapshots = {s["id"]: s for s in inventory.snapshots}
+    glance = {i["id"]: i for i in inventory.images}
+    servers = {s["id"]: s for s in inventory.servers}
+    used_images = {
+        (s.get("image") or {}).get("id") for s in inventory.servers if isinstance(s.get("image"), dict)
+    }
+    used_images |= {(v.get("volume_image_metadata") or {}).get("image_id") for v in inventory.volumes}
+    rows = []
+    for row in images.to_dict("records"):
+        owner, category, why = "", "unknown", ""
+        kind, uuid = row["kind"], row["uuid"]
+        owner_id = uuid
+        if row["trash"]:
+            category, why = "in-trash", "in the RBD trash: its space returns only when it is purged"
+        elif kind == "cinder-volume":
+            volume = volumes.get(uuid) or by_name_id.get(uuid)
+            owner, category, why = _volume_category(volume, uuid, inventory, now, unused_days)
+            owner_id = volume["id"] if volume else uuid  # after a generic migration the image carries name_id
+        elif kind == "cinder-volume-deleted":
+            owner, category = f"volume {uuid} (deleted)", "blocked"
+            why = "deleted in Cinder but kept because clones hang off its snapshots: it goes when they are deleted or flattened"
+        elif kind == "glance-image":
+            image = glance.get(uuid)
+            if image is None:
+                category, why = _orphan_or_unknown(inventory, "images", "no Glance image has this id")
+            else:
+                owner = f"image {uuid}" + (f" ({image['name']})" if image.get("name") else "")
+                unused = uuid not in used_images and not row["children"]
+                category = "unused" if unused and _age_days(image, now) >= unused_days else "in-use"
+                why = (
+                    "no server and no volume uses it"
+                    if category == "unused"
+                    else "used by servers or volumes (or recent)"
+                )
+        elif kind == "nova-disk":
+            server = servers.get(uuid)
+            if server is None:
+                category, why = _orphan_or_unknown(
+                    inventory, "servers", "no server has this id: Nova left the disk behind"
+                )
+            else:
+                owner, category, why = (
+                    f"server {server.get('name') or uuid}",
+                    "in-use",
+                    f"server status {server.get('status')}",
+                )
+        elif kind == "cinder-backup":
+            category, why = "unknown", "a Cinder backup image: manage it with openstack volume backup"
+        else:
+            why = "a name no OpenStack service writes: left alone"
+        if category in ("orphan", "unused") and (row["children"] or row["lock"]):
+            category = "blocked"
+            why = (
+                (
+                    f"has clone children ({', '.join(row['children'])})"
+                    if row["children"]
+                    else f"locked ({row['lock']})"
+                )
+                + "; "
+                + why
+            )
+        snaps = _snapshot_notes(row["snapshots"], snapshots, inventory)
+        size = (replication or {}).get(row["pool"], 1.0)
+        rows.append({**row, "owner": owner, "category": category, "why": why, "snapshot_notes": snaps,
+                     "raw_bytes": row["used_bytes"] * size, "command": _command(row, category, owner_id)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _orphan_or_unknown(inventory: Inventory, needed: str, why: str) -> tuple[str, str]:
+    if needed not in inventory.known:
+        return "unknown", f"the OpenStack {needed} were not read (pass cloud): cannot tell an orphan"
+    return "orphan", why
+
+
+def _volume_category(volume: dict | None, uuid: str, inventory: Inventory, now: pd.Timestamp,
+                     unused_days: float) -> tuple[str, str, str]:  # fmt: skip
+    if volume is None:
+        category, why = _orphan_or_unknown(
+            inventory, "volumes", "no Cinder volume has this id (nor as name_id)"
+        )
+        return "", category, why
+    owner = f"volume {volume['id']}" + (f" ({volume['name']})" if volume.get("name") else "")
+    if volume["id"] != uuid:
+        owner += f" (data under its name_id {uuid} after a migration)"
+    status = volume.get("status", "")
+    if status in _BUSY:
+        return owner, "in-use", f"Cinder is working on it ({status})"
+    if status == "available" and not volume.get("attachments") and _age_days(volume, now) >= unused_days:
+        return owner, "unused", f"available and attached to nothing for {_age_days(volume, now):.0f} days"
+    return owner, "in-use", f"status {status}" + (", attached" if volume.get("attachments") else "")
+
+
+def _snapshot_notes(names: list[str], snapshots: dict, inventory: Inventory) -> str:
+    notes = []
+    for name in names:
+        kind = "glance base" if name == "snap" else ""
+        match = re.match(rf"^snapshot-({_UUID})$", name)
+        if match:
+            known = match.group(1) in snapshots
+            kind = (
+                "cinder snapshot"
+                if known
+                else (
+                    "cinder snapshot (no API record)"
+                    if "snapshots" in inventory.known
+                    else "cinder snapshot?"
+                )
+            )
+        elif name.endswith(".clone_snap"):
+            kind = "clone source"
+        notes.append(f"{name} ({kind or 'other'})")
+    return "; ".join(notes)
+
+
+def _command(row: dict, category: str, uuid: str) -> str:
+    spec = f"{row['pool']}/{row['image']}"
+    if category == "in-trash":
+        return shlex.join(["rbd", "trash", "rm", "--pool", row["pool"], row["uuid"]])
+    if category == "orphan":
+        purge = [shlex.join(["rbd", "snap", "purge", spec])] if row["snapshots"] else []
+        return "; ".join([*purge, shlex.join(["rbd", "rm", spec])])
+    if category == "unused":
+        what = {
+            "cinder-volume": ["openstack", "volume", "delete"],
+            "glance-image": ["openstack", "image", "delete"],
+        }
+        return shlex.join([*what.get(row["kind"], ["rbd", "rm"]), uuid or spec])
+    return ""
+
+
+def reclaim_summary(ledger_frame: pd.DataFrame) -> pd.DataFrame:
+    """Per pool and category: images and bytes (actual and raw)."""
+    if ledger_frame.empty:
+        return pd.DataFrame(columns=["pool", "category", "images", "used_gib", "raw_gib"])
+    grouped = ledger_frame.groupby(["pool", "category"]).agg(images=("image", "count"), used=("used_bytes", "sum"),
+                                                           raw=("raw_bytes", "sum")).reset_index()  # fmt: skip
+    return grouped.assign(used_gib=grouped["used"] / 1024**3, raw_gib=grouped["raw"] / 1024**3)[
+        ["pool", "category", "images", "used_gib", "raw_gib"]]  # fmt: skip
+
+
+def reclaim_effect(osds: pd.DataFrame, freed_raw_bytes: float) -> pd.DataFrame:
+    """The OSDs after the reclaimable data is gone, spread in proportion to each OSD's data (a deletion
+    frees every replica, wherever its PGs live)."""
+    after = osds.copy()
+    share = after["kb_movable"] / after["kb_movable"].sum() if after["kb_movable"].sum() > 0 else 0
+    freed_kb = freed_raw_bytes / 1024 * share
+    after["kb_used"] = after["kb_used"] - freed_kb
+    after["kb_movable"] = after["kb_movable"] - freed_kb
+    after["utilization"] = after["kb_used"] / after["kb"].where(after["kb"] > 0)
+    return after
+
+
+def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) -> list[Finding]:
+    """The headline (what deleting frees, and the fullest OSD before → after) and one finding per orphan."""
+    findings: list[Finding] = []
+    if ledger_frame.empty:
+        return findings
+    reclaimable = ledger_frame[ledger_frame["category"].isin(["orphan", "unused", "in-trash"])]
+    for row in ledger_frame[ledger_frame["category"] == "orphan"].itertuples():
+        findings.append(Finding("ceph_capacity", "rbd-orphan", "warn", f"{row.pool}/{row.image}",
+                                f"{row.why}; it holds {row.used_bytes / 1024**2:.0f} MiB ({row.raw_bytes / 1024**2:.0f} MiB raw)",
+                                row.command, {"raw_bytes": int(row.raw_bytes)}))  # fmt: skip
+    if reclaimable.empty:
+        return findings
+    freed = reclaimable["raw_bytes"].sum()
+    after = reclaim_effect(osds, freed)
+    before_max, after_max = osds["utilization"].max(), after["utilization"].max()
+    per_pool = ", ".join(
+        f"{pool} {raw / 1024**3:.2f} GiB"
+        for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
+    )
+    how = (" The cluster is full: delete with `rbd rm` (it may write to a full pool); the OpenStack APIs' deletes "
+           "would hang, then reconcile the API records.") if full else ""  # fmt: skip
+    findings.append(Finding("ceph_capacity", "reclaimable", "info", "reclaim ledger",
+                            f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / 1024**3:.2f} GiB raw "
+                            f"({per_pool}): the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}.{how}",
+                            "see the ledger: check each with `rbd status <pool>/<image>` (no watchers) before deleting",
+                            {"raw_bytes": int(freed)}))  # fmt: skip
+    return findings
