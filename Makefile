@@ -76,6 +76,7 @@ demo-snapshot: venv
 bench: venv
 	$(BIN)/python bench/bench_runner.py
 	$(BIN)/python bench/bench_analysis.py
+	$(BIN)/python bench/bench_ceph_plan.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -177,6 +177,27 @@ def check_capacity(
     return findings
 
 
+def check_balancer(balancer: dict[str, Any], osd_dump: dict[str, Any]) -> list[Finding]:
+    """How a reweight plan meets the mgr balancer: in upmap mode it balances PG counts (not bytes) with
+    pg_upmap_items, and override weights below 1.0 work against it."""
+    upmaps = len(osd_dump.get("pg_upmap_items") or [])
+    lowered = [
+        o["osd"] for o in osd_dump.get("osds", []) if 0 < float(o.get("weight", 1)) < 1 - RATIO_TOLERANCE
+    ]
+    if balancer.get("active"):
+        return [Finding(RUNBOOK, "balancer-active", "info", f"mgr balancer ({balancer.get('mode', '?')})",
+                        f"the balancer is on in {balancer.get('mode')} mode with {upmaps} pg_upmap_items entries"
+                        + (f"; override weights below 1.0 on osd {', '.join(map(str, lowered))}" if lowered else "")
+                        + ": it evens out PG counts, not bytes, and it fights override reweights",
+                        "prefer the balancer (ceph balancer eval / optimize); if you reweight, turn it off meanwhile "
+                        "(ceph balancer off) and set the weights back to 1.0 before turning it on again")]  # fmt: skip
+    if upmaps:
+        return [Finding(RUNBOOK, "upmap-entries", "info", "pg_upmap_items",
+                        f"{upmaps} pg_upmap_items entries pin PGs while the balancer is off: a reweight moves only the rest",
+                        "ceph osd dump | grep pg_upmap_items; remove stale ones with ceph osd rm-pg-upmap-items <pgid>")]  # fmt: skip
+    return []
+
+
 @dataclasses.dataclass
 class CephCapacityAnalysis:
     ratios: dict[str, float]
@@ -282,6 +303,7 @@ def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapac
     gather = one(snapshot, "ceph/gather")
     problems = snapshot.problems_for(CEPH_PARTS) | {p: m for p, m in snapshot.problems.items() if p in PARTS}
     findings = check_capacity(osds, pools, health, ratios, gather, problems)
+    findings += check_balancer(one(snapshot, "ceph/balancer_status"), osd_dump)
     ledger_frame = build_ledger(snapshot, osd_dump, unused_days)
     if not ledger_frame.empty:
         from runbook_lib.ceph_reclaim import check_reclaim

@@ -226,3 +226,17 @@ def test_command_errors_name_the_cause():
         SourceUnreachable,
     )
     assert isinstance(command_error("osd dump", 13, "Error EACCES: access denied"), PermissionDenied)
+
+
+def test_an_active_upmap_balancer_is_said_to_fight_override_weights():
+    from runbook_lib.ceph_capacity import check_balancer
+
+    dump = recorded("06-reweight-osd0-0.85-rebalanced", "osd_dump")  # osd.0 at override weight 0.85
+    active = check_balancer(
+        {"active": True, "mode": "upmap"}, {**dump, "pg_upmap_items": [{"pgid": "1.7", "mappings": []}]}
+    )
+    assert [f.kind for f in active] == ["balancer-active"]
+    assert "1 pg_upmap_items" in active[0].message and "osd 0" in active[0].message
+    assert (
+        check_balancer({"active": False, "mode": "upmap"}, dump) == []
+    )  # the lab's real state: balancer off
