@@ -130,9 +130,11 @@ def tabulate_health(health_detail: dict[str, Any]) -> pd.DataFrame:
 
 
 def check_capacity(
-    osds: pd.DataFrame, pools: pd.DataFrame, health: pd.DataFrame, ratios: dict[str, float], gather: dict[str, Any],
+    osds: pd.DataFrame, health: pd.DataFrame, ratios: dict[str, float], gather: dict[str, Any],
     problems: dict[str, str] | None = None,
 ) -> list[Finding]:  # fmt: skip
+    """Per OSD past a ratio, health checks the OSD findings do not already say, ratios out of order, an
+    average past nearfull (reweighting cannot help), a cluster that changed while it was read."""
     findings = collection_findings(RUNBOOK, problems or {})
     if not ratios_in_order(ratios):
         findings.append(Finding(RUNBOOK, "ratios-out-of-order", "crit", "OSDMap full ratios",
@@ -302,7 +304,7 @@ def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapac
     health = tabulate_health(one(snapshot, "ceph/health_detail"))
     gather = one(snapshot, "ceph/gather")
     problems = snapshot.problems_for(CEPH_PARTS) | {p: m for p, m in snapshot.problems.items() if p in PARTS}
-    findings = check_capacity(osds, pools, health, ratios, gather, problems)
+    findings = check_capacity(osds, health, ratios, gather, problems)
     findings += check_balancer(one(snapshot, "ceph/balancer_status"), osd_dump)
     ledger_frame = build_ledger(snapshot, osd_dump, unused_days)
     if not ledger_frame.empty:
