@@ -17,6 +17,7 @@ from runbook_lib.cpu_topology_plan import (
 )
 from runbook_lib.errors import RunbookError
 from runbook_lib.gather import (
+    apply_ceph_step,
     apply_trust_fixes,
     check_ssh_trust,
     open_ceph,
@@ -41,6 +42,7 @@ __all__ = [
     "analyse_cpu_topology",
     "analyse_resize_ssh",
     "analyse_vif_plugging",
+    "apply_ceph_step",
     "apply_trust_fixes",
     "best_topology",
     "check_ssh_trust",

@@ -238,3 +238,25 @@ def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
              "ceph_moved_pgs": moved, "plan_moved_pgs": round(plan.steps[0].moved_pgs, 1) if plan.steps else 0}
             for o in sorted(set(ceph) | set(ours))]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:
+    """Predicted vs actual fill per OSD after a step was applied. The tolerance is the bytes of the PGs
+    that could have moved — the predicted count plus one, each as large as the largest PG — because CRUSH
+    moves whole PGs, and which ones (empty or full) only CRUSH knows."""
+    predicted = step.after.set_index("osd")
+    now = actual.set_index("osd")
+    movable_pgs = int(-(-step.moved_pgs // 1)) + 1  # ceil + 1
+    rows = []
+    for osd in predicted.index:
+        kb = now.at[osd, "kb"] if osd in now.index else predicted.at[osd, "kb"]
+        tolerance = movable_pgs * largest_pg / 1024 / kb if kb else float("nan")
+        before, expected = (
+            step.before.set_index("osd").at[osd, "utilization"],
+            predicted.at[osd, "utilization"],
+        )
+        seen = now.at[osd, "utilization"] if osd in now.index else float("nan")
+        rows.append({"osd": f"osd.{osd}", "before": before, "predicted": expected, "actual": seen,
+                     "difference": seen - expected, "tolerance": tolerance,
+                     "within": abs(seen - expected) <= tolerance + 1e-9})  # fmt: skip
+    return pd.DataFrame(rows)

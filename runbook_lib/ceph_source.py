@@ -17,6 +17,7 @@ import json
 import re
 import shlex
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,11 @@ class CephAccess:
 
 def run_json(access: CephAccess, tool: str, args: list[str]) -> Any:
     """One ceph/rbd command's JSON; a clear SourceError naming the command otherwise."""
+    return parse_ceph_json(run_ceph(access, tool, args), f"{tool} {' '.join(args)}")
+
+
+def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
+    """One ceph/rbd command's standard output (changing commands print little or nothing)."""
     argv = access.argv(tool, args)
     what = f"{tool} {' '.join(args)}"
     try:
@@ -113,7 +119,7 @@ def run_json(access: CephAccess, tool: str, args: list[str]) -> Any:
         ) from None
     if done.returncode != 0:
         raise command_error(what, done.returncode, done.stderr, access.conf)
-    return parse_ceph_json(done.stdout, what)
+    return done.stdout
 
 
 def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceError:
@@ -188,3 +194,36 @@ def collect_ceph(
         parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
     parts["ceph/rbd"] = [collect_rbd(access, pool) for pool in pools]
     return parts, problems
+
+
+# --- changing the cluster (only from apply=True) --------------------------------------------------------
+
+
+def set_reweight(access: CephAccess, osd: int, weight: float) -> None:
+    """``ceph osd reweight <id> <w>`` (8 decimals: the same 1/65536 step the plan computed)."""
+    run_ceph(access, "ceph", ["osd", "reweight", str(int(osd)), f"{weight:.8f}"])
+
+
+def pg_states(access: CephAccess) -> dict[str, int]:
+    """PG state → count, from ``ceph pg stat``."""
+    summary = run_json(access, "ceph", ["pg", "stat"]).get("pg_summary", {})
+    return {s["name"]: s["num"] for s in summary.get("num_pg_by_state", [])}
+
+
+def largest_pg_bytes(access: CephAccess) -> int:
+    """The largest PG's bytes (one replica), from ``ceph pg ls``: the unit of a reweight's granularity."""
+    stats = run_json(access, "ceph", ["pg", "ls"])
+    stats = stats.get("pg_stats", []) if isinstance(stats, dict) else stats
+    return max((int(p.get("stat_sum", {}).get("num_bytes", 0)) for p in stats), default=0)
+
+
+def settled_osd_df(access: CephAccess, timeout: float = 60, interval: float = 4) -> dict:
+    """``osd df tree`` once it reads the same twice: OSDs report their use a few seconds late."""
+    previous, deadline = None, time.monotonic() + timeout
+    while True:
+        current = run_json(access, "ceph", ["osd", "df", "tree"])
+        used = [n.get("kb_used") for n in current.get("nodes", [])]
+        if used == previous or time.monotonic() > deadline:
+            return current
+        previous = used
+        time.sleep(interval)

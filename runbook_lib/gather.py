@@ -240,3 +240,78 @@ def open_ceph(
     for part in parts:
         base.manifest.setdefault("parts", {})[part] = {"origin": "collected"}
     return base
+
+
+def apply_ceph_step(
+    analysis: Any,
+    plan: Any,
+    apply: bool,
+    live: bool,
+    ceph_command: str = "ceph",
+    ceph_conf: str = "",
+    ceph_cluster: str = "",
+    ceph_id: str = "",
+    ceph_timeout: int = 20,
+    recovery_timeout: int = 600,
+    poll: float = 2.0,
+) -> Any:
+    """Dry run: print step 1's commands. apply=True: run them, follow recovery until every PG is
+    active+clean (or ``recovery_timeout``), read the OSDs again and compare with the prediction."""
+    import time
+
+    from runbook_lib.ceph_capacity import tabulate_osds
+    from runbook_lib.ceph_reweight import compare_prediction
+    from runbook_lib.ceph_source import (
+        CephAccess,
+        largest_pg_bytes,
+        pg_states,
+        run_json,
+        set_reweight,
+        settled_osd_df,
+    )
+    from runbook_lib.errors import PlanError
+
+    if not plan.steps:
+        print(f"nothing to apply: {plan.stopped}")
+        return None
+    step = plan.steps[0]
+    for command in step.commands:
+        print(f"{'applying' if apply else 'would run'}: {command}")
+    if not apply:
+        print(
+            "dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)"
+        )
+        return None
+    if not live:
+        raise ParameterError(
+            "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
+        )
+    access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
+    epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
+    if epoch != analysis.gather.get("epoch_after"):
+        raise PlanError(f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "
+                        "was read: run the runbook again before applying")  # fmt: skip
+    for osd, (_, new) in step.changes.items():
+        set_reweight(access, osd, new)
+    start = time.monotonic()
+    time.sleep(3)  # let peering start before the first look
+    last_print = 0.0
+    while True:
+        states = pg_states(access)
+        busy = sum(n for name, n in states.items() if name != "active+clean")
+        elapsed = time.monotonic() - start
+        if busy == 0:
+            print(f"recovery done after {elapsed:.0f} s: every PG active+clean")
+            break
+        if elapsed - last_print >= 10:
+            print(f"{elapsed:4.0f} s: {busy} PG(s) not active+clean: "
+                  + ", ".join(f"{n} {name}" for name, n in states.items() if name != "active+clean"))  # fmt: skip
+            last_print = elapsed
+        if elapsed > recovery_timeout:
+            print(
+                f"recovery still running after {recovery_timeout} s: compare later by running the runbook again"
+            )
+            return None
+        time.sleep(poll)
+    actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
+    return compare_prediction(step, actual, largest_pg_bytes(access))

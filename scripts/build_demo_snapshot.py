@@ -16,16 +16,14 @@ so the probe runs locally instead of over the operator's SSH).
 """
 
 import copy
-import json
 import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
-from runbook_lib.ceph_source import CephAccess, collect_ceph
+from runbook_lib.ceph_source import CephAccess, collect_ceph, settled_osd_df
 from runbook_lib.gather import TRUST_PART
 from runbook_lib.host_source import HostAccess, probe_ssh_trust, read_log_dir
 from runbook_lib.openstack_source import collect_openstack, connect
@@ -147,20 +145,7 @@ def seed_rbd(snapshot) -> None:
     trashed = f"volume-{uuid.uuid5(NAMESPACE, 'trashed-volume')}"
     rbd("create", "--size", "64", f"volumes/{trashed}")
     rbd("trash", "mv", f"volumes/{trashed}")
-    settle()
-
-
-def settle(timeout: float = 60) -> None:
-    """OSDs report their use a few seconds late: wait until `ceph osd df` reads the same twice."""
-    previous, deadline = None, time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = subprocess.run(["ceph", "--conf", str(CEPHLAB_CONF), "osd", "df", "--format", "json"],
-                              capture_output=True, text=True, check=True, timeout=60)  # fmt: skip
-        used = [n["kb_used"] for n in json.loads(done.stdout)["nodes"]]
-        if used == previous:
-            return
-        previous = used
-        time.sleep(4)
+    settled_osd_df(CephAccess(conf=str(CEPHLAB_CONF)))  # collect only once the OSDs report the new data
 
 
 def add_ceph(snapshot) -> bool:

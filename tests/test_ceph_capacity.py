@@ -240,3 +240,26 @@ def test_an_active_upmap_balancer_is_said_to_fight_override_weights():
     assert (
         check_balancer({"active": False, "mode": "upmap"}, dump) == []
     )  # the lab's real state: balancer off
+
+
+def test_apply_needs_a_live_cluster_and_a_dry_run_changes_nothing(capsys):
+    from runbook_lib.gather import apply_ceph_step
+
+    analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))
+    plan = plan_ceph_reweight(analysis)
+    assert apply_ceph_step(analysis, plan, False, live=False) is None
+    assert "would run: ceph osd reweight 0 0.95001221" in capsys.readouterr().out
+    with pytest.raises(ParameterError, match="read it live"):
+        apply_ceph_step(analysis, plan, True, live=False)
+
+
+def test_predicted_vs_actual_tolerance_is_in_pg_sizes():
+    from runbook_lib.ceph_reweight import compare_prediction
+
+    analysis = analyse_ceph_capacity(snapshot_of("03-nearfull-with-rbd"))
+    step = plan_ceph_reweight(analysis).steps[0]  # osd.0 → 0.95, Ceph: 1 PG moves
+    actual = osds_of("06-reweight-osd0-0.85-rebalanced")  # a later real state, osd.0 2 PGs lighter
+    table = compare_prediction(step, actual, largest_pg=20 * 1024**2).set_index("osd")
+    assert table.at["osd.0", "tolerance"] == pytest.approx(2 * 20 * 1024**2 / 1024 / actual.at[0, "kb"])
+    assert table.at["osd.0", "within"]
+    assert not compare_prediction(step, actual, largest_pg=0).set_index("osd").at["osd.0", "within"]

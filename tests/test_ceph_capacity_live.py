@@ -132,3 +132,30 @@ def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicl
     problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
     assert run["verdict"] == "ERROR" and problems
     assert "no-such-ceph.conf" in problems[0]["message"] and "ceph_conf" in problems[0]["message"]
+
+
+def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
+    """Last in the file: it changes the lab (and puts the weight back at the end)."""
+    from runbook_lib.errors import PlanError
+    from runbook_lib.gather import apply_ceph_step
+
+    analysis = analyse_ceph_capacity(
+        open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
+    )
+    plan = plan_ceph_reweight(analysis, **LIMITS)
+    osd, (_, new) = next(iter(plan.steps[0].changes.items()))
+    try:
+        compared = apply_ceph_step(
+            analysis, plan, True, live=True, ceph_conf=str(cephlab), recovery_timeout=180
+        )
+        assert compared is not None and len(compared) == 4
+        assert compared["within"].all(), compared.to_string()
+        dump = json.loads(subprocess.run(["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
+                                         capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        assert abs(next(o["weight"] for o in dump["osds"] if o["osd"] == osd) - new) < 1e-4
+        with pytest.raises(PlanError, match="osdmap moved"):  # the plan was made before the change
+            apply_ceph_step(analysis, plan, True, live=True, ceph_conf=str(cephlab))
+    finally:
+        subprocess.run(
+            ["ceph", "--conf", str(cephlab), "osd", "reweight", str(osd), "1"], capture_output=True
+        )
