@@ -101,6 +101,26 @@ def trust_probe(
     migration_addresses: dict | None = None,
     nova_user: str = "nova",
     parallel: int = 8,
+    **access: Any,
+) -> TrustProbe:
+    """The trust probe from the runbook's parameters, checked before anything runs; ``access`` are
+    :func:`host_access`'s parameters (ssh_user, ssh_config, sudo, local_host, …)."""
+    from runbook_lib.host_source import check_host_name, check_user_name
+
+    check_user_name(nova_user)
+    for address in (migration_addresses or {}).values():
+        check_host_name(address)
+    return TrustProbe(
+        host_access(**access),
+        trust_hosts,
+        trust_sources,
+        dict(migration_addresses or {}),
+        nova_user,
+        parallel,
+    )
+
+
+def host_access(
     ssh_user: str = "",
     ssh_port: int = 0,
     ssh_config: str = "",
@@ -110,24 +130,45 @@ def trust_probe(
     ssh_timeout: int = 10,
     check_host_keys: bool = True,
     local_host: str = "",
-) -> TrustProbe:
-    """The trust probe from the runbook's parameters, checked before anything runs."""
+) -> Any:
+    """How the operator reaches the hosts, from a runbook's parameters, checked before anything runs."""
     from runbook_lib.host_source import HostAccess, check_host_name, check_user_name
 
-    check_user_name(nova_user)
     if ssh_user:
         check_user_name(ssh_user)
-    for host in [ssh_jump, local_host, *(migration_addresses or {}).values()]:
+    for host in (ssh_jump, local_host):
         if host:
             check_host_name(host)
     for name, path in (("ssh_config", ssh_config), ("ssh_identity", ssh_identity)):
         if path and not Path(path).expanduser().is_file():
             raise ParameterError(f"{name} {path!r} is not a file")
-    access = HostAccess(ssh_user, ssh_port, ssh_config, ssh_identity, ssh_jump, sudo, ssh_timeout, check_host_keys,
-                        local_host)  # fmt: skip
-    return TrustProbe(
-        access, trust_hosts, trust_sources, dict(migration_addresses or {}), nova_user, parallel
-    )
+    return HostAccess(ssh_user, ssh_port, ssh_config, ssh_identity, ssh_jump, sudo, ssh_timeout, check_host_keys,
+                      local_host)  # fmt: skip
+
+
+def read_vif_host_facts(snapshot: Snapshot, access: Any, hosts: str = "") -> list[dict]:
+    """Processes and vif_plugging_* options of ``hosts`` ("failing": the hosts of the failed builds; or a
+    comma list; "": none) read over SSH and stored in the snapshot; the snapshot's own when none."""
+    from runbook_lib.host_source import read_host_facts
+    from runbook_lib.vif_plugging import HOST_FACTS_PART, build_hosts, find_failed_builds
+
+    if not hosts:
+        return snapshot.get(HOST_FACTS_PART)
+    if hosts.strip() == "failing":
+        failed = find_failed_builds(snapshot.get("openstack/servers"))
+        by_server = build_hosts(snapshot.get("openstack/instance_actions"))
+        names = sorted({by_server[s] for s in failed["server_id"] if by_server.get(s)})
+    else:
+        names = [h.strip() for h in hosts.split(",") if h.strip()]
+    if not names:
+        print("no host to read: no failed build has a known host")
+        return []
+    records = read_host_facts(access, names)
+    for record in records:
+        print(f"{record['host']}: {'read' if record['reached'] else 'NOT reached: ' + record['error']}")
+    snapshot.parts[HOST_FACTS_PART] = records
+    snapshot.manifest.setdefault("parts", {})[HOST_FACTS_PART] = {"origin": "collected"}
+    return records
 
 
 def _show_progress(result: Any, done: int, total: int) -> None:

@@ -20,6 +20,7 @@ from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "vif_plugging"
+HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options
 # What this runbook reads; a live run collects only these.
 PARTS = (
     "openstack/servers",
@@ -142,13 +143,17 @@ def tabulate_agents(agents: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _cause(
-    host: str | None, fault: str, agents: pd.DataFrame, logs: pd.DataFrame, ports: list[str]
-) -> tuple[str, list[str]]:
+    host: str | None, fault: str, agents: pd.DataFrame, logs: pd.DataFrame, ports: list[str],
+    duplicates: dict[str, list[int]] | None = None,
+) -> tuple[str, list[str]]:  # fmt: skip
     checked = []
     if _BINDING.search(fault):
         return "port-binding-failed", [f"fault: {fault[:120]}"]
     if not host:
         return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
+    if (duplicates or {}).get(host):
+        return "duplicate-nova-compute", [f"{host} runs {len(duplicates[host])} separate nova-compute processes "
+                                          f"(pids {', '.join(map(str, duplicates[host]))}), read on the host"]  # fmt: skip
     host_logs = logs[logs["source"] == host] if not logs.empty else logs
     unexpected = (
         host_logs[
@@ -192,7 +197,7 @@ def concurrent_pids(host_logs: pd.DataFrame) -> bool:
 
 
 def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str], timeouts: pd.DataFrame,
-             agents: pd.DataFrame, logs: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+             agents: pd.DataFrame, logs: pd.DataFrame, duplicates: dict[str, list[int]] | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per failed build or unwired server: the cause, and what was checked to get there."""
     rows = []
     cases = [(r, "build aborted") for r in failed.itertuples()]
@@ -205,7 +210,7 @@ def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str],
         binding = _BINDING.search(fault)
         if binding:
             ports = [binding.group("port")]
-        cause, evidence = _cause(host, fault, agents, logs, ports)
+        cause, evidence = _cause(host, fault, agents, logs, ports, duplicates)
         if not mine.empty:
             evidence.insert(
                 0,
@@ -242,6 +247,15 @@ class VifPluggingAnalysis:
     logs: pd.DataFrame
     diagnosis: pd.DataFrame
     findings: list[Finding]
+    host_facts: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+    @property
+    def host_facts_table(self) -> pd.DataFrame:
+        """What each host said: its nova-compute processes and effective vif_plugging_* options."""
+        if self.host_facts.empty:
+            return self.host_facts
+        return self.host_facts[["host", "reached", "nova_compute_pids", "duplicate", "vif_plugging_is_fatal",
+                                "fatal_from", "vif_plugging_timeout", "timeout_from", "started_before_config_change"]]  # fmt: skip
 
     @property
     def diagnosis_table(self) -> pd.DataFrame:
@@ -306,17 +320,29 @@ class VifPluggingAnalysis:
 def analyse_vif_plugging(
     snapshot: Any, extra_logs: list[dict[str, Any]] | None = None
 ) -> VifPluggingAnalysis:
-    """Failed builds, unwired servers, timeouts, ports and agents from one snapshot, with a cause for each."""
+    """Failed builds, unwired servers, timeouts, ports, agents and (when read) the hosts' own processes and
+    options from one snapshot, with a cause for each failure."""
+    from runbook_lib.nova_host_facts import check_host_facts, tabulate_host_facts
+
     logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []))
     failed = find_failed_builds(snapshot.get("openstack/servers"))
     timeouts = find_timeouts(logs)
     ports = tabulate_ports(snapshot.get("openstack/ports"))
     agents = tabulate_agents(snapshot.get("openstack/network_agents"))
     unwired = find_unwired_servers(snapshot.get("openstack/servers"), ports, timeouts)
+    facts = tabulate_host_facts(snapshot.get(HOST_FACTS_PART))
+    duplicates = (
+        {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
+    )
     diagnosis = diagnose(
-        failed, unwired, build_hosts(snapshot.get("openstack/instance_actions")), timeouts, agents, logs
+        failed,
+        unwired,
+        build_hosts(snapshot.get("openstack/instance_actions")),
+        timeouts,
+        agents,
+        logs,
+        duplicates,
     )
     problems = snapshot.problems_for(PARTS)
-    return VifPluggingAnalysis(
-        failed, unwired, timeouts, ports, agents, logs, diagnosis, check_vif_plugging(diagnosis, problems)
-    )
+    findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
+    return VifPluggingAnalysis(failed, unwired, timeouts, ports, agents, logs, diagnosis, findings, facts)

@@ -1,0 +1,44 @@
+"""Host facts read over real SSH from a lab host (scripts/sshlab) while real processes named like
+nova-compute run: a service with a worker child, and a stray second one."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+pytestmark = pytest.mark.slow
+PASSWORD = "s3cr3t-db-pass-do-not-leak"
+
+
+@pytest.fixture
+def busy_host(sshlab):
+    etc = Path(sshlab["hosts"][0]["root"]) / "etc" / "nova"
+    (etc / "nova.conf.d").mkdir(parents=True)
+    (etc / "nova.conf").write_text(
+        f"[DEFAULT]\nvif_plugging_is_fatal = True\n[database]\nconnection = mysql://nova:{PASSWORD}@db/nova\n"
+    )
+    (etc / "nova.conf.d" / "50-workaround.conf").write_text("[DEFAULT]\nvif_plugging_is_fatal = False\n")
+    service = subprocess.Popen(["bash", "-c", 'exec -a "$0" bash -c \'(exec -a "$0" sleep 300) & wait\' "$0"',
+                                "/usr/bin/nova-compute"])  # fmt: skip
+    stray = subprocess.Popen(["bash", "-c", 'exec -a "$0" sleep 300', "/usr/bin/nova-compute"])
+    yield sshlab
+    for process in (service, stray):
+        subprocess.run(["pkill", "-P", str(process.pid)], capture_output=True)
+        process.kill()
+        process.wait()
+
+
+def test_the_runbook_reads_the_duplicate_and_the_workaround_from_the_host(busy_host, tmp_path):
+    proc = run_cli("run", "vif_plugging", "--out", str(tmp_path), "-p", "host_facts", "compute-01",
+                   "-p", "ssh_config", busy_host["ssh_config"], "-p", "sudo", "")  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    found = {(f["kind"], f["subject"]) for f in run["findings"]}
+    assert ("duplicate-nova-compute-process", "host compute-01") in found
+    assert ("vif-plugging-not-fatal", "host compute-01") in found
+    duplicate = next(f for f in run["findings"] if f["kind"] == "duplicate-nova-compute-process")
+    assert len(duplicate["evidence"]["pids"]) == 2  # the worker child is not a duplicate
+    for report in tmp_path.iterdir():
+        assert PASSWORD not in report.read_text(errors="replace")
