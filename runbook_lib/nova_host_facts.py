@@ -59,6 +59,30 @@ def top_level_processes(processes: list[dict[str, Any]]) -> list[dict[str, Any]]
     return [p for p in nova if p["ppid"] not in pids]
 
 
+DEFAULT_CONFIG = ("/etc/nova/nova.conf",)  # what oslo.config reads when no --config-file is given
+
+
+def config_files(args: str) -> tuple[str, ...]:
+    """The ``--config-file``s a process was started with (its identity as a service), else the default."""
+    words = args.split()
+    found = []
+    for i, word in enumerate(words):
+        if word == "--config-file" and i + 1 < len(words):
+            found.append(words[i + 1])
+        elif word.startswith("--config-file="):
+            found.append(word.split("=", 1)[1])
+    return tuple(sorted(found)) or DEFAULT_CONFIG
+
+
+def duplicate_groups(top: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Top-level processes started with the same config (so the same [DEFAULT] host): a duplicate. Several
+    services with different configs on one machine (one per host name) are not."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for process in top:
+        groups.setdefault(config_files(process["args"]), []).append(process)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def effective_options(options: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
     """option → (value, where it comes from): the last file read wins (nova.conf, then nova.conf.d)."""
     effective = {key: (value, "Nova's default") for key, value in NOVA_DEFAULTS.items()}
@@ -76,9 +100,10 @@ def tabulate_host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
         options = effective_options(facts["options"])
         newest_conf = max((f["mtime"] for f in facts["files"]), default=0)
         stale = [p["pid"] for p in top if p["started"] and newest_conf and p["started"] < newest_conf]
+        duplicates = [p["pid"] for group in duplicate_groups(top) for p in group]
         rows.append({
             "host": record["host"], "reached": record.get("reached", False), "error": record.get("error", ""),
-            "nova_compute_pids": [p["pid"] for p in top], "duplicate": len(top) > 1,
+            "nova_compute_pids": [p["pid"] for p in top], "duplicate_pids": duplicates, "duplicate": bool(duplicates),
             "commands": [p["args"][:160] for p in top],
             "vif_plugging_is_fatal": options["vif_plugging_is_fatal"][0],
             "fatal_from": options["vif_plugging_is_fatal"][1],
@@ -98,12 +123,12 @@ def check_host_facts(facts: pd.DataFrame) -> list[Finding]:
             continue
         if row.duplicate:
             findings.append(Finding(RUNBOOK, "duplicate-nova-compute-process", "crit", f"host {row.host}",
-                                    f"{len(row.nova_compute_pids)} separate nova-compute processes (pids "
-                                    f"{', '.join(map(str, row.nova_compute_pids))}): the event for a build can reach the "
+                                    f"{len(row.duplicate_pids)} separate nova-compute processes with the same config (pids "
+                                    f"{', '.join(map(str, row.duplicate_pids))}): the event for a build can reach the "
                                     "one that is not waiting for it", f"on {row.host}: keep the service's process, stop "
                                     f"the stray one (kill <pid> after checking `ps -o pid,ppid,lstart,args -p "
-                                    f"{','.join(map(str, row.nova_compute_pids))}`)",
-                                    {"pids": list(row.nova_compute_pids), "commands": list(row.commands)}))  # fmt: skip
+                                    f"{','.join(map(str, row.duplicate_pids))}`)",
+                                    {"pids": list(row.duplicate_pids), "commands": list(row.commands)}))  # fmt: skip
         if row.vif_plugging_is_fatal in ("false", "0", "no", "off"):
             findings.append(Finding(RUNBOOK, "vif-plugging-not-fatal", "warn", f"host {row.host}",
                                     f"vif_plugging_is_fatal = False ({row.fatal_from}): a server whose port never comes "

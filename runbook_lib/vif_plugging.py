@@ -254,7 +254,7 @@ class VifPluggingAnalysis:
         """What each host said: its nova-compute processes and effective vif_plugging_* options."""
         if self.host_facts.empty:
             return self.host_facts
-        return self.host_facts[["host", "reached", "nova_compute_pids", "duplicate", "vif_plugging_is_fatal",
+        return self.host_facts[["host", "reached", "nova_compute_pids", "duplicate_pids", "vif_plugging_is_fatal",
                                 "fatal_from", "vif_plugging_timeout", "timeout_from", "started_before_config_change"]]  # fmt: skip
 
     @property

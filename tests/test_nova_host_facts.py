@@ -65,3 +65,23 @@ def test_a_duplicate_read_on_the_host_becomes_the_cause_of_its_failed_build(demo
     row = after.diagnosis[after.diagnosis["host"] == host].iloc[0]
     assert row["cause"] == "duplicate-nova-compute" and "read on the host" in row["evidence"][-1]
     assert not after.host_facts_table.empty
+
+
+def test_services_with_different_configs_on_one_machine_are_not_duplicates():
+    from runbook_lib.nova_host_facts import duplicate_groups
+
+    one = {
+        "pid": 10,
+        "ppid": 1,
+        "started": 0,
+        "args": "/venv/bin/python3 /venv/bin/nova-compute --config-file /etc/nova/a.conf",
+    }
+    other = {
+        "pid": 11,
+        "ppid": 1,
+        "started": 0,
+        "args": "/venv/bin/python3 /venv/bin/nova-compute --config-file=/etc/nova/b.conf",
+    }
+    again = {**one, "pid": 12}
+    assert duplicate_groups([one, other]) == []
+    assert [[p["pid"] for p in g] for g in duplicate_groups([one, other, again])] == [[10, 12]]
