@@ -172,6 +172,7 @@ def plan_reweight(
             stopped = f"no OSD is above {oload}% of the average utilization: nothing more to move"
             break
         halved = 0
+        weights = state.set_index("osd")["reweight"]
         scale = _exact_scale(state, proposal, ceph_proposal) if number == 1 else 1.0
         while True:
             after = predict(state, proposal, scale)
@@ -182,17 +183,15 @@ def plan_reweight(
             halved += 1
             if halved > 3:
                 break
-            old = state.set_index("osd")["reweight"]
-            proposal = {o: old[o] - (old[o] - w) / 2 for o, w in proposal.items()}
+            proposal = {o: weights[o] - (weights[o] - w) / 2 for o, w in proposal.items()}
             scale = 1.0  # Ceph's count was for its own weights, not the halved ones
         if halved > 3:
             stopped = (f"step {number} would push an OSD past backfillfull − margin ({ceiling:.0%}) even at an "
                        "eighth of the change: reclaim space or add capacity first")  # fmt: skip
             break
-        old = state.set_index("osd")["reweight"]
         moved = (state.set_index("osd")["kb_used"] - after.set_index("osd")["kb_used"]).clip(lower=0).sum()
         moved_pgs = (state.set_index("osd")["pgs"] - after.set_index("osd")["pgs"]).clip(lower=0).sum()
-        planned.append(ReweightStep(number, {o: (float(old[o]), float(w)) for o, w in proposal.items()},
+        planned.append(ReweightStep(number, {o: (float(weights[o]), float(w)) for o, w in proposal.items()},
                                     float(moved), float(moved_pgs), state, after, halved, scale != 1.0))  # fmt: skip
         state = after
     return ReweightPlan(planned, stopped, limits)

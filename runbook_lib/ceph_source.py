@@ -189,7 +189,8 @@ def collect_ceph(
         raise SourceError(f"ceph answered, but not 'osd dump': {problems.get('ceph/osd_dump')}")
     epoch_after = run_json(access, "ceph", ["osd", "dump"])["epoch"]
     parts["ceph/gather"] = [{"epoch_before": parts["ceph/osd_dump"][0]["epoch"], "epoch_after": epoch_after,
-                             "command": access.command, "pools": list(pools)}]  # fmt: skip
+                             "command": access.command, "pools": list(pools),
+                             "access": dataclasses.asdict(access)}]  # how to reach it again (no secret: paths, names)  # fmt: skip
     if reweight_limits:
         parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
     parts["ceph/rbd"] = [collect_rbd(access, pool) for pool in pools]

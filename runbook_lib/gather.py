@@ -283,19 +283,8 @@ def open_ceph(
     return base
 
 
-def apply_ceph_step(
-    analysis: Any,
-    plan: Any,
-    apply: bool,
-    live: bool,
-    ceph_command: str = "ceph",
-    ceph_conf: str = "",
-    ceph_cluster: str = "",
-    ceph_id: str = "",
-    ceph_timeout: int = 20,
-    recovery_timeout: int = 600,
-    poll: float = 2.0,
-) -> Any:
+def apply_ceph_step(analysis: Any, plan: Any, apply: bool, live: bool, recovery_timeout: int = 600,
+                    poll: float = 2.0) -> Any:  # fmt: skip
     """Dry run: print step 1's commands. apply=True: run them, follow recovery until every PG is
     active+clean (or ``recovery_timeout``), read the OSDs again and compare with the prediction."""
     import time
@@ -327,7 +316,7 @@ def apply_ceph_step(
         raise ParameterError(
             "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
         )
-    access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
+    access = CephAccess(**analysis.gather["access"])  # the way the data was just read
     epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
     if epoch != analysis.gather.get("epoch_after"):
         raise PlanError(f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "

@@ -145,16 +145,14 @@ def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
     plan = plan_ceph_reweight(analysis, **LIMITS)
     osd, (_, new) = next(iter(plan.steps[0].changes.items()))
     try:
-        compared = apply_ceph_step(
-            analysis, plan, True, live=True, ceph_conf=str(cephlab), recovery_timeout=180
-        )
+        compared = apply_ceph_step(analysis, plan, True, live=True, recovery_timeout=180)
         assert compared is not None and len(compared) == 4
         assert compared["within"].all(), compared.to_string()
         dump = json.loads(subprocess.run(["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
                                          capture_output=True, text=True, check=True).stdout)  # fmt: skip
         assert abs(next(o["weight"] for o in dump["osds"] if o["osd"] == osd) - new) < 1e-4
         with pytest.raises(PlanError, match="osdmap moved"):  # the plan was made before the change
-            apply_ceph_step(analysis, plan, True, live=True, ceph_conf=str(cephlab))
+            apply_ceph_step(analysis, plan, True, live=True)
     finally:
         subprocess.run(
             ["ceph", "--conf", str(cephlab), "osd", "reweight", str(osd), "1"], capture_output=True
