@@ -3,6 +3,7 @@ nova-compute run: a service with a worker child, and a stray second one."""
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,21 @@ def busy_host(sshlab):
     service = subprocess.Popen(["bash", "-c", 'exec -a "$0" bash -c \'(exec -a "$0" sleep 300) & wait\' "$0"',
                                 "/usr/bin/nova-compute"])  # fmt: skip
     stray = subprocess.Popen(["bash", "-c", 'exec -a "$0" sleep 300', "/usr/bin/nova-compute"])
+    _wait_for_child(service.pid)
     yield sshlab, service.pid, stray.pid
     for process in (service, stray):
         subprocess.run(["pkill", "-P", str(process.pid)], capture_output=True)
         process.kill()
         process.wait()
+
+
+def _wait_for_child(pid, attempts=100):
+    """The worker is forked after Popen returns: wait until it exists, so the host is read with it."""
+    for _ in range(attempts):
+        if subprocess.run(["pgrep", "-P", str(pid)], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} started no worker")
 
 
 def test_the_runbook_reads_the_duplicate_and_the_workaround_from_the_host(busy_host, tmp_path):
