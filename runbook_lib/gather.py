@@ -171,6 +171,25 @@ def read_vif_host_facts(snapshot: Snapshot, access: Any, hosts: str = "") -> lis
     return records
 
 
+def read_neutron_logs(snapshot: Snapshot, access: Any, hosts: str = "") -> list[dict]:
+    """neutron-server's log read over SSH from ``hosts`` (a comma list of controllers; "": none) and stored
+    in the snapshot: its notifier lines tell whether network-vif-plugged was sent and delivered."""
+    from runbook_lib.host_source import read_remote_logs
+    from runbook_lib.vif_plugging import NEUTRON_LOG_PART
+
+    names = [h.strip() for h in hosts.split(",") if h.strip()]
+    if not names:
+        return snapshot.get(NEUTRON_LOG_PART)
+    records, missing = read_remote_logs(access, names, "neutron-server")
+    for record in records:
+        print(f"read {record['path']} on {record['source']} ({len(record['lines'])} lines)")
+    for host, why in missing.items():
+        print(f"no neutron-server log from {host}: {why}")
+    snapshot.parts[NEUTRON_LOG_PART] = records
+    snapshot.manifest.setdefault("parts", {})[NEUTRON_LOG_PART] = {"origin": "collected"}
+    return records
+
+
 def _show_progress(result: Any, done: int, total: int) -> None:
     last = (result.stderr.strip().splitlines() or ["?"])[-1][:120]
     print(

@@ -35,7 +35,9 @@ def read_log_dir(path: str | Path, pattern: str = "*.log") -> list[dict[str, Any
     records = []
     for file in sorted(root.rglob(pattern)):
         lines = file.read_text(errors="replace").splitlines()[-MAX_LINES_PER_FILE:]
-        records.append({"source": log_host(file), "path": str(file), "lines": lines})
+        records.append(
+            {"source": log_host(file), "service": log_service(file), "path": str(file), "lines": lines}
+        )
     return records
 
 
@@ -46,6 +48,11 @@ SERVICES = (
     "neutron-linuxbridge-agent",
     "neutron-dhcp-agent",
 )
+
+
+def log_service(file: Path) -> str:
+    """The service a collected log is of, from its name; a file named after its host counts as nova-compute."""
+    return next((s for s in SERVICES if file.stem == s or file.stem.startswith(f"{s}-")), "nova-compute")
 
 
 def log_host(file: Path) -> str:
@@ -299,6 +306,8 @@ echo "@none"
 LOG_PATHS = {
     "nova-compute": ("/var/log/nova/nova-compute.log", "/var/log/kolla/nova/nova-compute.log",
                      "/var/log/containers/nova/nova-compute.log"),
+    "neutron-server": ("/var/log/neutron/neutron-server.log", "/var/log/neutron/server.log",
+                       "/var/log/kolla/neutron/neutron-server.log", "/var/log/containers/neutron/server.log"),
 }  # fmt: skip
 
 
@@ -328,7 +337,8 @@ def read_remote_logs(
         if not result.ok or not header.startswith(("@file", "@journal")):
             missing[host] = (result.stderr.strip() or "no log file and no journal found")[-300:]
             continue
-        records.append({"source": host, "path": header.split(" ", 1)[1], "lines": body.splitlines()})
+        records.append({"source": host, "service": service, "path": header.split(" ", 1)[1],
+                        "lines": body.splitlines()})  # fmt: skip
     return records, missing
 
 

@@ -21,11 +21,11 @@ _OSLO = re.compile(
     r"(?: \[(?P<context>[^\]]*)\])?(?: \[instance: (?P<instance>[0-9a-f-]{36})\])? ?(?P<message>.*)$"
 )
 _REQUEST = re.compile(r"\breq-[0-9a-f-]{36}\b")
-COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source"]
+COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service"]
 
 
-def parse_oslo_log(lines: Iterable[str], source: str = "") -> pd.DataFrame:
-    """One row per log record; ``source`` names the file or host the lines came from."""
+def parse_oslo_log(lines: Iterable[str], source: str = "", service: str = "nova-compute") -> pd.DataFrame:
+    """One row per log record; ``source`` names the file or host the lines came from, ``service`` whose log."""
     records: list[dict] = []
     for raw in lines:
         line = _SYSLOG_PREFIX.sub("", raw.rstrip("\n"))
@@ -34,7 +34,7 @@ def parse_oslo_log(lines: Iterable[str], source: str = "") -> pd.DataFrame:
             fields = match.groupdict()
             request = _REQUEST.search(fields.pop("context") or "")
             records.append({**fields, "pid": int(fields["pid"]), "request_id": request.group(0) if request else None,
-                            "source": source})  # fmt: skip
+                            "source": source, "service": service})  # fmt: skip
         elif records and line.strip():
             records[-1]["message"] += "\n" + line
     frame = pd.DataFrame(records, columns=COLUMNS)
@@ -42,7 +42,10 @@ def parse_oslo_log(lines: Iterable[str], source: str = "") -> pd.DataFrame:
     return frame
 
 
-def tabulate_logs(records: list[dict]) -> pd.DataFrame:
-    """Log records as stored in a snapshot (``{"source", "lines"}``) → one table."""
-    frames = [parse_oslo_log(r.get("lines", []), r.get("source", "")) for r in records]
+def tabulate_logs(records: list[dict], service: str = "") -> pd.DataFrame:
+    """Log records as stored in a snapshot (``{"source", "service", "lines"}``) → one table; only the
+    records of ``service`` when given (records without one are nova-compute's)."""
+    records = [r for r in records if not service or (r.get("service") or "nova-compute") == service]
+    frames = [parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute")
+              for r in records]  # fmt: skip
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

@@ -187,7 +187,7 @@ def analyse_resize_ssh(
     end = pd.Timestamp(snapshot.manifest.get("collected_at")).tz_localize(None)
     since = end - pd.Timedelta(hours=since_hours)
     failed = find_failed_migrations(migrations, since)
-    logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []))
+    logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []), "nova-compute")
     explained = explain_failures(failed, snapshot.get("openstack/instance_actions"), logs)
     # Services and hypervisors are collected for the trust matrix to come; the analysis needs these two.
     findings = check_resize_ssh(

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from runbook_lib.findings import Finding, collection_findings
+from runbook_lib.neutron_events import covers, notifier_events
 from runbook_lib.oslo_log import tabulate_logs
 
 RUNBOOK = "vif_plugging"
@@ -54,14 +55,32 @@ CAUSES = {
                          "host must equal nova's"),
     "l2-agent-dead": ("the host's L2 agent is not alive (or administratively down): the port stays DOWN",
                       "restart the L2 agent on {host} and check its log; 'openstack network agent list --host {host}'"),
+    "dhcp-agent-dead": ("the L2 agent is alive, but a DHCP agent is not: while a DHCP agent hosts the network its "
+                        "provisioning block keeps the port DOWN, so the event is never sent",
+                        "restart the DHCP agent on {agent_hosts} (or remove the dead agent from the network: "
+                        "'openstack network agent remove network --dhcp <agent> <network>')"),
+    "events-not-delivered": ("the port went ACTIVE but Neutron's notifier could not deliver network-vif-plugged "
+                             "(refused by Nova, or the notifier itself failing)",
+                             "check neutron.conf [nova] (auth_url, credentials, region_name, endpoint_type) and "
+                             "notify_nova_on_port_status_changes on the neutron-server hosts; then restart "
+                             "neutron-server"),
     "duplicate-nova-compute": ("another nova-compute for the same host received the event ('Received unexpected "
                                "event'): the process that builds the guest never sees it",
                                "on {host}: pgrep -af nova-compute; stop the stray process (not parent/child)"),
+    "event-not-received": ("Neutron delivered network-vif-plugged and Nova's API accepted it before the timeout, "
+                           "but the building nova-compute never got it: most often a second nova-compute for the "
+                           "host consumed it from the compute.<host> queue",
+                           "read the host (host_facts) or on {host}: pgrep -af nova-compute; stop the stray process; "
+                           "check the RPC path (rabbitmqctl list_consumers for compute.{host})"),
     "event-late": ("the event arrived, but after the timeout: the agent is alive but too slow",
                    "find why the agent is slow (rootwrap daemon mode, RPC backlog); raise vif_plugging_timeout only "
                    "with that reason"),
     "unknown": ("nothing checked explains it", "read neutron-server's notifier lines and the L2 agent's log on {host}"),
 }  # fmt: skip
+DHCP_AGENT = "DHCP agent"
+DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
+_UNEXPECTED = re.compile(r"Received unexpected event network-vif-plugged-(?P<port>[0-9a-f-]{36}) for instance "
+                         r"with vm_state (?P<vm>\w+)")  # fmt: skip
 
 
 def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
@@ -142,49 +161,134 @@ def tabulate_agents(agents: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(agents).reindex(columns=columns)
 
 
-def _cause(
-    host: str | None, fault: str, agents: pd.DataFrame, logs: pd.DataFrame, ports: list[str],
-    duplicates: dict[str, list[int]] | None = None,
-) -> tuple[str, list[str]]:  # fmt: skip
-    checked = []
-    if _BINDING.search(fault):
-        return "port-binding-failed", [f"fault: {fault[:120]}"]
-    if not host:
-        return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
-    if (duplicates or {}).get(host):
-        return "duplicate-nova-compute", [f"{host} runs {len(duplicates[host])} separate nova-compute processes "
-                                          f"(pids {', '.join(map(str, duplicates[host]))}), read on the host"]  # fmt: skip
-    host_logs = logs[logs["source"] == host] if not logs.empty else logs
-    unexpected = (
-        host_logs[
-            host_logs["message"].str.contains("Received unexpected event network-vif-plugged", regex=False)
-        ]
-        if not host_logs.empty
-        else host_logs
-    )
-    if any(p in m for m in unexpected["message"] for p in ports) or (
-        not host_logs.empty and host_logs["pid"].nunique() > 1
-    ):
-        return "duplicate-nova-compute", [
-            f"{host}: 'Received unexpected event' or two nova-compute pids in one log"
-        ]
-    checked.append("no sign of a duplicate nova-compute in the log")
+@dataclasses.dataclass
+class Evidence:
+    """What is known around one failed build; each check reads it and may conclude."""
+
+    host: str | None
+    fault: str
+    ports: list[str]
+    server_id: str
+    timeout: Any  # the matching 'Timeout waiting for' row, or None
+    agents: pd.DataFrame
+    logs: pd.DataFrame  # nova-compute
+    notifier: pd.DataFrame  # neutron-server's notifier events
+    neutron_logs: pd.DataFrame
+    duplicates: dict[str, list[int]]
+
+    @property
+    def timed_out_at(self) -> Any:
+        return self.timeout["time"] if self.timeout is not None else pd.NaT
+
+
+def _delivery(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    """What neutron-server's notifier did with this server's network-vif-plugged."""
+    if ev.notifier.empty:
+        return None
+    mine = ev.notifier[
+        (ev.notifier["server_id"] == ev.server_id) & (ev.notifier["event"] == "network-vif-plugged")
+    ]
+    for r in mine.itertuples():
+        said = f"neutron-server {r.time}: network-vif-plugged for port {str(r.port)[:8]} {r.outcome} (code {r.code})"
+        if r.outcome in DELIVERY_FAILURES:
+            return "events-not-delivered", [*checked, said]
+        if r.outcome == "delivered" and not pd.isna(ev.timed_out_at):
+            if r.time > ev.timed_out_at:
+                return "event-late", [*checked, said, f"nova timed out at {ev.timed_out_at}, before it"]
+            return "event-not-received", [*checked, said, f"nova still timed out at {ev.timed_out_at}"]
+    return None
+
+
+def _duplicate_in_log(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    """'Received unexpected event' for our port: another process while building (duplicate) or the same one
+    after the timeout (late); or two pids logging at once."""
+    host_logs = ev.logs[ev.logs["source"] == ev.host] if not ev.logs.empty else ev.logs
+    if host_logs.empty:
+        return None
+    waiter = ev.timeout["pid"] if ev.timeout is not None else None
+    for r in host_logs[
+        host_logs["message"].str.contains("Received unexpected event", regex=False)
+    ].itertuples():
+        match = _UNEXPECTED.search(r.message)
+        if not match or match.group("port") not in ev.ports:
+            continue
+        said = f"{ev.host} pid {r.pid} at {r.time}: {r.message.split(chr(10))[0][:140]}"
+        if match.group("vm") == "building" or (waiter is not None and r.pid != waiter):
+            return "duplicate-nova-compute", [*checked, said, f"the waiting process was pid {waiter}"]
+        return "event-late", [*checked, said]
+    if concurrent_pids(host_logs):
+        return "duplicate-nova-compute", [*checked, f"{ev.host}: two nova-compute pids log at the same time"]
+    return None
+
+
+def _agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    agents = ev.agents
     l2 = (
-        agents[(agents["host"] == host) & agents["agent_type"].isin(L2_AGENT_TYPES)]
+        agents[(agents["host"] == ev.host) & agents["agent_type"].isin(L2_AGENT_TYPES)]
         if not agents.empty
         else agents
     )
     if l2.empty:
         return "l2-agent-missing", [
             *checked,
-            f"no L2 agent registered for host {host} ({len(agents)} agents in all)",
+            f"no L2 agent registered for host {ev.host} ({len(agents)} agents in all)",
         ]
-    if not (l2["alive"].astype(bool) & l2["admin_state_up"].astype(bool)).any():
-        return "l2-agent-dead", [
-            *checked,
-            f"L2 agent on {host}: alive={l2['alive'].tolist()}, admin_state_up={l2['admin_state_up'].tolist()}",
-        ]
-    checked.append(f"L2 agent on {host} alive")
+    if not working(l2).any():
+        return "l2-agent-dead", [*checked, f"L2 agent on {ev.host}: alive={l2['alive'].tolist()}, "
+                                           f"admin_state_up={l2['admin_state_up'].tolist()}, "
+                                           f"last heartbeat {l2['heartbeat_timestamp'].max()}"]  # fmt: skip
+    checked.append(f"L2 agent on {ev.host} alive")
+    dhcp = agents[agents["agent_type"] == DHCP_AGENT]
+    dead = dhcp[~working(dhcp)]
+    if not dead.empty:
+        return "dhcp-agent-dead", [*checked, "DHCP agents not alive: " + ", ".join(
+            f"{r.host} (last heartbeat {r.heartbeat_timestamp})" for r in dead.itertuples())]  # fmt: skip
+    checked.append(f"DHCP agents alive ({len(dhcp)})")
+    return None
+
+
+def _notifier_failing(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    if ev.notifier.empty:
+        return None
+    failures = ev.notifier[ev.notifier["outcome"].isin(DELIVERY_FAILURES)]
+    if not pd.isna(ev.timed_out_at):  # failures during this build's wait (timeout up to an hour)
+        failures = failures[(failures["time"] <= ev.timed_out_at)
+                            & (failures["time"] >= ev.timed_out_at - pd.Timedelta(hours=1))]  # fmt: skip
+    if failures.empty:
+        return None
+    first = failures.iloc[0]
+    return "events-not-delivered", [*checked, f"neutron-server's notifier failing: {len(failures)} line(s), "
+                                              f"first at {first['time']}: {first['message'][:140]}"]  # fmt: skip
+
+
+def working(agents: pd.DataFrame) -> pd.Series:
+    """Alive and administratively up."""
+    return agents["alive"].fillna(False).astype(bool) & agents["admin_state_up"].fillna(False).astype(bool)
+
+
+def _cause(ev: Evidence) -> tuple[str, list[str]]:
+    """The first check that concludes: direct evidence (host, notifier, nova log) before agent states."""
+    if _BINDING.search(ev.fault):
+        return "port-binding-failed", [f"fault: {ev.fault[:120]}"]
+    if not ev.host:
+        return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
+    if ev.duplicates.get(ev.host):
+        pids = ", ".join(map(str, ev.duplicates[ev.host]))
+        return "duplicate-nova-compute", [f"{ev.host} runs {len(ev.duplicates[ev.host])} separate nova-compute "
+                                          f"processes (pids {pids}), read on the host"]  # fmt: skip
+    checked: list[str] = []
+    for check in (_delivery, _duplicate_in_log):
+        found = check(ev, checked)
+        if found:
+            return found
+    checked.append("no sign of a duplicate nova-compute in the log")
+    for check in (_agents, _notifier_failing):
+        found = check(ev, checked)
+        if found:
+            return found
+    if covers(ev.neutron_logs, ev.timed_out_at):
+        checked.append("neutron-server's log covers the wait and has no network-vif-plugged for the port: "
+                       "the port never went ACTIVE (read the L2 agent's log)")  # fmt: skip
     return "unknown", checked
 
 
@@ -197,8 +301,11 @@ def concurrent_pids(host_logs: pd.DataFrame) -> bool:
 
 
 def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str], timeouts: pd.DataFrame,
-             agents: pd.DataFrame, logs: pd.DataFrame, duplicates: dict[str, list[int]] | None = None) -> pd.DataFrame:  # fmt: skip
+             agents: pd.DataFrame, logs: pd.DataFrame, duplicates: dict[str, list[int]] | None = None,
+             neutron_logs: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per failed build or unwired server: the cause, and what was checked to get there."""
+    neutron_logs = pd.DataFrame(columns=logs.columns) if neutron_logs is None else neutron_logs
+    notifier = notifier_events(neutron_logs)
     rows = []
     cases = [(r, "build aborted") for r in failed.itertuples()]
     cases += [(r, "ACTIVE without wiring") for r in unwired.itertuples()]
@@ -210,16 +317,19 @@ def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str],
         binding = _BINDING.search(fault)
         if binding:
             ports = [binding.group("port")]
-        cause, evidence = _cause(host, fault, agents, logs, ports, duplicates)
-        if not mine.empty:
+        timeout = mine.iloc[0] if not mine.empty else None
+        cause, evidence = _cause(Evidence(host, fault, ports, r.server_id, timeout, agents, logs, notifier,
+                                          neutron_logs, duplicates or {}))  # fmt: skip
+        if timeout is not None:
             evidence.insert(
-                0,
-                f"{mine.iloc[0]['form']} timeout line on {mine.iloc[0]['host']}: {mine.iloc[0]['message'][:160]}",
+                0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:160]}"
             )
+        dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
         explanation, fix = CAUSES[cause]
+        fix = fix.format(host=host or "<host>", agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>")
         rows.append({"server_id": r.server_id, "server": r.server, "outcome": outcome, "host": host, "ports": ports,
-                     "cause": cause, "explanation": explanation, "fix": fix.format(host=host or "<host>"),
-                     "evidence": evidence, "timed_out_at": mine.iloc[0]["time"] if not mine.empty else pd.NaT})  # fmt: skip
+                     "cause": cause, "explanation": explanation, "fix": fix, "evidence": evidence,
+                     "timed_out_at": timeout["time"] if timeout is not None else pd.NaT})  # fmt: skip
     return pd.DataFrame(rows, columns=["server_id", "server", "outcome", "host", "ports", "cause", "explanation", "fix",
                                        "evidence", "timed_out_at"])  # fmt: skip
 
@@ -248,6 +358,7 @@ class VifPluggingAnalysis:
     diagnosis: pd.DataFrame
     findings: list[Finding]
     host_facts: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    notifier: pd.DataFrame = dataclasses.field(default_factory=lambda: notifier_events(pd.DataFrame()))
 
     @property
     def host_facts_table(self) -> pd.DataFrame:
@@ -274,40 +385,55 @@ class VifPluggingAnalysis:
         return str(match.iloc[0]["server_id"]) if not match.empty else None
 
     def timeline(self, server_id: str | None) -> pd.DataFrame:
-        """The order of events for one server: its log records, its ports' last update, the fault."""
+        """The order of events for one server: its nova-compute log records, what neutron-server's
+        notifier sent for it, its ports' last update, the host's agents' heartbeats, the fault."""
         columns = ["time", "source", "what"]
         if not server_id:
             return pd.DataFrame(columns=columns)
         rows = []
         if not self.logs.empty:
             for r in self.logs[self.logs["instance"] == server_id].itertuples():
-                rows.append(
-                    {
-                        "time": r.time,
-                        "source": f"nova-compute {r.source} ({r.level})",
-                        "what": r.message.split("\n")[0][:110],
-                    }
-                )
+                rows.append({"time": r.time, "source": f"nova-compute {r.source} ({r.level})",
+                             "what": r.message.split("\n")[0][:110]})  # fmt: skip
+        for r in self.notifier[self.notifier["server_id"] == server_id].itertuples():
+            rows.append({"time": r.time, "source": "neutron-server notifier",
+                         "what": f"{r.event} port {str(r.port)[:8]}: {r.outcome} (code {r.code})"})  # fmt: skip
         row = self.diagnosis[self.diagnosis["server_id"] == server_id].iloc[0]
         for p in self.ports[self.ports["port_id"].isin(row["ports"])].itertuples():
-            rows.append(
-                {
-                    "time": p.updated_at,
-                    "source": "neutron port",
-                    "what": f"port {p.port_id[:8]} last update: {p.status}, {p.vif_type}",
-                }
-            )
+            rows.append({"time": p.updated_at, "source": "neutron port",
+                         "what": f"port {p.port_id[:8]} last update: {p.status}, {p.vif_type}"})  # fmt: skip
         failed = self.failed[self.failed["server_id"] == server_id]
         if not failed.empty:
-            rows.append(
-                {
-                    "time": failed.iloc[0]["fault_at"],
-                    "source": "nova fault",
-                    "what": failed.iloc[0]["fault"][:110],
-                }
-            )
+            rows.append({"time": failed.iloc[0]["fault_at"], "source": "nova fault",
+                         "what": failed.iloc[0]["fault"][:110]})  # fmt: skip
         frame = pd.DataFrame(rows, columns=columns).dropna(subset=["time"])
-        return frame.sort_values("time").reset_index(drop=True)
+        frame = pd.concat([frame, self._heartbeats(row["host"], frame["time"])], ignore_index=True)
+        return frame.sort_values("time", kind="stable").reset_index(drop=True)
+
+    def _heartbeats(self, host: str | None, times: pd.Series) -> pd.DataFrame:
+        """The last heartbeat of the host's L2 agent and of every DHCP agent: on the chart when it falls
+        within an hour of the build, else noted at the build's start (a heartbeat from last week would
+        squash the chart)."""
+        columns = ["time", "source", "what"]
+        if self.agents.empty or times.empty:
+            return pd.DataFrame(columns=columns)
+        mine = self.agents[((self.agents["host"] == host) & self.agents["agent_type"].isin(L2_AGENT_TYPES))
+                           | (self.agents["agent_type"] == DHCP_AGENT)]  # fmt: skip
+        start, end = times.min(), times.max()
+        rows = []
+        for a in mine.itertuples():
+            beat = pd.to_datetime(a.heartbeat_timestamp, errors="coerce")
+            state = "alive" if a.alive else "NOT alive"
+            what = f"{a.agent_type} on {a.host} ({state}): last heartbeat"
+            if pd.isna(beat):
+                continue
+            if start - pd.Timedelta(hours=1) <= beat <= end + pd.Timedelta(hours=1):
+                rows.append({"time": beat, "source": "neutron agent", "what": what})
+            else:
+                rows.append(
+                    {"time": start, "source": "neutron agent", "what": f"{what} {beat} (off the chart)"}
+                )
+        return pd.DataFrame(rows, columns=columns)
 
     @property
     def fleet(self) -> pd.DataFrame:
@@ -316,15 +442,41 @@ class VifPluggingAnalysis:
             return pd.DataFrame(columns=["host", "cause", "servers"])
         return self.diagnosis.groupby(["host", "cause"], dropna=False).size().rename("servers").reset_index()
 
+    @property
+    def per_day(self) -> pd.DataFrame:
+        """Failures per day and host (aborted builds by their fault time, unwired servers by their timeout):
+        a spike after an upgrade or on one host tells where to look."""
+        columns = ["day", "host", "aborted", "unwired"]
+        if self.diagnosis.empty:
+            return pd.DataFrame(columns=columns)
+        when = self.diagnosis.merge(self.failed[["server_id", "fault_at"]], on="server_id", how="left")
+        when["day"] = when["fault_at"].fillna(when["timed_out_at"]).dt.date
+        when["aborted"] = when["outcome"] == "build aborted"
+        when["unwired"] = ~when["aborted"]
+        table = when.groupby(["day", "host"], dropna=False)[["aborted", "unwired"]].sum().reset_index()
+        return table.astype({"aborted": int, "unwired": int})[columns]
+
+    @property
+    def agents_not_working(self) -> pd.DataFrame:
+        """Network agents that are not alive or administratively down, every type."""
+        if self.agents.empty:
+            return self.agents
+        return self.agents[~working(self.agents)]
+
+
+NEUTRON_LOG_PART = "logs/neutron-server"
+
 
 def analyse_vif_plugging(
     snapshot: Any, extra_logs: list[dict[str, Any]] | None = None
 ) -> VifPluggingAnalysis:
-    """Failed builds, unwired servers, timeouts, ports, agents and (when read) the hosts' own processes and
-    options from one snapshot, with a cause for each failure."""
+    """Failed builds, unwired servers, timeouts, ports, agents, neutron-server's notifier lines and (when
+    read) the hosts' own processes and options from one snapshot, with a cause for each failure."""
     from runbook_lib.nova_host_facts import check_host_facts, tabulate_host_facts
 
-    logs = tabulate_logs(snapshot.get("logs/nova-compute") + list(extra_logs or []))
+    records = snapshot.get("logs/nova-compute") + snapshot.get(NEUTRON_LOG_PART) + list(extra_logs or [])
+    logs = tabulate_logs(records, "nova-compute")
+    neutron_logs = tabulate_logs(records, "neutron-server")
     failed = find_failed_builds(snapshot.get("openstack/servers"))
     timeouts = find_timeouts(logs)
     ports = tabulate_ports(snapshot.get("openstack/ports"))
@@ -334,15 +486,9 @@ def analyse_vif_plugging(
     duplicates = (
         {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
     )
-    diagnosis = diagnose(
-        failed,
-        unwired,
-        build_hosts(snapshot.get("openstack/instance_actions")),
-        timeouts,
-        agents,
-        logs,
-        duplicates,
-    )
+    hosts = build_hosts(snapshot.get("openstack/instance_actions"))
+    diagnosis = diagnose(failed, unwired, hosts, timeouts, agents, logs, duplicates, neutron_logs)
     problems = snapshot.problems_for(PARTS)
     findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
-    return VifPluggingAnalysis(failed, unwired, timeouts, ports, agents, logs, diagnosis, findings, facts)
+    return VifPluggingAnalysis(failed, unwired, timeouts, ports, agents, logs, diagnosis, findings, facts,
+                               notifier_events(neutron_logs))  # fmt: skip

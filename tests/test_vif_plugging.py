@@ -6,7 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from runbook_lib.oslo_log import parse_oslo_log
+from runbook_lib.host_source import read_log_dir
+from runbook_lib.neutron_events import notifier_events
+from runbook_lib.oslo_log import parse_oslo_log, tabulate_logs
 from runbook_lib.vif_plugging import (
     analyse_vif_plugging,
     build_hosts,
@@ -138,3 +140,118 @@ def test_demo_shows_three_causes_and_a_timeline(demo_snapshot):
         any("Timeout waiting for" in w for w in timeline["what"]) and timeline["time"].is_monotonic_increasing
     )
     assert analysis.fleet["servers"].sum() == 3
+
+
+# neutron-server's notifier, in the forms neutron.notifiers.nova logs (reference: neutron 29 and older)
+def _notifier_line(time, level, message):
+    return f"2026-11-23 {time} 29796 {level} neutron.notifiers.nova [-] {message}"
+
+
+def _vif_event(server_id, port, code=200, status="completed"):
+    return {
+        "server_uuid": server_id,
+        "name": "network-vif-plugged",
+        "status": status,
+        "tag": port,
+        "code": code,
+    }
+
+
+def test_real_notifier_lines_are_read():
+    lines = (CAPTURES / "vif-neutron-notifier.log").read_text().splitlines()
+    events = notifier_events(parse_oslo_log(lines, "controller", "neutron-server"))
+    plugged = events[events["event"] == "network-vif-plugged"]
+    late_1, _, _ = _capture("vif-late-1")
+    assert late_1["id"] in set(plugged["server_id"])  # the healthy control got its event
+    assert set(events["outcome"]) == {"delivered"} and set(events["code"]) == {200}
+    assert len(events) == 8  # every event line, the probe's own "setting port ACTIVE" lines excluded
+
+
+@pytest.mark.parametrize(
+    ("message", "level", "outcome"),
+    [
+        ("Nova event matching ['req-1']: {event} returned with failed status", "WARNING", "refused"),
+        ("Nova returned NotFound for event: [{event}]", "WARNING", "not-found"),  # ≤ Train
+        ("Failed to notify nova on events: [{event}]", "ERROR", "notify-failed"),
+        ("Nova endpoint not found, invalidating the session", "ERROR", "endpoint-not-found"),
+    ],
+)
+def test_notifier_failures_of_every_form(message, level, outcome):
+    event = repr(_vif_event(INSTANCE, PORT, code=422))
+    logs = parse_oslo_log(
+        [_notifier_line("20:00:01.000", level, message.format(event=event))], "c", "neutron-server"
+    )
+    assert notifier_events(logs)["outcome"].tolist() == [outcome]
+
+
+def _diagnose_vif_down_1(agents, notifier=(), nova_extra=()):
+    server, actions, logs = _capture("vif-down-1")
+    timeouts = find_timeouts(logs)
+    port = timeouts["ports"].iloc[0][0]
+    extra = [line.format(server=server["id"], port=port) for line in nova_extra]
+    logs = pd.concat([logs, parse_oslo_log(extra, "vif-down-1")], ignore_index=True)
+    neutron = parse_oslo_log(
+        [line.format(server=server["id"], port=port) for line in notifier], "ctl", "neutron-server"
+    )
+    result = diagnose(find_failed_builds([server]), find_unwired_servers([], tabulate_ports([]), timeouts),
+                      build_hosts(actions), timeouts, tabulate_agents(agents), logs, None, neutron)  # fmt: skip
+    return result.iloc[0]
+
+
+DELIVERED = "Nova event matching ['req-1'] response: {{'server_uuid': '{server}', 'name': 'network-vif-plugged', 'status': 'completed', 'tag': '{port}', 'code': 200}}"  # fmt: skip
+REFUSED = "Nova event matching ['req-1']: {{'server_uuid': '{server}', 'name': 'network-vif-plugged', 'status': 'completed', 'tag': '{port}', 'code': 422}} returned with failed status"  # fmt: skip
+OTHER_SERVER = "Nova event matching ['req-2'] response: {{'server_uuid': '" + INSTANCE + "', 'name': 'network-changed', 'tag': 'x', 'status': 'completed', 'code': 200}}"  # fmt: skip
+TIMEOUT_AT = "20:05:18.062"  # vif-down-1's real timeout line
+
+
+@pytest.mark.parametrize(
+    ("agents", "notifier", "nova_extra", "cause"),
+    [
+        ([_agent("vif-down-1"), _agent("net-1", alive=False, kind="DHCP agent")], (), (), "dhcp-agent-dead"),
+        ([_agent("vif-down-1"), _agent("net-1", admin=False, kind="DHCP agent")], (), (), "dhcp-agent-dead"),
+        ([_agent("vif-down-1"), _agent("net-1", kind="DHCP agent")], (), (), "unknown"),
+        ([_agent("vif-down-1")], [_notifier_line("20:05:10.000", "WARNING", REFUSED)], (), "events-not-delivered"),
+        ([_agent("vif-down-1")], [_notifier_line("20:05:10.000", "ERROR", "Failed to notify nova on events: x")],
+         (), "events-not-delivered"),
+        ([_agent("vif-down-1")], [_notifier_line("20:05:10.000", "INFO", DELIVERED)], (), "event-not-received"),
+        ([_agent("vif-down-1")], [_notifier_line("20:05:30.000", "INFO", DELIVERED)], (), "event-late"),
+        # the same process logs the event as unexpected once the guest is no longer building: late, not a duplicate
+        ([_agent("vif-down-1")], (), ["2026-11-23 20:05:40.000 32245 WARNING nova.compute.manager [-] [instance: "
+                                      "{server}] Received unexpected event network-vif-plugged-{port} for instance "
+                                      "with vm_state error and task_state None."], "event-late"),
+        # another process took it while the guest was building
+        ([_agent("vif-down-1")], (), ["2026-11-23 20:05:10.000 4711 WARNING nova.compute.manager [-] [instance: "
+                                      "{server}] Received unexpected event network-vif-plugged-{port} for instance "
+                                      "with vm_state building and task_state spawning."], "duplicate-nova-compute"),
+        # the agent is dead: the port never went ACTIVE, whatever the notifier did for other servers
+        ([_agent("vif-down-1", alive=False)], [_notifier_line("20:05:10.000", "INFO", OTHER_SERVER)], (),
+         "l2-agent-dead"),
+    ],
+)  # fmt: skip
+def test_diagnosis_with_the_notifier_and_dhcp(agents, notifier, nova_extra, cause):
+    row = _diagnose_vif_down_1(agents, notifier, nova_extra)
+    assert row["cause"] == cause, row["evidence"]
+    if cause == "dhcp-agent-dead":
+        assert "net-1" in row["fix"] and "net-1" in row["evidence"][-1]
+
+
+def test_a_silent_notifier_log_says_the_port_never_went_active():
+    notifier = [
+        _notifier_line("20:04:00.000", "INFO", OTHER_SERVER),
+        _notifier_line("20:06:00.000", "INFO", OTHER_SERVER),
+    ]
+    row = _diagnose_vif_down_1([_agent("vif-down-1")], notifier)
+    assert row["cause"] == "unknown" and "never went ACTIVE" in row["evidence"][-1]
+
+
+def test_log_files_are_told_apart_by_service(tmp_path):
+    (tmp_path / "cmp1").mkdir()
+    (tmp_path / "cmp1" / "nova-compute.log").write_text(
+        (CAPTURES / "vif-vif-down-1-nova-compute.log").read_text()
+    )
+    (tmp_path / "neutron-server.log").write_text((CAPTURES / "vif-neutron-notifier.log").read_text())
+    records = read_log_dir(tmp_path)
+    assert sorted((r["source"], r["service"]) for r in records) == [("cmp1", "nova-compute"),
+                                                                     (tmp_path.name, "neutron-server")]  # fmt: skip
+    assert not tabulate_logs(records, "nova-compute")["module"].str.startswith("neutron").any()
+    assert set(tabulate_logs(records, "neutron-server")["service"]) == {"neutron-server"}
