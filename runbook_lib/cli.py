@@ -1,8 +1,14 @@
 """``runbook``: list, run and collect runbooks from the command line (a thin layer over papermill).
 
 runbook list
-runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DIR] [--fail-on SEV]
+runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DIR | --reports-dir ROOT]
+            [--keep N] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
+runbook report DIR [--previous DIR|none] [--prometheus FILE|DIR]   (index and comparison again)
 runbook collect --cloud NAME --out DIR
+
+Runs go to ROOT/<source>/<UTC timestamp>/ (ROOT: --reports-dir, default reports/), where each run is
+compared with the previous run of the same source and ROOT/<source>/index.html lists them all. --out DIR
+is a one-off run: compared only with an explicit --previous.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 
 from runbook_lib import runner
@@ -28,14 +35,32 @@ def _parser() -> argparse.ArgumentParser:
     source = run.add_mutually_exclusive_group()
     source.add_argument("--cloud", help="clouds.yaml entry to read live (credentials stay in clouds.yaml)")
     source.add_argument("--snapshot", help="snapshot directory or .tar.gz (default: the embedded demo)")
-    run.add_argument("--out", help="report directory (default: reports/<UTC timestamp>)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--out", help="a one-off report directory (no history, no pruning)")
+    where.add_argument("--reports-dir", default="reports",
+                       help="root of the run history: runs go to ROOT/<source>/<UTC timestamp> (default: reports)")  # fmt: skip
+    _add_publishing(run)
+    run.add_argument("--keep", type=int, default=0,
+                     help="keep the newest N runs of this source under --reports-dir, delete older ones (0: all)")  # fmt: skip
     run.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default: 600)")
     run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default: 2)")
+    report = sub.add_parser("report", help="write a run's index, comparison and Prometheus file again")
+    report.add_argument("run_dir", help="a run directory (with summary.json)")
+    _add_publishing(report)
     collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
     collect.add_argument("--cloud", required=True)
     collect.add_argument("--out", required=True)
     return parser
+
+
+def _add_publishing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--previous", default="",
+                        help="the run to compare with (a run directory), or 'none' (default: the newest earlier "
+                             "run of the same source under --reports-dir)")  # fmt: skip
+    parser.add_argument("--prometheus", default="",
+                        help="write findings as Prometheus text (node_exporter textfile collector): a file, or a "
+                             "directory for stack_runbooks_<source>.prom")  # fmt: skip
 
 
 def _cmd_list() -> int:
@@ -95,11 +120,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
         elif args.snapshot:
             routed[nb.stem]["snapshot"] = args.snapshot
         validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
+    from runbook_lib.history import source_slug
+
     started = dt.datetime.now(dt.UTC)
-    out = Path(args.out or f"reports/{started:%Y%m%dT%H%M%SZ}")
+    source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
+    history = not args.out
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
+    )
+    if args.keep < 0:
+        raise ParameterError("--keep must be 0 (keep all) or more")
+    for n in range(1, 100):  # two runs started within one second must not share a directory
+        if not (out.exists() and history):
+            break
+        out = out.with_name(f"{started:%Y%m%dT%H%M%SZ}-{n}")
     print(
         f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/"
     )
+    clock = time.monotonic()
     results = runner.run_many(
         notebooks,
         out,
@@ -110,17 +150,73 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=_progress,
     )
     code = runner.overall_exit_code(results)
-    from runbook_lib.report import write_index, write_summary
+    from runbook_lib.report import summary_payload
 
     meta = {
-        "source": f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}",
+        "source": source,
         "started_at": f"{started:%Y-%m-%dT%H:%M:%SZ}",
         "exit_code": code,
         "fail_on": args.fail_on,
+        "duration_s": round(time.monotonic() - clock, 2),
+        "history": history,
     }
-    write_summary(out, results, meta)
-    print(f"report: {write_index(out, results, meta)} (exit {code})")
+    _publish(out, summary_payload(results, meta), args.previous, args.keep if history else 0, args.prometheus)
     return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    run_dir = Path(args.run_dir)
+    try:
+        payload = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{run_dir} is not a run directory (no readable summary.json: {exc})") from exc
+    _publish(run_dir, payload, args.previous, 0, args.prometheus)
+    return int(payload.get("exit_code", 0))
+
+
+def _publish(out: Path, payload: dict, previous: str, keep: int, prometheus: str) -> None:
+    """summary.json, index.html with the comparison, the history index, pruning, the Prometheus file."""
+    import json
+
+    from runbook_lib import history
+    from runbook_lib.report import write_index, write_summary
+
+    source, compare = payload["source"], None
+    if previous and previous != "none":
+        try:
+            compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"--previous {previous}: not a run directory (no readable summary.json: {exc})"
+            ) from exc
+    elif not previous and payload.get("history"):
+        compare = history.find_previous(out, source, payload["started_at"])
+    if compare or payload.get("history"):
+        payload["changes"] = history.compare_runs(payload, compare[1] if compare else None,
+                                                  str(compare[0]) if compare else "")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    write_summary(out, payload)
+    (out / history.RUN_MARKER).touch()
+    index = write_index(out, payload)
+    changes = payload.get("changes")
+    if changes and changes["previous"]:
+        print(f"since {Path(changes['previous']['dir']).name}: {len(changes['new'])} new, "
+              f"{len(changes['resolved'])} resolved, {len(changes['persisting'])} persisting")  # fmt: skip
+    if payload.get("history"):
+        for path in history.prune_runs(out, source, keep):
+            print(f"pruned {path} (--keep {keep})")
+        history.write_history_index(out, source)
+    if prometheus:
+        from runbook_lib.prometheus import render_textfile, write_textfile
+
+        target = Path(prometheus)
+        if target.is_dir() or prometheus.endswith("/"):
+            target = target / f"stack_runbooks_{history.source_slug(source)}.prom"
+        write_textfile(target, render_textfile(payload, history.source_slug(source), time.time()))
+        print(f"prometheus: {target}")
+    print(f"report: {index} (exit {payload.get('exit_code', 0)})")
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
@@ -144,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_list()
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "report":
+            return _cmd_report(args)
         return _cmd_collect(args)
     except (ConfigError, ParameterError) as exc:
         print(f"runbook: {exc}", file=sys.stderr)

@@ -41,49 +41,60 @@ def export_html(notebook_path: str | Path) -> Path:
     return out
 
 
-def write_summary(out_dir: Path, results: list[Any], meta: dict[str, Any]) -> Path:
-    """summary.json: the same data as the index plus every finding."""
-    payload = {
+def summary_payload(results: list[Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """What summary.json holds: the run's meta data plus every runbook with every finding (each with its
+    stable ``id``, see :func:`runbook_lib.history.finding_id`)."""
+    from runbook_lib.history import finding_id
+
+    runbooks = []
+    for r in results:
+        run = {**dataclasses.asdict(r), "notebook": Path(r.notebook).name if r.notebook else "",
+               "html": Path(r.html).name if r.html else ""}  # fmt: skip
+        run["findings"] = [{**f, "id": finding_id(r.runbook, f["kind"], f["subject"])} for f in r.findings]
+        runbooks.append(run)
+    return {
         **meta,
         "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "runbooks": [
-            {
-                **dataclasses.asdict(r),
-                "notebook": Path(r.notebook).name if r.notebook else "",
-                "html": Path(r.html).name if r.html else "",
-            }
-            for r in results
-        ],
+        "runbooks": runbooks,
     }
+
+
+def write_summary(out_dir: Path, payload: dict[str, Any]) -> Path:
     path = out_dir / "summary.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
     return path
 
 
-def write_index(out_dir: Path, results: list[Any], meta: dict[str, Any]) -> Path:
+def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
+    """index.html: what changed since the last run, then one row per runbook."""
+    from runbook_lib.history import render_changes
+
     rows = []
-    for r in results:
-        colour = _VERDICT_COLOURS.get(r.verdict, "#555")
-        counts = ", ".join(f"{n} {s}" for s, n in r.counts.items() if n) or "—"
+    for r in payload["runbooks"]:
+        colour = _VERDICT_COLOURS.get(r["verdict"], "#555")
+        counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items() if n) or "—"
         links = " · ".join(
-            f'<a href="{html.escape(Path(p).name)}">{label}</a>'
-            for p, label in ((r.html, "report"), (r.notebook, "notebook"))
+            f'<a href="{html.escape(p)}">{label}</a>'
+            for p, label in ((r["html"], "report"), (r["notebook"], "notebook"))
             if p
         )
-        worst = sorted(r.findings, key=lambda f: -severity_rank(f["severity"]))[:3]
+        worst = sorted(r["findings"], key=lambda f: -severity_rank(f["severity"]))[:3]
         top = "<br>".join(html.escape(f"{f['severity'].upper()}: {f['subject']}") for f in worst)
         rows.append(
-            f"<tr><td><b>{html.escape(r.runbook)}</b></td>"
-            f'<td style="color:white;background:{colour};text-align:center"><b>{r.verdict}</b></td>'
-            f"<td>{html.escape(counts)}</td><td>{r.duration_s:.1f} s</td><td>{links}</td>"
-            f"<td>{top or html.escape(r.error)}</td></tr>"
+            f"<tr><td><b>{html.escape(r['runbook'])}</b></td>"
+            f'<td style="color:white;background:{colour};text-align:center"><b>{r["verdict"]}</b></td>'
+            f"<td>{html.escape(counts)}</td><td>{r['duration_s']:.1f} s</td><td>{links}</td>"
+            f"<td>{top or html.escape(r['error'])}</td></tr>"
         )
-    source = html.escape(str(meta.get("source", "")))
+    source = html.escape(str(payload.get("source", "")))
+    changes = render_changes(payload["changes"]) if "changes" in payload else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}</style></head>
-<body><h1>stack-runbooks report</h1><p>source: {source} · generated {html.escape(meta.get("started_at", ""))}
-· exit code {meta.get("exit_code", "")}</p>
+<body><h1>stack-runbooks report</h1><p>source: {source} · generated {html.escape(payload.get("started_at", ""))}
+· exit code {payload.get("exit_code", "")} · <a href="../index.html">all runs of this source</a></p>
+{changes}
+<h2>Runbooks</h2>
 <table><tr><th>runbook</th><th>verdict</th><th>findings</th><th>duration</th><th>links</th><th>top findings</th></tr>
 {"".join(rows)}</table><p><a href="summary.json">summary.json</a></p></body></html>
 """

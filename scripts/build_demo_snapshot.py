@@ -17,6 +17,7 @@ so the probe runs locally instead of over the operator's SSH).
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,11 +30,19 @@ from runbook_lib.host_source import HostAccess, probe_ssh_trust, read_log_dir
 from runbook_lib.openstack_source import collect_openstack, connect
 from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
 from runbook_lib.ssh_trust import trust_targets
+from runbook_lib.vif_plugging import NEUTRON_LOG_PART
 
 MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
 NOVA_USER = "stackrb-nova"  # the user ssh-src's nova-compute runs as (scripts/minicloud)
 TRUST_HOSTS = "ssh-src,ssh-dst-ok,ssh-dst-bad"
-LOG_HOSTS = ("ssh-src", "vif-down-1", "vif-down-2", "vif-late-1")  # where the seeded failures happened
+_WARNING_OR_WORSE = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ")
+LOG_HOSTS = (
+    "ssh-src",
+    "vif-down-1",
+    "vif-down-2",
+    "vif-late-1",
+    "vif-dhcp-1",
+)  # where the seeded failures happened
 
 CEPHLAB_CONF = Path(os.environ.get("CEPHLAB_HOME", "/var/tmp/stack-runbooks-cephlab")) / "ceph.conf"
 CEPH_POOLS = ["volumes", "images", "vms", "backups"]
@@ -183,7 +192,9 @@ def main() -> int:
     server, volume = volume_backed_server(snapshot.get("openstack/servers"), snapshot.get("openstack/images"))
     snapshot.parts["openstack/servers"].append(server)
     snapshot.parts["openstack/volumes"] = [volume]
-    snapshot.problems.pop("openstack/volumes", None)
+    snapshot.parts["openstack/volume_snapshots"] = []
+    for part in ("openstack/volumes", "openstack/volume_snapshots"):
+        snapshot.problems.pop(part, None)
     snapshot.manifest["problems"] = dict(snapshot.problems)
     snapshot.manifest["parts"]["openstack/servers"]["api_shape_records"] = [server["id"]]
     snapshot.manifest["parts"]["openstack/servers"]["note"] = (
@@ -194,11 +205,26 @@ def main() -> int:
         "origin": "api-shape",
         "note": "not collected (no Cinder in the mini cloud yet): one record in Cinder 29's response shape",
     }
+    snapshot.manifest["parts"]["openstack/volume_snapshots"] = {
+        "origin": "api-shape",
+        "note": "not collected (no Cinder in the mini cloud yet): the demo volume has no snapshot",
+    }
     logs = [r for r in read_log_dir(MINICLOUD_LOGS, "nova-compute-*.log") if r["source"] in LOG_HOSTS]
     snapshot.parts["logs/nova-compute"] = [{**r, "path": ""} for r in logs]
     snapshot.manifest["parts"]["logs/nova-compute"] = {
         "origin": "log-files",
         "note": "no API returns logs: real nova-compute log lines read from the mini cloud's files",
+    }
+    # neutron-server's log is mostly DEBUG-free start-up noise: keep what the runbook reads (the notifier)
+    # and every WARNING or worse.
+    neutron = read_log_dir(MINICLOUD_LOGS, "neutron-server.log")
+    for record in neutron:
+        record.update(source="controller", path="", lines=[
+            line for line in record["lines"] if " neutron.notifiers.nova " in line or _WARNING_OR_WORSE.search(line)])  # fmt: skip
+    snapshot.parts[NEUTRON_LOG_PART] = neutron
+    snapshot.manifest["parts"][NEUTRON_LOG_PART] = {
+        "origin": "log-files",
+        "note": "real neutron-server log of the mini cloud: the nova notifier's lines and every WARNING or worse",
     }
     targets = trust_targets(
         snapshot.get("openstack/compute_services"), snapshot.get("openstack/hypervisors"), TRUST_HOSTS

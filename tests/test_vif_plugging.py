@@ -127,19 +127,27 @@ def test_a_restart_is_not_a_duplicate_but_interleaving_is():
     assert not concurrent_pids(restart) and concurrent_pids(interleaved)
 
 
-def test_demo_shows_three_causes_and_a_timeline(demo_snapshot):
+def test_demo_shows_four_causes_and_a_timeline(demo_snapshot):
+    """The demo is the mini cloud's real failures: a dead L2 agent, no L2 agent, a dead DHCP agent whose
+    provisioning block kept the port DOWN, and a port that could not be bound."""
     analysis = analyse_vif_plugging(demo_snapshot)
     kinds = sorted((f.kind, f.severity, f.subject.split(" (")[0]) for f in analysis.findings)
     assert kinds == [
-        ("vif-l2-agent-missing", "crit", "server vif-timeout"),
+        ("vif-dhcp-agent-dead", "crit", "server vif-dhcp"),
+        ("vif-l2-agent-dead", "crit", "server vif-timeout"),
         ("vif-l2-agent-missing", "warn", "server vif-nonfatal"),
         ("vif-port-binding-failed", "crit", "server bind-fail"),
     ]
-    timeline = analysis.timeline(analysis.pick(""))
+    timeline = analysis.timeline(analysis.pick("vif-timeout"))
     assert (
         any("Timeout waiting for" in w for w in timeline["what"]) and timeline["time"].is_monotonic_increasing
     )
-    assert analysis.fleet["servers"].sum() == 3
+    assert "neutron-server notifier" in set(timeline["source"])  # network-changed for the server
+    assert any(w.startswith("Open vSwitch agent on vif-down-1 (NOT alive)") for w in timeline["what"])
+    assert analysis.fleet["servers"].sum() == 4 and analysis.per_day[
+        ["aborted", "unwired"]
+    ].sum().tolist() == [3, 1]
+    assert set(analysis.agents_not_working["host"]) == {"vif-down-1", "net-1"}
 
 
 # neutron-server's notifier, in the forms neutron.notifiers.nova logs (reference: neutron 29 and older)

@@ -7,11 +7,17 @@ bind-fail      boot with a port on fail-bind-1                    → ERROR Port
 vif-timeout    boot with a port on vif-down-1 (fatal, 10 s)       → ERROR "Failed to allocate the network(s), not rescheduling."
 vif-nonfatal   boot with a port on vif-down-2 (not fatal)         → ACTIVE after the timeout, port DOWN
 vif-late       boot with a port on vif-late-1 (agent after 3 s)   → ACTIVE, port ACTIVE (the healthy control)
+vif-dhcp       boot with a port made with owner compute:nova on dhcp-net, on vif-dhcp-1: the L2 block clears
+               after 3 s, the network's DHCP agent (dead) never clears its own → ERROR "Failed to allocate …"
 ssh-bad        cold migrate ssh-src → ssh-dst-bad (unknown host key) → migration error, ACTIVE, no fault
 ssh-ok         cold migrate ssh-src → ssh-dst-ok, then confirm    → ACTIVE on ssh-dst-ok, migration confirmed
 """
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import openstack
 from seedlib import ensure_image
@@ -31,14 +37,36 @@ net = network.find_network("net1") or network.create_network(name="net1")
 if not list(network.subnets(network_id=net.id)):
     network.create_subnet(network_id=net.id, ip_version=4, cidr="10.0.0.0/24", name="net1-v4")
 
+# Agents that report once and then die (agents.py): the L2 agent of vif-down-1, and the DHCP agent that
+# will host dhcp-net. The network is given to the DHCP agent by hand (auto scheduling is off).
+etc = Path(os.environ["MINICLOUD_ETC"]) / "neutron"
+SILENT_HOSTS = ("vif-down-1", "net-1")
+if not any(a.host in SILENT_HOSTS for a in network.agents()):  # once only: a re-seed must not revive them
+    subprocess.run([sys.executable, str(Path(__file__).parent / "agents.py"), "--config-file",
+                    str(etc / "neutron.conf"), "--config-file", str(etc / "plugins/ml2/ml2_conf.ini"), "once"],
+                   check=True)  # fmt: skip
+dhcp_agent = next(network.agents(host="net-1", agent_type="DHCP agent"))
+dhcp_net = network.find_network("dhcp-net") or network.create_network(name="dhcp-net")
+if not list(network.subnets(network_id=dhcp_net.id)):
+    network.create_subnet(network_id=dhcp_net.id, ip_version=4, cidr="10.0.1.0/24", name="dhcp-net-v4",
+                          is_dhcp_enabled=True)  # fmt: skip
+if not any(a.id == dhcp_agent.id for a in network.network_hosting_dhcp_agents(dhcp_net)):
+    network.add_dhcp_agent_to_network(dhcp_agent, dhcp_net)
 
-def boot(name, host=None, flavor=tiny, with_port=False):
+
+def boot(name, host=None, flavor=tiny, with_port=False, on=None):
+    """``on``: a network on which the port is made beforehand with a compute owner, as orchestration tools
+    do. ML2 adds the DHCP provisioning block only when a port is created with an owner: Nova creates its
+    own ports without one (neutron 29 exempts them), so a dead DHCP agent blocks only such ports."""
     existing = compute.find_server(name)
     if existing:
         return existing
     kwargs = {"availability_zone": f"nova:{host}"} if host else {}
     if with_port:
         port = network.create_port(network_id=net.id, name=f"{name}-port")
+        kwargs["networks"] = [{"port": port.id}]
+    elif on is not None:
+        port = network.create_port(network_id=on.id, name=f"{name}-port", device_owner="compute:nova")
         kwargs["networks"] = [{"port": port.id}]
     else:
         kwargs["networks"] = "none"
@@ -68,16 +96,23 @@ def migration_done(server, timeout=60):
     raise SystemExit(f"seed failures: migration of {server.name} did not finish")
 
 
+def silent_agents_dead(timeout=60):
+    """The silent agents are dead agent_down_time (20 s) after their one report: the vif boots come after,
+    as in the field, where the agent died before the boot."""
+    deadline = time.monotonic() + timeout
+    while any(a.is_alive for a in network.agents() if a.host in SILENT_HOSTS):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"seed failures: the silent agents are still alive after {timeout} s")
+        time.sleep(2)
+
+
 started = time.monotonic()
-# Everything that only needs a boot runs at once; the vif timeouts (10 s) dominate.
+# The boots that need no dead agent first; the vif boots once the silent agents are dead.
 servers = {
     "nvh-boot": boot("nvh-boot", flavor=trait),
     "resize-nvh": boot("resize-nvh", host="minicompute"),
     "migrate-fail": boot("migrate-fail", host="minicompute"),
     "bind-fail": boot("bind-fail", host="fail-bind-1", with_port=True),
-    "vif-timeout": boot("vif-timeout", host="vif-down-1", with_port=True),
-    "vif-nonfatal": boot("vif-nonfatal", host="vif-down-2", with_port=True),
-    "vif-late": boot("vif-late", host="vif-late-1", with_port=True),
     "ssh-bad": boot("ssh-bad", host="ssh-src"),
     "ssh-ok": boot("ssh-ok", host="ssh-src"),
 }
@@ -96,7 +131,14 @@ for name in ("resize-nvh", "migrate-fail", "ssh-bad", "ssh-ok"):
 if servers["ssh-ok"].status == "VERIFY_RESIZE":
     compute.confirm_server_resize(servers["ssh-ok"])
     servers["ssh-ok"] = settle(servers["ssh-ok"], want=("ACTIVE",))
-for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late"):
+silent_agents_dead()
+servers.update({
+    "vif-timeout": boot("vif-timeout", host="vif-down-1", with_port=True),
+    "vif-nonfatal": boot("vif-nonfatal", host="vif-down-2", with_port=True),
+    "vif-late": boot("vif-late", host="vif-late-1", with_port=True),
+    "vif-dhcp": boot("vif-dhcp", host="vif-dhcp-1", on=dhcp_net),
+})  # fmt: skip
+for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late", "vif-dhcp"):
     servers[name] = settle(servers[name])
 
 for name, server in servers.items():

@@ -1,0 +1,190 @@
+"""Runs over time: what changed since the previous run of the same source, and which runs to keep.
+
+A finding's identity is (runbook, kind, subject): subjects name the object with its id (``server web-1
+(<uuid>)``, ``osd.3 (host)``), so the same problem on the same object matches across runs while its
+message (a percentage, a count) may change. A runbook that did not finish (ERROR, TIMEOUT) in either run
+is not compared: its findings did not vanish, they were not looked at (nor is one the earlier run lacked).
+
+Runs live side by side under one directory per source (``reports/<source>/<UTC timestamp>/``); the
+previous run is the newest sibling whose ``summary.json`` names the same source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+RUN_MARKER = ".stack-runbooks-run"  # only directories carrying it are ever pruned
+UNFINISHED = ("ERROR", "TIMEOUT")
+
+
+def finding_id(runbook: str, kind: str, subject: str) -> str:
+    """A short stable id for (runbook, kind, subject)."""
+    return hashlib.sha1(f"{runbook}\0{kind}\0{subject}".encode()).hexdigest()[:12]
+
+
+def source_slug(source: str) -> str:
+    """A directory name for a source: the cloud or snapshot name, safe as one path component."""
+    name = source.split(" ", 1)[-1].rstrip("/").split("/")[-1] or "demo"
+    name = re.sub(r"\.tar\.gz$", "", name)
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "demo"
+
+
+def _findings(summary: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """id → (runbook, finding) over the runbooks that finished."""
+    found = {}
+    for run in summary.get("runbooks", []):
+        if run.get("verdict") in UNFINISHED:
+            continue
+        for f in run.get("findings", []):
+            found[finding_id(run["runbook"], f["kind"], f["subject"])] = (run["runbook"], f)
+    return found
+
+
+def _brief(runbook: str, finding: dict[str, Any], fid: str) -> dict[str, Any]:
+    return {"id": fid, "runbook": runbook, "kind": finding["kind"], "severity": finding["severity"],
+            "subject": finding["subject"], "message": finding.get("message", "")}  # fmt: skip
+
+
+def compare_runs(
+    current: dict[str, Any], previous: dict[str, Any] | None, previous_dir: str = ""
+) -> dict[str, Any]:
+    """New, resolved, persisting and re-rated findings of ``current`` against ``previous``."""
+    if previous is None:
+        return {
+            "previous": None,
+            "new": [],
+            "resolved": [],
+            "persisting": [],
+            "changed": [],
+            "not_compared": [],
+        }
+
+    def finished(summary: dict[str, Any]) -> set[str]:
+        return {r["runbook"] for r in summary.get("runbooks", []) if r.get("verdict") not in UNFINISHED}
+
+    compared = finished(current) & finished(previous)
+    ran_now = {r["runbook"] for r in current.get("runbooks", [])}
+    now = {i: v for i, v in _findings(current).items() if v[0] in compared}
+    then = {i: v for i, v in _findings(previous).items() if v[0] in compared}
+    new = [_brief(*now[i], i) for i in now if i not in then]
+    resolved = [_brief(*then[i], i) for i in then if i not in now]
+    persisting = [_brief(*now[i], i) for i in now if i in then]
+    changed = [{**_brief(*now[i], i), "was": then[i][1]["severity"]} for i in now
+               if i in then and then[i][1]["severity"] != now[i][1]["severity"]]  # fmt: skip
+    unfinished = sorted(ran_now - compared)
+    return {
+        "previous": {
+            "dir": previous_dir,
+            "started_at": previous.get("started_at"),
+            "exit_code": previous.get("exit_code"),
+        },
+        "new": new,
+        "resolved": resolved,
+        "persisting": persisting,
+        "changed": changed,
+        "not_compared": unfinished,
+    }
+
+
+def _summary(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def sibling_runs(run_dir: Path, source: str) -> list[tuple[Path, dict[str, Any]]]:
+    """Runs of ``source`` beside ``run_dir`` (itself excluded), oldest first."""
+    run_dir = run_dir.resolve()
+    runs = []
+    if not run_dir.parent.is_dir():
+        return runs
+    for path in run_dir.parent.iterdir():
+        if path.resolve() == run_dir or not path.is_dir():
+            continue
+        summary = _summary(path)
+        if summary and summary.get("source") == source:
+            runs.append((path, summary))
+    return sorted(runs, key=lambda r: (r[1].get("started_at", ""), r[0].name))
+
+
+def find_previous(run_dir: Path, source: str, started_at: str) -> tuple[Path, dict[str, Any]] | None:
+    """The newest earlier run of the same source beside ``run_dir``."""
+    earlier = [r for r in sibling_runs(run_dir, source) if r[1].get("started_at", "") <= started_at]
+    return earlier[-1] if earlier else None
+
+
+def prune_runs(run_dir: Path, source: str, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` runs of ``source`` (``run_dir`` counts as one and is never
+    deleted); only directories this tool wrote (with its marker) are touched."""
+    if keep < 1:
+        return []
+    others = [p for p, _ in sibling_runs(run_dir, source) if (p / RUN_MARKER).exists()]
+    doomed = others[: max(0, len(others) - (keep - 1))]
+    for path in doomed:
+        shutil.rmtree(path)
+    return doomed
+
+
+def render_changes(changes: dict[str, Any]) -> str:
+    """The 'since last run' block of the index (HTML)."""
+    if not changes.get("previous"):
+        return "<h2>Since last run</h2><p>No earlier run of this source here: nothing to compare with.</p>"
+    prev = changes["previous"]
+    link = html.escape(Path(prev["dir"]).name)
+    parts = [f'<h2>Since last run</h2><p>compared with <a href="../{link}/index.html">{link}</a> '
+             f"(started {html.escape(str(prev['started_at']))}, exit {prev['exit_code']}): "
+             f"<b>{len(changes['new'])} new</b>, <b>{len(changes['resolved'])} resolved</b>, "
+             f"{len(changes['persisting'])} persisting, {len(changes['changed'])} changed severity.</p>"]  # fmt: skip
+    for title, key in (("New", "new"), ("Resolved", "resolved"), ("Changed severity", "changed")):
+        items = changes[key]
+        if not items:
+            continue
+        rows = "".join(
+            f"<li>{html.escape(i['runbook'])}: <b>{html.escape(i['severity'].upper())}</b>"
+            f"{' (was ' + html.escape(i['was'].upper()) + ')' if 'was' in i else ''} "
+            f"{html.escape(i['kind'])} — {html.escape(i['subject'])}</li>"
+            for i in items
+        )
+        parts.append(f"<h3>{title}</h3><ul>{rows}</ul>")
+    if changes["not_compared"]:
+        parts.append(f"<p>Not compared (did not finish in one of the runs, or not in the earlier one): "
+                     f"{html.escape(', '.join(changes['not_compared']))}</p>")  # fmt: skip
+    return "\n".join(parts)
+
+
+def write_history_index(run_dir: Path, source: str) -> Path:
+    """``<source dir>/index.html``: every kept run of the source, newest first, with verdicts."""
+    runs = [*sibling_runs(run_dir, source)]
+    current = _summary(run_dir)
+    if current:
+        runs.append((run_dir, current))
+    runs.sort(key=lambda r: (r[1].get("started_at", ""), r[0].name), reverse=True)
+    rows = []
+    for path, summary in runs:
+        verdicts = ", ".join(f"{r['runbook']} {r['verdict']}" for r in summary.get("runbooks", []))
+        changes = summary.get("changes") or {}
+        delta = (
+            f"+{len(changes.get('new', []))} / −{len(changes.get('resolved', []))}"
+            if changes.get("previous")
+            else "—"
+        )
+        rows.append(f'<tr><td><a href="{html.escape(path.name)}/index.html">{html.escape(path.name)}</a></td>'
+                    f"<td>{html.escape(str(summary.get('started_at', '')))}</td><td>{summary.get('exit_code', '')}</td>"
+                    f"<td>{html.escape(delta)}</td><td>{html.escape(verdicts)}</td></tr>")  # fmt: skip
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks runs: {html.escape(source)}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:6px 10px}}th{{background:#eee}}</style></head>
+<body><h1>Runs of {html.escape(source)}</h1>
+<table><tr><th>run</th><th>started</th><th>exit</th><th>new / resolved</th><th>verdicts</th></tr>
+{"".join(rows)}</table></body></html>
+"""
+    path = run_dir.resolve().parent / "index.html"
+    path.write_text(page)
+    return path
