@@ -44,6 +44,8 @@ demo-ceph: venv
 test: venv lint
 	$(PYTHON) scripts/minicloud install
 	$(PYTHON) scripts/cephlab install
+	@command -v systemd-analyze >/dev/null || { echo "apt-get install systemd (systemd-analyze verifies contrib/systemd)"; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq systemd; }
 	$(BIN)/pytest
 
 # Without the live mini cloud (a quick loop while editing).

@@ -55,9 +55,11 @@ CAUSES = {
                          "host must equal nova's"),
     "l2-agent-dead": ("the host's L2 agent is not alive (or administratively down): the port stays DOWN",
                       "restart the L2 agent on {host} and check its log; 'openstack network agent list --host {host}'"),
-    "dhcp-agent-dead": ("the L2 agent is alive, but a DHCP agent is not: while a DHCP agent hosts the network its "
-                        "provisioning block keeps the port DOWN, so the event is never sent",
-                        "restart the DHCP agent on {agent_hosts} (or remove the dead agent from the network: "
+    "dhcp-agent-dead": ("the L2 agent is alive, but a DHCP agent is not: a port created with a device owner on a "
+                        "network that agent hosts keeps its DHCP provisioning block, so it stays DOWN and the event "
+                        "is never sent (ports Nova creates itself carry no owner at creation, and Neutron 29 gives "
+                        "them no DHCP block)",
+                        "restart the DHCP agent on {agent_hosts} (or take the dead agent off the network: "
                         "'openstack network agent remove network --dhcp <agent> <network>')"),
     "events-not-delivered": ("the port went ACTIVE but Neutron's notifier could not deliver network-vif-plugged "
                              "(refused by Nova, or the notifier itself failing)",
