@@ -5,6 +5,7 @@ Notebooks call only what is exported here (``import runbook_lib as rb``); everyt
 
 __version__ = "0.1.0"
 
+from runbook_lib.canary import check_canaries, tabulate_canaries
 from runbook_lib.ceph_capacity import analyse_ceph_capacity, plan_ratio_bump
 from runbook_lib.ceph_reweight import compare_with_ceph, plan_ceph_reweight
 from runbook_lib.cpu_topology import best_topology, detect_windows
@@ -19,6 +20,7 @@ from runbook_lib.errors import RunbookError
 from runbook_lib.gather import (
     apply_ceph_step,
     apply_trust_fixes,
+    canary_boots,
     check_ssh_trust,
     host_access,
     open_ceph,
@@ -48,6 +50,8 @@ __all__ = [
     "apply_ceph_step",
     "apply_trust_fixes",
     "best_topology",
+    "canary_boots",
+    "check_canaries",
     "check_ssh_trust",
     "compare_with_ceph",
     "detect_windows",
@@ -72,6 +76,7 @@ __all__ = [
     "show_findings",
     "show_table",
     "show_verdict",
+    "tabulate_canaries",
     "tabulate_plan",
     "trust_probe",
 ]

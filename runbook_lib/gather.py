@@ -16,7 +16,9 @@ def _runbook_parts(runbook: str) -> list[str] | None:
 
     owners = {"cpu_topology": cpu_topology_checks, "resize_ssh": resize_ssh, "vif_plugging": vif_plugging,
               "ceph_capacity": ceph_capacity}  # fmt: skip
-    return list(owners[runbook].PARTS) if runbook in owners else None
+    if runbook not in owners:
+        return None
+    return [*owners[runbook].PARTS, *getattr(owners[runbook], "EXTRA_PARTS", ())]
 
 
 def open_snapshot(cloud: str = "", snapshot: str = "demo", runbook: str = "") -> Snapshot:
@@ -364,3 +366,38 @@ def apply_ceph_step(analysis: Any, plan: Any, apply: bool, live: bool, recovery_
         time.sleep(poll)
     actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
     return compare_prediction(step, actual, largest_pg_bytes(access))
+
+
+def canary_boots(cloud: str, analysis: Any, hosts: str, boot: bool, image: str, flavor: str, network: str,
+                 timeout: int = 600) -> tuple[Any, list[dict]]:  # fmt: skip
+    """The canary plan for ``hosts`` ("failing": the hosts of the diagnosed failures, or a comma list) and,
+    with ``boot``, one throwaway server per host on the live cloud, deleted afterwards."""
+    from runbook_lib.canary import NAME_PREFIX, canary_plan
+
+    if hosts.strip() == "failing":
+        names = (
+            sorted({h for h in analysis.diagnosis["host"].dropna()}) if not analysis.diagnosis.empty else []
+        )
+    else:
+        names = [h.strip() for h in hosts.split(",") if h.strip()]
+    plan = canary_plan(names, image or "<image>", flavor or "<flavor>", network or "<network>")
+    if not names:
+        print("no canary host (canary_hosts is empty, or no failure has a host)")
+        return plan, []
+    if not boot:
+        print(f"dry run: no canary booted; set canary_boot=True to boot on {', '.join(names)}")
+        return plan, []
+    if not cloud:
+        raise ParameterError("canary_boot=True boots a server on a live cloud: pass cloud, not a snapshot")
+    if not (image and flavor and network):
+        raise ParameterError("canary_boot=True needs canary_image, canary_flavor and canary_network")
+    from runbook_lib.openstack_source import boot_canary, connect
+
+    conn = connect(cloud)
+    records = []
+    for host in names:
+        print(f"booting {NAME_PREFIX}{host} on {host} (timeout {timeout} s) …", flush=True)
+        record = boot_canary(conn, NAME_PREFIX + host, host, image, flavor, network, timeout)
+        print(f"  {record['status']} after {record.get('elapsed_s')} s; deleted", flush=True)
+        records.append(record)
+    return plan, records

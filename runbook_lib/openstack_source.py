@@ -215,6 +215,20 @@ COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
 }
 
 
+def suspect_networks(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Networks of compute (or unowned) ports that are not ACTIVE: the only ones whose DHCP agents matter."""
+    return sorted({p["network_id"] for p in parts.get("openstack/ports", [])
+                   if p.get("status") != "ACTIVE" and p.get("network_id")})  # fmt: skip
+
+
+def collect_dhcp_hosting(conn: Any, network_ids: list[str]) -> list[dict[str, Any]]:
+    """The DHCP agents hosting each suspect network (one call per suspect network, none otherwise)."""
+    return [{"network_id": n, "agents": [{"id": a.id, "host": a.host, "alive": a.is_alive,
+                                          "admin_state_up": a.is_admin_state_up}
+                                         for a in conn.network.network_hosting_dhcp_agents(n)]}
+            for n in network_ids]  # fmt: skip
+
+
 def suspect_servers(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Servers worth a per-server call: a failed migration, or status ERROR. Never the healthy ones."""
     suspects = {
@@ -271,6 +285,19 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
             snapshot.problems["openstack/instance_actions"] = str(
                 translate_error(exc, "openstack/instance_actions", cloud)
             )
+    if parts is None or "openstack/dhcp_hosting" in parts:
+        try:
+            snapshot.parts["openstack/dhcp_hosting"] = collect_dhcp_hosting(
+                conn, suspect_networks(snapshot.parts)
+            )
+            snapshot.manifest["parts"]["openstack/dhcp_hosting"] = {
+                "origin": "collected",
+                "note": "suspects only: networks of ports that are not ACTIVE",
+            }
+        except Exception as exc:
+            snapshot.problems["openstack/dhcp_hosting"] = str(
+                translate_error(exc, "openstack/dhcp_hosting", cloud)
+            )
     snapshot.manifest["problems"] = dict(snapshot.problems)
     return snapshot
 
@@ -315,3 +342,37 @@ def remove_flavor_extra_spec(conn: Any, flavor_id: str, key: str) -> None:
 
 def get_volume_image_metadata(conn: Any, volume_id: str) -> dict[str, Any]:
     return dict(conn.block_storage.get_volume(volume_id).volume_image_metadata or {})
+
+
+def boot_canary(conn: Any, name: str, host: str, image: str, flavor: str, network: str, timeout: int = 600) -> dict[str, Any]:  # fmt: skip
+    """Boot one server on ``host`` (``availability_zone=nova:<host>``, admin), wait until it is ACTIVE or
+    ERROR (or ``timeout``), read its fault and ports, then delete it whatever happened."""
+    import time
+
+    from runbook_lib.errors import ParameterError
+
+    found = {"image": conn.image.find_image(image), "flavor": conn.compute.find_flavor(flavor),
+             "network": conn.network.find_network(network)}  # fmt: skip
+    missing = [f"{kind} {value!r}" for (kind, value) in (("image", image), ("flavor", flavor), ("network", network))
+               if found[kind] is None]  # fmt: skip
+    if missing:
+        raise ParameterError(f"canary: no {', no '.join(missing)} in this cloud")
+    started = time.monotonic()
+    server = conn.compute.create_server(name=name, image_id=found["image"].id, flavor_id=found["flavor"].id,
+                                        networks=[{"uuid": found["network"].id}], availability_zone=f"nova:{host}")  # fmt: skip
+    record: dict[str, Any] = {"host": host, "server_id": server.id, "name": name, "status": "BUILD"}
+    try:
+        while time.monotonic() - started < timeout:
+            server = conn.compute.get_server(server.id)
+            if server.status in ("ACTIVE", "ERROR") and server.task_state is None:
+                break
+            time.sleep(1)
+        record.update(status=server.status, elapsed_s=round(time.monotonic() - started, 1),
+                      fault=(server.fault or {}).get("message", ""), built_on=server.compute_host)  # fmt: skip
+        record["ports"] = [{"id": p.id, "status": p.status, "vif_type": p.binding_vif_type}
+                           for p in conn.network.ports(device_id=server.id)]  # fmt: skip
+    finally:
+        conn.compute.delete_server(server.id, ignore_missing=True)
+        conn.compute.wait_for_delete(server, wait=120)
+        record["deleted"] = True
+    return record

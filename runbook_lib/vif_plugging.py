@@ -30,6 +30,8 @@ PARTS = (
     "openstack/network_agents",
     "openstack/compute_services",
 )
+# Collected live too, but a snapshot without it still works (the DHCP check then looks at every DHCP agent).
+EXTRA_PARTS = ("openstack/dhcp_hosting",)
 _ABORT = re.compile(r"Failed to allocate the network\(s\)")  # also "… with error …, not rescheduling"
 _BINDING = re.compile(r"Binding failed for port (?P<port>[0-9a-f-]{36})")
 # ≥ Yoga: Timeout waiting for ['network-vif-plugged-<port>'] …; ≤ Xena: [('network-vif-plugged', '<port>')]
@@ -49,6 +51,10 @@ CAUSES = {
     "port-binding-failed": ("Neutron could not bind the port on this host (a different fault: PortBindingFailed)",
                             "check the mechanism drivers and that the L2 agent's host equals nova's [DEFAULT] host; "
                             "neutron-server logs 'Failed to bind port'"),
+    "port-error": ("Neutron set the port to ERROR (its agent could not wire it) and sent network-vif-plugged with "
+                   "status failed: Nova aborted the build at once ('Neutron Reported failure on event'), no timeout",
+                   "read the L2 agent's log on {host} for the port, and 'openstack port show <port>' (status ERROR); "
+                   "fix the wiring (bridge mappings, OVS, the physical network) before rebuilding"),
     "l2-agent-missing": ("no L2 agent is registered for the host: ML2 bound the port but nothing wires it, so it "
                          "stays DOWN and network-vif-plugged is never sent",
                          "install/start the L2 agent (OVS / Linux bridge / OVN controller) on {host}; its [DEFAULT] "
@@ -149,8 +155,19 @@ def find_unwired_servers(
 
 
 def tabulate_ports(ports: list[dict[str, Any]]) -> pd.DataFrame:
-    columns = ["port_id", "name", "status", "device_id", "device_owner", "host", "vif_type", "updated_at"]
-    rows = [{"port_id": p.get("id"), "name": p.get("name"), "status": p.get("status"), "device_id": p.get("device_id"),
+    columns = [
+        "port_id",
+        "name",
+        "status",
+        "network_id",
+        "device_id",
+        "device_owner",
+        "host",
+        "vif_type",
+        "updated_at",
+    ]
+    rows = [{"port_id": p.get("id"), "name": p.get("name"), "status": p.get("status"), "network_id": p.get("network_id"),
+             "device_id": p.get("device_id"),
              "device_owner": p.get("device_owner"), "host": p.get("binding:host_id"),
              "vif_type": p.get("binding:vif_type"), "updated_at": p.get("updated_at")} for p in ports]  # fmt: skip
     frame = pd.DataFrame(rows, columns=columns)
@@ -177,10 +194,28 @@ class Evidence:
     notifier: pd.DataFrame  # neutron-server's notifier events
     neutron_logs: pd.DataFrame
     duplicates: dict[str, list[int]]
+    port_networks: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # port → network (ports that exist)
+    dhcp_hosting: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # network → its DHCP agents
 
     @property
     def timed_out_at(self) -> Any:
         return self.timeout["time"] if self.timeout is not None else pd.NaT
+
+
+def _port_error(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    """Neutron reported the port failed: nova's 'Neutron Reported failure on event' line. (neutron-server's
+    notifier line cannot tell: it logs Nova's answer, whose status reads 'completed' for a failed event too.)"""
+    if ev.logs.empty:
+        return None
+    lines = ev.logs[(ev.logs["instance"] == ev.server_id)
+                    & ev.logs["message"].str.contains("Neutron Reported failure on event", regex=False)]  # fmt: skip
+    if lines.empty:
+        return None
+    first = lines.iloc[0]
+    return "port-error", [*checked, f"{ev.host} pid {first['pid']} at {first['time']}: "
+                                    f"{first['message'].split(chr(10))[0][:200]}"]  # fmt: skip
 
 
 def _delivery(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
@@ -240,11 +275,27 @@ def _agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
                                            f"admin_state_up={l2['admin_state_up'].tolist()}, "
                                            f"last heartbeat {l2['heartbeat_timestamp'].max()}"]  # fmt: skip
     checked.append(f"L2 agent on {ev.host} alive")
-    dhcp = agents[agents["agent_type"] == DHCP_AGENT]
-    dead = dhcp[~working(dhcp)]
+    return _dhcp_agents(ev, checked)
+
+
+def _dhcp_agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
+    """The DHCP agents hosting the port's network when the port and that mapping are known; else any."""
+    networks = sorted({ev.port_networks[p] for p in ev.ports if p in ev.port_networks})
+    known = [n for n in networks if n in ev.dhcp_hosting]
+    if known:
+        hosting = [(n, a) for n in known for a in ev.dhcp_hosting[n]]
+        dead = [(n, a) for n, a in hosting if not (a.get("alive") and a.get("admin_state_up"))]
+        if dead:
+            return "dhcp-agent-dead", [*checked, "DHCP agents hosting the port's network, not alive: " + ", ".join(
+                f"{a['host']} (network {n[:8]})" for n, a in dead)]  # fmt: skip
+        checked.append(f"the {len(hosting)} DHCP agent(s) hosting the port's network are alive")
+        return None
+    dhcp = ev.agents[ev.agents["agent_type"] == DHCP_AGENT] if not ev.agents.empty else ev.agents
+    dead = dhcp[~working(dhcp)] if not dhcp.empty else dhcp
     if not dead.empty:
         return "dhcp-agent-dead", [*checked, "DHCP agents not alive: " + ", ".join(
-            f"{r.host} (last heartbeat {r.heartbeat_timestamp})" for r in dead.itertuples())]  # fmt: skip
+            f"{r.host} (last heartbeat {r.heartbeat_timestamp})" for r in dead.itertuples())
+            + " (which network the port was on is not known: the port is gone or its DHCP agents were not read)"]  # fmt: skip
     checked.append(f"DHCP agents alive ({len(dhcp)})")
     return None
 
@@ -279,7 +330,7 @@ def _cause(ev: Evidence) -> tuple[str, list[str]]:
         return "duplicate-nova-compute", [f"{ev.host} runs {len(ev.duplicates[ev.host])} separate nova-compute "
                                           f"processes (pids {pids}), read on the host"]  # fmt: skip
     checked: list[str] = []
-    for check in (_delivery, _duplicate_in_log):
+    for check in (_port_error, _delivery, _duplicate_in_log):
         found = check(ev, checked)
         if found:
             return found
@@ -304,32 +355,43 @@ def concurrent_pids(host_logs: pd.DataFrame) -> bool:
 
 def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str], timeouts: pd.DataFrame,
              agents: pd.DataFrame, logs: pd.DataFrame, duplicates: dict[str, list[int]] | None = None,
-             neutron_logs: pd.DataFrame | None = None) -> pd.DataFrame:  # fmt: skip
+             neutron_logs: pd.DataFrame | None = None, ports: pd.DataFrame | None = None,
+             dhcp_hosting: list[dict] | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per failed build or unwired server: the cause, and what was checked to get there."""
     neutron_logs = pd.DataFrame(columns=logs.columns) if neutron_logs is None else neutron_logs
     notifier = notifier_events(neutron_logs)
+    port_networks = (
+        {} if ports is None or ports.empty else dict(zip(ports["port_id"], ports["network_id"], strict=True))
+    )
+    hosting = {h["network_id"]: h.get("agents", []) for h in dhcp_hosting or []}
     rows = []
     cases = [(r, "build aborted") for r in failed.itertuples()]
     cases += [(r, "ACTIVE without wiring") for r in unwired.itertuples()]
     for r, outcome in cases:
         host = hosts.get(r.server_id) or getattr(r, "host", None)
         mine = timeouts[timeouts["instance"] == r.server_id]
-        ports = sorted({p for ps in mine["ports"] for p in ps})
+        ports_of = sorted({p for ps in mine["ports"] for p in ps})
         fault = getattr(r, "fault", "") or ""  # unwired servers have no fault
         binding = _BINDING.search(fault)
         if binding:
-            ports = [binding.group("port")]
+            ports_of = [binding.group("port")]
+        if not ports_of and not logs.empty:  # no timeout: Neutron may have reported the port failed at once
+            reported = logs[(logs["instance"] == r.server_id)
+                            & logs["message"].str.contains("Neutron Reported failure on event", regex=False)]  # fmt: skip
+            ports_of = sorted(
+                {p for m in reported["message"] for p in _UUID.findall(m.split(" for instance")[0])}
+            )
         timeout = mine.iloc[0] if not mine.empty else None
-        cause, evidence = _cause(Evidence(host, fault, ports, r.server_id, timeout, agents, logs, notifier,
-                                          neutron_logs, duplicates or {}))  # fmt: skip
+        cause, evidence = _cause(Evidence(host, fault, ports_of, r.server_id, timeout, agents, logs, notifier,
+                                          neutron_logs, duplicates or {}, port_networks, hosting))  # fmt: skip
         if timeout is not None:
             evidence.insert(
-                0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:160]}"
+                0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}"
             )
         dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
         explanation, fix = CAUSES[cause]
         fix = fix.format(host=host or "<host>", agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>")
-        rows.append({"server_id": r.server_id, "server": r.server, "outcome": outcome, "host": host, "ports": ports,
+        rows.append({"server_id": r.server_id, "server": r.server, "outcome": outcome, "host": host, "ports": ports_of,
                      "cause": cause, "explanation": explanation, "fix": fix, "evidence": evidence,
                      "timed_out_at": timeout["time"] if timeout is not None else pd.NaT})  # fmt: skip
     return pd.DataFrame(rows, columns=["server_id", "server", "outcome", "host", "ports", "cause", "explanation", "fix",
@@ -489,8 +551,9 @@ def analyse_vif_plugging(
         {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
     )
     hosts = build_hosts(snapshot.get("openstack/instance_actions"))
-    diagnosis = diagnose(failed, unwired, hosts, timeouts, agents, logs, duplicates, neutron_logs)
-    problems = snapshot.problems_for(PARTS)
+    diagnosis = diagnose(failed, unwired, hosts, timeouts, agents, logs, duplicates, neutron_logs, ports,
+                         snapshot.get("openstack/dhcp_hosting"))  # fmt: skip
+    problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.problems.items() if p in EXTRA_PARTS}
     findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
     return VifPluggingAnalysis(failed, unwired, timeouts, ports, agents, logs, diagnosis, findings, facts,
                                notifier_events(neutron_logs))  # fmt: skip

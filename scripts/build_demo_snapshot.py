@@ -42,6 +42,7 @@ LOG_HOSTS = (
     "vif-down-2",
     "vif-late-1",
     "vif-dhcp-1",
+    "vif-fail-1",
 )  # where the seeded failures happened
 
 CEPHLAB_CONF = Path(os.environ.get("CEPHLAB_HOME", "/var/tmp/stack-runbooks-cephlab")) / "ceph.conf"

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from runbook_lib.canary import canary_plan, check_canaries, tabulate_canaries
 from runbook_lib.host_source import read_log_dir
 from runbook_lib.neutron_events import notifier_events
 from runbook_lib.oslo_log import parse_oslo_log, tabulate_logs
@@ -127,9 +128,9 @@ def test_a_restart_is_not_a_duplicate_but_interleaving_is():
     assert not concurrent_pids(restart) and concurrent_pids(interleaved)
 
 
-def test_demo_shows_four_causes_and_a_timeline(demo_snapshot):
+def test_demo_shows_five_causes_and_a_timeline(demo_snapshot):
     """The demo is the mini cloud's real failures: a dead L2 agent, no L2 agent, a dead DHCP agent whose
-    provisioning block kept the port DOWN, and a port that could not be bound."""
+    provisioning block kept the port DOWN, a port Neutron set to ERROR, and a port that could not be bound."""
     analysis = analyse_vif_plugging(demo_snapshot)
     kinds = sorted((f.kind, f.severity, f.subject.split(" (")[0]) for f in analysis.findings)
     assert kinds == [
@@ -137,6 +138,7 @@ def test_demo_shows_four_causes_and_a_timeline(demo_snapshot):
         ("vif-l2-agent-dead", "crit", "server vif-timeout"),
         ("vif-l2-agent-missing", "warn", "server vif-nonfatal"),
         ("vif-port-binding-failed", "crit", "server bind-fail"),
+        ("vif-port-error", "crit", "server vif-error"),
     ]
     timeline = analysis.timeline(analysis.pick("vif-timeout"))
     assert (
@@ -144,9 +146,8 @@ def test_demo_shows_four_causes_and_a_timeline(demo_snapshot):
     )
     assert "neutron-server notifier" in set(timeline["source"])  # network-changed for the server
     assert any(w.startswith("Open vSwitch agent on vif-down-1 (NOT alive)") for w in timeline["what"])
-    assert analysis.fleet["servers"].sum() == 4 and analysis.per_day[
-        ["aborted", "unwired"]
-    ].sum().tolist() == [3, 1]
+    assert analysis.fleet["servers"].sum() == 5
+    assert analysis.per_day[["aborted", "unwired"]].sum().tolist() == [4, 1]
     assert set(analysis.agents_not_working["host"]) == {"vif-down-1", "net-1"}
 
 
@@ -263,3 +264,58 @@ def test_log_files_are_told_apart_by_service(tmp_path):
                                                                      (tmp_path.name, "neutron-server")]  # fmt: skip
     assert not tabulate_logs(records, "nova-compute")["module"].str.startswith("neutron").any()
     assert set(tabulate_logs(records, "neutron-server")["service"]) == {"neutron-server"}
+
+
+def test_canary_plan_findings_and_table():
+    plan = canary_plan(["cmp 1;rm"], "cirros", "m1.tiny", "net1")
+    assert (
+        plan["command"].iloc[0].count("'nova:cmp 1;rm'") == 1
+        and "'stack-runbooks-canary-cmp 1;rm'" in plan["command"].iloc[0]
+    )
+    records = [{"host": "a", "status": "ACTIVE", "elapsed_s": 4.9, "fault": "", "deleted": True,
+                "ports": [{"id": "p", "status": "ACTIVE", "vif_type": "ovs"}]},
+               {"host": "b", "status": "ERROR", "elapsed_s": 12.1, "deleted": True, "ports": [],
+                "fault": "Build of instance x aborted: Failed to allocate the network(s), not rescheduling."}]  # fmt: skip
+    kinds = [(f.kind, f.severity, f.subject) for f in check_canaries(records)]
+    assert kinds == [("canary-booted", "info", "host a"), ("canary-failed", "crit", "host b")]
+    assert tabulate_canaries(records)["ports_active"].tolist() == ["1/1", "0/0"]
+
+
+def test_a_port_neutron_set_to_error_aborts_at_once_and_is_told_apart():
+    """Real capture (vif-fail-1): the agent set the port ERROR, Neutron sent the event with status failed,
+    Nova logged 'Neutron Reported failure on event' and aborted with the same message, no timeout. The
+    notifier's line shows Nova's answer ('completed'), so only nova's own line tells."""
+    server, actions, logs = _capture("vif-fail-1")
+    notifier = parse_oslo_log((CAPTURES / "vif-vif-fail-1-neutron-notifier.log").read_text().splitlines(), "c",
+                              "neutron-server")  # fmt: skip
+    assert find_timeouts(logs).empty and "Failed to allocate the network(s)" in server["fault"]["message"]
+    result = diagnose(find_failed_builds([server]), find_unwired_servers([], tabulate_ports([]), find_timeouts(logs)),
+                      build_hosts(actions), find_timeouts(logs), tabulate_agents([_agent("vif-fail-1")]), logs,
+                      None, notifier)  # fmt: skip
+    row = result.iloc[0]
+    assert row["cause"] == "port-error" and row["host"] == "vif-fail-1"
+    assert row["ports"] == ["830050fa-8902-4132-8bf8-6251a8c8e291"]
+    assert set(notifier_events(notifier)["status"]) == {"completed"}
+
+
+@pytest.mark.parametrize(("hosting_alive", "cause"), [(True, "unknown"), (False, "dhcp-agent-dead")])
+def test_dhcp_check_looks_at_the_agents_of_the_ports_network(hosting_alive, cause):
+    """With the port and its network's DHCP agents known (openstack/dhcp_hosting), a dead DHCP agent
+    elsewhere does not count; a dead one hosting the network does."""
+    server, actions, logs = _capture("vif-down-1")
+    timeouts = find_timeouts(logs)
+    port_id = timeouts["ports"].iloc[0][0]
+    ports = tabulate_ports([{"id": port_id, "status": "DOWN", "network_id": "net-a", "device_id": "",
+                             "device_owner": "compute:nova", "binding:vif_type": "unbound"}])  # fmt: skip
+    agents = [_agent("vif-down-1"), _agent("other-net-host", alive=False, kind="DHCP agent"),
+              _agent("net-a-host", alive=hosting_alive, kind="DHCP agent")]  # fmt: skip
+    hosting = [{"network_id": "net-a", "agents": [{"id": "d1", "host": "net-a-host", "alive": hosting_alive,
+                                                   "admin_state_up": True}]}]  # fmt: skip
+    result = diagnose(find_failed_builds([server]), find_unwired_servers([], ports, timeouts), build_hosts(actions),
+                      timeouts, tabulate_agents(agents), logs, None, None, ports, hosting)  # fmt: skip
+    row = result.iloc[0]
+    assert row["cause"] == cause, row["evidence"]
+    if cause == "unknown":
+        assert any("hosting the port's network are alive" in e for e in row["evidence"])
+    else:
+        assert "net-a-host" in row["evidence"][-1] and "other-net-host" not in row["evidence"][-1]

@@ -7,6 +7,8 @@ bind-fail      boot with a port on fail-bind-1                    → ERROR Port
 vif-timeout    boot with a port on vif-down-1 (fatal, 10 s)       → ERROR "Failed to allocate the network(s), not rescheduling."
 vif-nonfatal   boot with a port on vif-down-2 (not fatal)         → ACTIVE after the timeout, port DOWN
 vif-late       boot with a port on vif-late-1 (agent after 3 s)   → ACTIVE, port ACTIVE (the healthy control)
+vif-error      boot with a port on vif-fail-1: the "agent" sets the port ERROR after 3 s → Neutron sends
+               network-vif-plugged with status failed → ERROR "Failed to allocate the network(s) …" at once
 vif-dhcp       boot with a port made with owner compute:nova on dhcp-net, on vif-dhcp-1: the L2 block clears
                after 3 s, the network's DHCP agent (dead) never clears its own → ERROR "Failed to allocate …"
 ssh-bad        cold migrate ssh-src → ssh-dst-bad (unknown host key) → migration error, ACTIVE, no fault
@@ -137,8 +139,9 @@ servers.update({
     "vif-nonfatal": boot("vif-nonfatal", host="vif-down-2", with_port=True),
     "vif-late": boot("vif-late", host="vif-late-1", with_port=True),
     "vif-dhcp": boot("vif-dhcp", host="vif-dhcp-1", on=dhcp_net),
+    "vif-error": boot("vif-error", host="vif-fail-1", with_port=True),
 })  # fmt: skip
-for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late", "vif-dhcp"):
+for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late", "vif-dhcp", "vif-error"):
     servers[name] = settle(servers[name])
 
 for name, server in servers.items():
