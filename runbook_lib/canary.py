@@ -31,6 +31,7 @@ def canary_plan(hosts: list[str], image: str, flavor: str, network: str) -> pd.D
 
 
 def tabulate_canaries(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per canary: the status it reached, how long it took, its ports, its fault, deleted or not."""
     columns = ["host", "status", "elapsed_s", "ports_active", "fault", "deleted"]
     rows = [{**r, "ports_active": f"{sum(p['status'] == 'ACTIVE' for p in r.get('ports', []))}/{len(r.get('ports', []))}"}
             for r in records]  # fmt: skip
@@ -38,6 +39,7 @@ def tabulate_canaries(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def check_canaries(records: list[dict[str, Any]]) -> list[Finding]:
+    """An info finding per host that built its canary; a crit one per host that did not."""
     findings = []
     for r in records:
         subject = f"host {r['host']}"
