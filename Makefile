@@ -13,7 +13,7 @@ ifneq ($(filter minicloud%,$(CLOUD)),)
 export OS_CLIENT_CONFIG_FILE := $(MINICLOUD_HOME)/clouds.yaml
 endif
 
-.PHONY: venv demo demo-ceph report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean
+.PHONY: venv demo demo-ceph report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean airflow-check
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -47,6 +47,11 @@ test: venv lint
 	@command -v systemd-analyze >/dev/null || { echo "apt-get install systemd (systemd-analyze verifies contrib/systemd)"; \
 	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq systemd; }
 	$(BIN)/pytest
+
+# The Airflow DAG (contrib/airflow) in Airflow's own environment, built on first use: import check, then
+# 'airflow dags test' on two demo targets and on one that cannot be read (offline, ~1 min after the build).
+airflow-check: venv
+	$(PYTHON) contrib/airflow/check.py
 
 # Without the live mini cloud (a quick loop while editing).
 test-fast: venv

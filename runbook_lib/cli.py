@@ -3,7 +3,9 @@
 runbook list
 runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DIR | --reports-dir ROOT]
             [--keep N] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
-runbook report DIR [--previous DIR|none] [--prometheus FILE|DIR]   (index and comparison again)
+runbook report DIR [--source S] [--history [--keep N]] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
+    a run's summary, index and comparison again; without summary.json, from the notebooks executed in DIR
+    (by papermill, Airflow …), exiting with the runner's code
 runbook collect --cloud NAME --out DIR
 
 Runs go to ROOT/<source>/<UTC timestamp>/ (ROOT: --reports-dir, default reports/), where each run is
@@ -46,7 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default: 600)")
     run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default: 2)")
     report = sub.add_parser("report", help="write a run's index, comparison and Prometheus file again")
-    report.add_argument("run_dir", help="a run directory (with summary.json)")
+    report.add_argument("run_dir", help="a run directory (summary.json, or notebooks executed elsewhere)")
+    report.add_argument(
+        "--source", default="", help="what the notebooks read, e.g. 'cloud prod' (new summaries)"
+    )
+    report.add_argument("--history", action="store_true",
+                        help="DIR sits in ROOT/<source>/<run>: compare with the previous run there, prune, index")  # fmt: skip
+    report.add_argument(
+        "--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)"
+    )
+    report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     _add_publishing(report)
     collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
     collect.add_argument("--cloud", required=True)
@@ -167,12 +178,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import json
 
+    from runbook_lib.report import summary_payload
+
     run_dir = Path(args.run_dir)
-    try:
-        payload = json.loads((run_dir / "summary.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{run_dir} is not a run directory (no readable summary.json: {exc})") from exc
-    _publish(run_dir, payload, args.previous, 0, args.prometheus)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is not a directory")
+    if args.fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    if (run_dir / "summary.json").exists():
+        try:
+            payload = json.loads((run_dir / "summary.json").read_text())
+        except ValueError as exc:
+            raise ConfigError(f"{run_dir}/summary.json is not JSON: {exc}") from exc
+    else:
+        results = runner.results_from_dir(run_dir, args.fail_on)
+        if not results:
+            raise ConfigError(f"{run_dir} holds neither summary.json nor executed notebooks")
+        started = min(Path(r.notebook).stat().st_mtime - r.duration_s for r in results)
+        meta = {"source": args.source or f"directory {run_dir.resolve().parent.name}",
+                "started_at": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "exit_code": runner.overall_exit_code(results), "fail_on": args.fail_on,
+                "duration_s": round(sum(r.duration_s for r in results), 2)}  # fmt: skip
+        payload = summary_payload(results, meta)
+    if args.history:
+        payload["history"] = True
+    _publish(run_dir, payload, args.previous, args.keep if args.history else 0, args.prometheus)
     return int(payload.get("exit_code", 0))
 
 
@@ -211,10 +241,12 @@ def _publish(out: Path, payload: dict, previous: str, keep: int, prometheus: str
     if prometheus:
         from runbook_lib.prometheus import render_textfile, write_textfile
 
+        # In a history (ROOT/<name>/<run>) the name is the directory's: two targets may read the same source.
+        name = out.resolve().parent.name if payload.get("history") else history.source_slug(source)
         target = Path(prometheus)
         if target.is_dir() or prometheus.endswith("/"):
-            target = target / f"stack_runbooks_{history.source_slug(source)}.prom"
-        write_textfile(target, render_textfile(payload, history.source_slug(source), time.time()))
+            target = target / f"stack_runbooks_{name}.prom"
+        write_textfile(target, render_textfile(payload, name, time.time()))
         print(f"prometheus: {target}")
     print(f"report: {index} (exit {payload.get('exit_code', 0)})")
 

@@ -174,30 +174,49 @@ def run_notebook(
             error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
             break
     sockets_dir.cleanup()
-    duration = time.monotonic() - started
-    result = RunResult(
-        name, verdict_text, exit_code, round(duration, 2), str(output), error=error, parameters=typed
-    )
-    if output.exists():
-        nb = nbformat.read(output, as_version=4)
-        bundle = _bundle(nb)
-        if bundle:
-            result.counts, result.findings = bundle["counts"], bundle["findings"]
-            if not verdict_text:
-                result.verdict = bundle["verdict"]
-                worst = max((severity_rank(f["severity"]) for f in bundle["findings"]), default=0)
-                result.exit_code = EXIT_FINDINGS if worst >= severity_rank(fail_on) else EXIT_OK
-        elif not verdict_text:
-            result.verdict, result.exit_code = "ERROR", EXIT_ERROR
-            result.error = "the notebook published no findings (its last cell must call rb.publish_findings)"
-        if not result.error and exit_code == EXIT_OK:
-            ename, evalue = _error_output(nb)
-            if ename:
-                result.error = f"{ename}: {evalue}"
-        from runbook_lib.report import export_html
+    result = RunResult(name, verdict_text, exit_code, round(time.monotonic() - started, 2), str(output), error=error,
+                       parameters=typed)  # fmt: skip
+    return read_result(result, fail_on) if output.exists() else result
 
-        result.html = str(export_html(output))
+
+def read_result(result: RunResult, fail_on: str = "crit") -> RunResult:
+    """Complete ``result`` from its executed notebook: the published findings give the verdict and the exit
+    code (unless execution already decided them), an error output is kept, the HTML report is written."""
+    output = Path(result.notebook)
+    nb = nbformat.read(output, as_version=4)
+    bundle = _bundle(nb)
+    decided = bool(result.verdict)
+    if bundle:
+        result.counts, result.findings = bundle["counts"], bundle["findings"]
+        if not decided:
+            result.verdict = bundle["verdict"]
+            worst = max((severity_rank(f["severity"]) for f in bundle["findings"]), default=0)
+            result.exit_code = EXIT_FINDINGS if worst >= severity_rank(fail_on) else EXIT_OK
+    elif not decided:
+        ename, evalue = _error_output(nb)
+        result.verdict = "ERROR"
+        result.exit_code = EXIT_CONFIG if ename in _CONFIG_ERRORS else EXIT_ERROR
+        result.error = (f"{ename}: {evalue}" if ename else
+                        "the notebook published no findings (its last cell must call rb.publish_findings)")  # fmt: skip
+    if not result.error and not decided:
+        ename, evalue = _error_output(nb)
+        if ename:
+            result.error = f"{ename}: {evalue}"
+    from runbook_lib.report import export_html
+
+    result.html = str(export_html(output))
     return result
+
+
+def results_from_dir(run_dir: Path, fail_on: str = "crit") -> list[RunResult]:
+    """Results of notebooks executed elsewhere (an Airflow task, papermill by hand) into ``run_dir``."""
+    results = []
+    for path in sorted(run_dir.glob("*.ipynb")):
+        papermill = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        result = RunResult(path.stem, "", EXIT_OK, round(float(papermill.get("duration") or 0.0), 2), str(path),
+                           parameters=dict(papermill.get("parameters") or {}))  # fmt: skip
+        results.append(read_result(result, fail_on))
+    return results
 
 
 def _run_one(args: tuple[Path, Path, dict[str, Any], str, int]) -> RunResult:

@@ -3,6 +3,7 @@ by prometheus_client's own parser, the format node_exporter's textfile collector
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -18,6 +19,8 @@ from runbook_lib.history import (
 )
 from runbook_lib.prometheus import render_textfile, write_textfile
 from runbook_lib.snapshot import DEMO_SNAPSHOT
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _finding(kind, subject, severity="warn", message="m"):
@@ -154,3 +157,32 @@ def test_second_run_shows_what_changed_and_writes_prometheus(tmp_path):
     third = run_cli(*args)  # --keep 2: the first run goes
     assert third.returncode == 1 and "pruned" in third.stdout
     assert not runs[0].exists() and runs[1].exists()
+
+
+@pytest.mark.slow
+def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
+    """What the Airflow DAG does: papermill writes the notebook into ROOT/<target>/<run>/, then
+    'runbook report --history' turns it into the runner's summary, index and exit code."""
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "reports" / "demo-a" / "20261124T010000Z"
+    run_dir.mkdir(parents=True)
+    notebook = REPO / "notebooks" / "resize_ssh.ipynb"
+    papermill = subprocess.run([sys.executable, "-m", "papermill", "-k", "stack-runbooks", "--report-mode",
+                                str(notebook), str(run_dir / "resize_ssh.ipynb"), "-p", "snapshot", "demo"],
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert papermill.returncode == 0, papermill.stderr[-2000:]
+    proc = run_cli(
+        "report", str(run_dir), "--source", "snapshot demo", "--history", "--prometheus", str(tmp_path)
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the demo's resize failures are crit
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [(r["runbook"], r["verdict"]) for r in summary["runbooks"]] == [("resize_ssh", "CRIT")]
+    assert summary["changes"]["previous"] is None and (run_dir / "resize_ssh.html").exists()
+    assert (tmp_path / "reports" / "demo-a" / "index.html").exists()
+    assert (tmp_path / "stack_runbooks_demo-a.prom").exists()  # named after the target, not the source
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_cli("report", str(empty))
+    assert nothing.returncode == 2 and "neither summary.json nor executed notebooks" in nothing.stderr
