@@ -44,8 +44,10 @@ demo-ceph: venv
 test: venv lint
 	$(PYTHON) scripts/minicloud install
 	$(PYTHON) scripts/cephlab install
-	@command -v systemd-analyze >/dev/null || { echo "apt-get install systemd (systemd-analyze verifies contrib/systemd)"; \
-	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq systemd; }
+	@missing=""; command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	  test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing (systemd-analyze for contrib/systemd, chromium for the browser tests)"; \
+	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing; fi
 	$(BIN)/pytest
 
 # The Airflow DAG (contrib/airflow) in Airflow's own environment, built on first use: import check, then
