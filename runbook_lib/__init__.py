@@ -33,6 +33,8 @@ from runbook_lib.gather import (
 )
 from runbook_lib.plots import (
     plot_osd_fill,
+    plot_plan_steps,
+    plot_predicted_vs_actual,
     plot_reweight_plan,
     plot_timeline,
     plot_trust_matrix,
@@ -65,6 +67,8 @@ __all__ = [
     "plan_ratio_bump",
     "plan_running_servers",
     "plot_osd_fill",
+    "plot_plan_steps",
+    "plot_predicted_vs_actual",
     "plot_reweight_plan",
     "plot_timeline",
     "plot_trust_matrix",

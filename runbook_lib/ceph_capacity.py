@@ -280,7 +280,8 @@ def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) ->
     replication = {p["pool_name"]: float(p.get("size") or 1) for p in osd_dump.get("pools", [])}
     now = pd.Timestamp(snapshot.manifest.get("collected_at") or pd.Timestamp.now(tz="UTC"))
     now = now if now.tzinfo else now.tz_localize("UTC")
-    return ledger(tabulate_rbd(rbd), inventory, now, unused_days, replication)
+    watchers = {w["image"]: w["watchers"] for w in snapshot.get("ceph/rbd_watchers") if not w.get("error")}
+    return ledger(tabulate_rbd(rbd), inventory, now, unused_days, replication, watchers)
 
 
 def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapacityAnalysis:

@@ -108,8 +108,10 @@ def _age_days(record: dict[str, Any], now: pd.Timestamp) -> float:
 
 
 def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused_days: float = 30.0,
-           replication: dict[str, float] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Each RBD image with its OpenStack owner, its category and, when reclaimable, how to delete it."""
+           replication: dict[str, float] | None = None, watchers: dict[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Each RBD image with its OpenStack owner, its category and, when reclaimable, how to delete it.
+    ``watchers`` (``pool/image`` → ``rbd status`` watchers, read for the candidates): an image some client
+    has open is never proposed for deletion."""
     volumes = {v["id"]: v for v in inventory.volumes}
     by_name_id = {
         v.get("os-vol-mig-status-attr:name_id"): v
@@ -166,17 +168,16 @@ def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused
             category, why = "unknown", "a Cinder backup image: manage it with openstack volume backup"
         else:
             why = "a name no OpenStack service writes: left alone"
-        if category in ("orphan", "unused") and (row["children"] or row["lock"]):
+        opened = (watchers or {}).get(f"{row['pool']}/{row['image']}") or []
+        if category in ("orphan", "unused") and (row["children"] or row["lock"] or opened):
             category = "blocked"
-            why = (
-                (
-                    f"has clone children ({', '.join(row['children'])})"
-                    if row["children"]
-                    else f"locked ({row['lock']})"
-                )
-                + "; "
-                + why
-            )
+            if row["children"]:
+                reason = f"has clone children ({', '.join(row['children'])})"
+            elif row["lock"]:
+                reason = f"locked ({row['lock']})"
+            else:
+                reason = "open by a client: watcher " + ", ".join(str(w.get("address", "?")) for w in opened)
+            why = reason + "; " + why
         snaps = _snapshot_notes(row["snapshots"], snapshots, inventory)
         size = (replication or {}).get(row["pool"], 1.0)
         rows.append({**row, "owner": owner, "category": category, "why": why, "snapshot_notes": snaps,

@@ -169,6 +169,24 @@ def collect_rbd(access: CephAccess, pool: str) -> dict:
     return record
 
 
+def rbd_watchers(access: CephAccess, specs: list[str]) -> list[dict[str, Any]]:
+    """``rbd status`` of each ``pool/image``: its watchers (a client that has it open, e.g. a running
+    guest or a mapped device). One call per deletion candidate only, never per image."""
+    records = []
+    for spec in specs:
+        pool, _, image = spec.partition("/")
+        check_pool_name(pool)
+        record: dict[str, Any] = {"image": spec, "watchers": [], "error": ""}
+        try:
+            record["watchers"] = run_json(access, "rbd", ["status", "--pool", pool, "--image", image]).get(
+                "watchers", []
+            )
+        except SourceError as exc:
+            record["error"] = str(exc)
+        records.append(record)
+    return records
+
+
 def collect_ceph(
     access: CephAccess, pools: list[str], reweight_limits: dict[str, Any] | None = None
 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:

@@ -301,7 +301,25 @@ def open_ceph(
     base.problems.update(problems)
     for part in parts:
         base.manifest.setdefault("parts", {})[part] = {"origin": "collected"}
+    if parts.get("ceph/rbd"):
+        _read_watchers(base, access)
     return base
+
+
+def _read_watchers(snapshot: Snapshot, access: Any) -> None:
+    """Who has each deletion candidate open (``rbd status``): read for the candidates only, after the
+    ledger has found them; with every unused image a candidate, whatever its age."""
+    from runbook_lib.ceph_capacity import analyse_ceph_capacity
+    from runbook_lib.ceph_source import rbd_watchers
+
+    ledger = analyse_ceph_capacity(snapshot, unused_days=0).ledger
+    if ledger.empty:
+        return
+    candidates = ledger[ledger["category"].isin(["orphan", "unused"]) & ~ledger["trash"]]
+    specs = [f"{r.pool}/{r.image}" for r in candidates.itertuples()]
+    snapshot.parts["ceph/rbd_watchers"] = rbd_watchers(access, specs)
+    snapshot.manifest.setdefault("parts", {})["ceph/rbd_watchers"] = {
+        "origin": "collected", "note": "deletion candidates only"}  # fmt: skip
 
 
 def apply_ceph_step(analysis: Any, plan: Any, apply: bool, live: bool, recovery_timeout: int = 600,

@@ -167,3 +167,59 @@ def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: i
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
+
+
+def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12, max_steps: int = 4) -> plt.Figure:  # fmt: skip
+    """Before and after each plan step, side by side: the fill of the fullest OSDs now (grey) and once
+    the step has moved its data (coloured), against the three ratios."""
+    steps = list(predicted.columns[1 : max_steps + 1])
+    fig, axes = plt.subplots(1, max(1, len(steps)), figsize=(4.2 * max(1, len(steps)), 3.6), squeeze=False)
+    if not steps:
+        axes[0][0].text(0.5, 0.5, "no reweight step planned", ha="center", va="center")
+        axes[0][0].set_axis_off()
+        return fig
+    chosen = predicted[predicted.columns[0]].sort_values(ascending=False).head(top).index
+    previous = predicted.columns[0]
+    for ax, step in zip(axes[0], steps, strict=True):
+        x = range(len(chosen))
+        ax.bar(
+            [i - 0.2 for i in x],
+            predicted.loc[chosen, previous] * 100,
+            width=0.4,
+            color="#cfd8dc",
+            label="before",
+        )
+        after = predicted.loc[chosen, step]
+        colours = ["#c62828" if v >= ratios.get("backfillfull", 1) else "#ef6c00" if v >= ratios.get("nearfull", 1)
+                   else "#2e7d32" for v in after]  # fmt: skip
+        ax.bar([i + 0.2 for i in x], after * 100, width=0.4, color=colours, label="after")
+        _ratio_lines(ax, ratios)
+        ax.set_xticks(list(x), list(chosen), rotation=90, fontsize=7)
+        ax.set_title(f"{step}: before → after", fontsize=9)
+        ax.set_ylabel("% used (predicted)")
+        previous = step
+    axes[0][0].legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_predicted_vs_actual(verification: pd.DataFrame) -> plt.Figure:
+    """After an applied step: what the plan predicted per OSD, what the cluster then reported, and the
+    tolerance (whole PGs move, so the prediction is good to a few PGs' bytes)."""
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    if verification is None or verification.empty:
+        ax.text(0.5, 0.5, "no step applied", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    x = range(len(verification))
+    ax.bar([i - 0.27 for i in x], verification["before"] * 100, width=0.27, color="#cfd8dc", label="before")
+    ax.bar(list(x), verification["predicted"] * 100, width=0.27, color="#90caf9", label="predicted",
+           yerr=verification["tolerance"] * 100, capsize=3)  # fmt: skip
+    ax.bar([i + 0.27 for i in x], verification["actual"] * 100, width=0.27,
+           color=["#2e7d32" if w else "#c62828" for w in verification["within"]], label="actual")  # fmt: skip
+    ax.set_xticks(list(x), list(verification["osd"]), rotation=90, fontsize=7)
+    ax.set_ylabel("% used")
+    ax.set_title("Applied step: predicted (± tolerance) vs actual fill per OSD")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -16,6 +16,13 @@ from runbook_lib import analyse_ceph_capacity, open_ceph
 
 pytestmark = [pytest.mark.minicloud, pytest.mark.slow]
 MIB = 1024**2
+HOLD_OPEN = """
+import sys, time, rados, rbd
+cluster = rados.Rados(conffile=sys.argv[1]); cluster.connect()
+image = rbd.Image(cluster.open_ioctx(sys.argv[2]), sys.argv[3])
+print("open", flush=True)
+time.sleep(300)
+"""
 
 
 def _minicloud(*args):
@@ -85,11 +92,17 @@ def test_ledger_of_real_cinder_and_glance_objects_and_an_api_delete(storage):
     snapshot = bs.wait_for_status(bs.create_snapshot(volume_id=unused.id, name="ledger-snap"), "available",
                                   interval=0.5, wait=120)  # fmt: skip
     orphans = [f"volumes/volume-{uuid.uuid4()}", f"vms/{uuid.uuid4()}_disk"]  # no API object has these ids
-    for spec in orphans:
+    held = f"vms/{uuid.uuid4()}_disk"  # no server either, but a librbd client (a guest, say) has it open
+    for spec in [*orphans, held]:
         _rbd(conf, "create", "--size", "64", spec)
         _rbd(conf, "bench", "--io-type", "write", "--io-size", "4M", "--io-total", "8M", spec)
+    client = subprocess.Popen(["/usr/bin/python3", "-c", HOLD_OPEN, str(conf), *held.split("/")],
+                              stdout=subprocess.PIPE, text=True)  # Debian's python3 has python3-rbd  # fmt: skip
+    assert client.stdout.readline().strip() == "open"
     try:
         ledger = _ledger(conf)
+        blocked = ledger.loc[held.split("/")[1]]
+        assert blocked["category"] == "blocked" and "open by a client: watcher 127.0.0.1:" in blocked["why"]
         assert ledger.loc[f"volume-{clone.id}", "category"] == "unused"  # available, attached to nothing
         assert ledger.loc[f"volume-{clone.id}", "parent"].startswith(
             f"images/{image.id}@snap"
@@ -122,7 +135,9 @@ def test_ledger_of_real_cinder_and_glance_objects_and_an_api_delete(storage):
             and f"volume-{unused.id}" not in _rbd(conf, "ls", "volumes").stdout
         )
     finally:
-        for spec in orphans:
+        client.kill()
+        client.wait()
+        for spec in [*orphans, held]:
             subprocess.run(["rbd", "--conf", str(conf), "rm", "--no-progress", spec], capture_output=True)
         for volume_id in (clone.id, unused.id):
             if bs.find_volume(volume_id, ignore_missing=True):

@@ -113,3 +113,20 @@ def test_the_headline_says_what_deleting_frees_and_how_on_a_full_cluster():
     after = reclaim_effect(osds, reclaimable["raw_bytes"].sum())
     freed_kb = (osds["kb_used"] - after["kb_used"]).sum()
     assert freed_kb == pytest.approx(reclaimable["raw_bytes"].sum() / 1024)
+
+
+def test_an_image_a_client_has_open_is_never_proposed():
+    """`rbd status` (real pacific output): a watcher means a running guest or a mapped device."""
+    fixtures = FIXTURES / "ceph-pacific-minicluster"
+    watched = json.loads((fixtures / "rbd-status-watched.json").read_text())["watchers"]
+    idle = json.loads((fixtures / "rbd-status-idle.json").read_text())["watchers"]
+    images = tabulate_rbd([{"pool": "vms", "error": "", "trash": [], "du": {}, "images": [
+        {"image": "0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk", "id": "a1", "size": 1, "format": 2},
+        {"image": "7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk", "id": "a2", "size": 1, "format": 2}]}])  # fmt: skip
+    inventory = Inventory([], [], [], [], frozenset({"volumes", "snapshots", "images", "servers"}))
+    table = ledger(images, inventory, pd.Timestamp("2026-11-24", tz="UTC"), 0, None,
+                   {"vms/0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk": watched,
+                    "vms/7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk": idle}).set_index("image")  # fmt: skip
+    held = table.loc["0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk"]
+    assert held["category"] == "blocked" and "watcher 127.0.0.1:0/2271039429" in held["why"]
+    assert table.loc["7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk", "category"] == "orphan"
