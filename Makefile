@@ -74,13 +74,19 @@ minicloud-down:
 
 # Rebuild runbook_lib/demo from the real mini cloud (see scripts/build_demo_snapshot.py).
 demo-snapshot: venv
+	# from nothing: a Cinder record must never outlive the Ceph cluster its image was on
+	$(PYTHON) scripts/minicloud down
+	$(PYTHON) scripts/cephlab down
 	$(PYTHON) scripts/minicloud up
 	$(PYTHON) scripts/minicloud seed cpu-topology
 	$(PYTHON) scripts/minicloud seed failures
 	$(PYTHON) scripts/cephlab up
 	$(PYTHON) scripts/cephlab fill 145
 	$(PYTHON) scripts/cephlab wait-health OSD_NEARFULL 60
+	$(PYTHON) scripts/minicloud storage up
+	$(PYTHON) scripts/minicloud seed storage
 	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_HOME)/clouds.yaml $(BIN)/python scripts/build_demo_snapshot.py
+	$(PYTHON) scripts/minicloud storage down
 
 bench: venv
 	$(BIN)/python bench/bench_runner.py

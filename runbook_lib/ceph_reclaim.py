@@ -204,8 +204,12 @@ def _volume_category(volume: dict | None, uuid: str, inventory: Inventory, now: 
     status = volume.get("status", "")
     if status in _BUSY:
         return owner, "in-use", f"Cinder is working on it ({status})"
-    if status == "available" and not volume.get("attachments") and _age_days(volume, now) >= unused_days:
+    idle = status == "available" and not volume.get("attachments")
+    if idle and _age_days(volume, now) >= unused_days:
         return owner, "unused", f"available and attached to nothing for {_age_days(volume, now):.0f} days"
+    if idle:
+        return owner, "in-use", (f"available and attached to nothing, but changed {_age_days(volume, now):.0f} days "
+                                 f"ago (unused only after {unused_days:g} days)")  # fmt: skip
     return owner, "in-use", f"status {status}" + (", attached" if volume.get("attachments") else "")
 
 

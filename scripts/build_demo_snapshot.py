@@ -145,8 +145,8 @@ def seed_rbd(snapshot) -> None:
     rbd("snap", "protect", f"images/{image_id}@snap")
     for server in servers[:2]:  # Nova's root disks: COW clones of the Glance base
         rbd("clone", f"images/{image_id}@snap", f"vms/{server['id']}_disk")
-    volume = snapshot.get("openstack/volumes")[0]
-    rbd("create", "--size", "128", f"volumes/volume-{volume['id']}")
+    for volume_id in snapshot.manifest["parts"]["openstack/volumes"].get("api_shape_records", []):
+        rbd("create", "--size", "128", f"volumes/volume-{volume_id}")  # real Cinder volumes have theirs
     orphans = {"vms": f"{uuid.uuid5(NAMESPACE, 'orphan-disk')}_disk",
                "volumes": f"volume-{uuid.uuid5(NAMESPACE, 'orphan-volume')}"}  # fmt: skip
     for pool, name in orphans.items():
@@ -170,8 +170,9 @@ def add_ceph(snapshot) -> bool:
         return False
     snapshot.parts.update(parts)
     note = (
-        "collected from scripts/cephlab (real Ceph 16, 4 OSDs) after 'fill 145' (osd.0 nearfull), with RBD "
-        "images named after demo servers, images and volumes, two orphans and one in the trash (seed_rbd)"
+        "collected from scripts/cephlab (real Ceph 16, 4 OSDs) after 'fill 145' (osd.0 nearfull): the mini "
+        "cloud's Cinder and Glance write there (seed storage: an RBD image, a COW-clone volume, a volume with a "
+        "snapshot), plus RBD images named after demo servers, two orphans and one in the trash (seed_rbd)"
     )
     for part in parts:
         snapshot.manifest["parts"][part] = {"origin": "collected", "note": note}
@@ -190,25 +191,25 @@ def main() -> int:
     if len(snapshot.get("openstack/servers")) < 10:
         print("the mini cloud is not seeded: run scripts/minicloud seed cpu-topology", file=sys.stderr)
         return 1
+    if "openstack/volumes" in snapshot.problems:
+        print(
+            "Cinder is not in the mini cloud: run scripts/minicloud storage up and seed storage",
+            file=sys.stderr,
+        )
+        return 1
     server, volume = volume_backed_server(snapshot.get("openstack/servers"), snapshot.get("openstack/images"))
     snapshot.parts["openstack/servers"].append(server)
-    snapshot.parts["openstack/volumes"] = [volume]
-    snapshot.parts["openstack/volume_snapshots"] = []
-    for part in ("openstack/volumes", "openstack/volume_snapshots"):
-        snapshot.problems.pop(part, None)
-    snapshot.manifest["problems"] = dict(snapshot.problems)
+    snapshot.parts["openstack/volumes"].append(volume)
     snapshot.manifest["parts"]["openstack/servers"]["api_shape_records"] = [server["id"]]
     snapshot.manifest["parts"]["openstack/servers"]["note"] = (
         "collected, plus one volume-backed server (vdi-home-bfv) in Nova's real response shape: the mini "
-        "cloud has no Cinder to boot from a volume yet"
+        "cloud's fake virt driver cannot boot from a volume"
     )
     snapshot.manifest["parts"]["openstack/volumes"] = {
-        "origin": "api-shape",
-        "note": "not collected (no Cinder in the mini cloud yet): one record in Cinder 29's response shape",
-    }
-    snapshot.manifest["parts"]["openstack/volume_snapshots"] = {
-        "origin": "api-shape",
-        "note": "not collected (no Cinder in the mini cloud yet): the demo volume has no snapshot",
+        "origin": "collected",
+        "api_shape_records": [volume["id"]],
+        "note": "collected from the mini cloud's Cinder on the Ceph lab, plus the volume of vdi-home-bfv in "
+        "Cinder 29's response shape (the fake virt driver cannot boot from a volume)",
     }
     logs = [r for r in read_log_dir(MINICLOUD_LOGS, "nova-compute-*.log") if r["source"] in LOG_HOSTS]
     snapshot.parts["logs/nova-compute"] = [{**r, "path": ""} for r in logs]
