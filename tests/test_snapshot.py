@@ -17,7 +17,11 @@ def test_demo_manifest_says_what_is_not_real_api_output(demo_snapshot):
     )
     volumes = parts["openstack/volumes"]  # real Cinder volumes, plus vdi-home-bfv's in the API's shape
     assert volumes["origin"] == "collected" and len(volumes["api_shape_records"]) == 1
-    assert {v["name"] for v in demo_snapshot.get("openstack/volumes")} == {"app-data", "scratch", "vdi-home-root"}
+    assert {v["name"] for v in demo_snapshot.get("openstack/volumes")} == {
+        "app-data",
+        "scratch",
+        "vdi-home-root",
+    }
     assert demo_snapshot.manifest["collector"]["openstacksdk"] == "4.22.0"
 
 
