@@ -263,3 +263,45 @@ def test_predicted_vs_actual_tolerance_is_in_pg_sizes():
     assert table.at["osd.0", "tolerance"] == pytest.approx(2 * 20 * 1024**2 / 1024 / actual.at[0, "kb"])
     assert table.at["osd.0", "within"]
     assert not compare_prediction(step, actual, largest_pg=0).set_index("osd").at["osd.0", "within"]
+
+
+def _other_release(state: str, release: str) -> Snapshot:
+    """A recorded pacific state in the shape another release writes, as documented (reference/ceph.md):
+    pre-Octopus health checks have no summary.count / muted and pools no stored_data / stored_omap; newer
+    releases add max_raw_used_osd / max_raw_used_rate to pools and "at NN%" to health details; Reef before
+    18.2.5 writes a bare `inf` into osd dump (read through the same parser as a live gather)."""
+    snap = snapshot_of(state)
+    health, df = snap.parts["ceph/health_detail"][0], snap.parts["ceph/df_detail"][0]
+    if release == "nautilus":
+        for check in health.get("checks", {}).values():
+            check.pop("muted", None)
+            check.get("summary", {}).pop("count", None)
+        for pool in df["pools"]:
+            for key in ("stored_data", "stored_omap", "data_bytes_used", "omap_bytes_used"):
+                pool["stats"].pop(key, None)
+    elif release == "squid":
+        for pool in df["pools"]:
+            pool["stats"].update(max_raw_used_osd=0, max_raw_used_rate=2.0)
+        for check in health.get("checks", {}).values():
+            for detail in check.get("detail", []):
+                detail["message"] += " at 55%"
+    elif release == "reef-18.2.4":
+        text = json.dumps(snap.parts["ceph/osd_dump"][0]).replace(
+            '"pools": [', '"read_balance_score": inf, "pools": [', 1
+        )
+        snap.parts["ceph/osd_dump"][0] = parse_ceph_json(text, "osd dump")
+    return snap
+
+
+@pytest.mark.parametrize("release", ["nautilus", "squid", "reef-18.2.4"])
+@pytest.mark.parametrize("state", ["02-nearfull", "07-backfillfull", "08-full"])
+def test_other_releases_shapes_give_the_same_findings(state, release):
+    def summary(analysis):
+        return sorted((f.kind, f.severity, f.subject) for f in analysis.findings)
+
+    same = analyse_ceph_capacity(_other_release(state, release))
+    assert summary(same) == summary(analyse_ceph_capacity(snapshot_of(state)))
+    assert (
+        same.pools["max_avail"].tolist()
+        == analyse_ceph_capacity(snapshot_of(state)).pools["max_avail"].tolist()
+    )
