@@ -309,10 +309,10 @@ def open_ceph(
 def _read_watchers(snapshot: Snapshot, access: Any) -> None:
     """Who has each deletion candidate open (``rbd status``): read for the candidates only, after the
     ledger has found them; with every unused image a candidate, whatever its age."""
-    from runbook_lib.ceph_capacity import analyse_ceph_capacity
+    from runbook_lib.ceph_capacity import build_ledger, one
     from runbook_lib.ceph_source import rbd_watchers
 
-    ledger = analyse_ceph_capacity(snapshot, unused_days=0).ledger
+    ledger = build_ledger(snapshot, one(snapshot, "ceph/osd_dump") or {}, unused_days=0)
     if ledger.empty:
         return
     candidates = ledger[ledger["category"].isin(["orphan", "unused"]) & ~ledger["trash"]]

@@ -252,6 +252,13 @@ def collect_instance_actions(conn: Any, server_ids: list[str]) -> list[dict[str,
     return records
 
 
+SUSPECT_COLLECTORS = {
+    "openstack/instance_actions": (collect_instance_actions, suspect_servers,
+                                   "servers with a failed migration or in ERROR"),
+    "openstack/dhcp_hosting": (collect_dhcp_hosting, suspect_networks, "networks of ports that are not ACTIVE"),
+}  # fmt: skip
+
+
 def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
     """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
     import openstack.version
@@ -272,32 +279,15 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
             if isinstance(error, AuthenticationFailed):
                 raise error from None  # nothing else can work either: say it once
             snapshot.problems[part] = str(error)
-    if parts is None or "openstack/instance_actions" in parts:
-        # Suspects come from the migrations (and ERROR servers) gathered above: list calls first.
+    # Detail calls for suspects only, found in the lists gathered above.
+    for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
+        if parts is not None and part not in parts:
+            continue
         try:
-            actions = collect_instance_actions(conn, suspect_servers(snapshot.parts))
-            snapshot.parts["openstack/instance_actions"] = actions
-            snapshot.manifest["parts"]["openstack/instance_actions"] = {
-                "origin": "collected",
-                "note": "suspects only: servers with a failed migration or in ERROR",
-            }
+            snapshot.parts[part] = collect(conn, find_suspects(snapshot.parts))
+            snapshot.manifest["parts"][part] = {"origin": "collected", "note": f"suspects only: {note}"}
         except Exception as exc:
-            snapshot.problems["openstack/instance_actions"] = str(
-                translate_error(exc, "openstack/instance_actions", cloud)
-            )
-    if parts is None or "openstack/dhcp_hosting" in parts:
-        try:
-            snapshot.parts["openstack/dhcp_hosting"] = collect_dhcp_hosting(
-                conn, suspect_networks(snapshot.parts)
-            )
-            snapshot.manifest["parts"]["openstack/dhcp_hosting"] = {
-                "origin": "collected",
-                "note": "suspects only: networks of ports that are not ACTIVE",
-            }
-        except Exception as exc:
-            snapshot.problems["openstack/dhcp_hosting"] = str(
-                translate_error(exc, "openstack/dhcp_hosting", cloud)
-            )
+            snapshot.problems[part] = str(translate_error(exc, part, cloud))
     snapshot.manifest["problems"] = dict(snapshot.problems)
     return snapshot
 
