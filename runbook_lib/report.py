@@ -88,11 +88,12 @@ def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
         )
     source = html.escape(str(payload.get("source", "")))
     changes = render_changes(payload["changes"]) if "changes" in payload else ""
+    history = ' · <a href="../index.html">all runs of this source</a>' if payload.get("history") else ""
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}</style></head>
 <body><h1>stack-runbooks report</h1><p>source: {source} · generated {html.escape(payload.get("started_at", ""))}
-· exit code {payload.get("exit_code", "")} · <a href="../index.html">all runs of this source</a></p>
+· exit code {payload.get("exit_code", "")}{history}</p>
 {changes}
 <h2>Runbooks</h2>
 <table><tr><th>runbook</th><th>verdict</th><th>findings</th><th>duration</th><th>links</th><th>top findings</th></tr>

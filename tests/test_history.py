@@ -186,3 +186,17 @@ def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
     empty.mkdir()
     nothing = run_cli("report", str(empty))
     assert nothing.returncode == 2 and "neither summary.json nor executed notebooks" in nothing.stderr
+
+
+def test_a_one_off_run_links_to_no_history(tmp_path):
+    from runbook_lib.report import write_index
+
+    summary = _summary([("ceph_capacity", "WARN", [A])])
+    for run in summary["runbooks"]:
+        run.update(html="", notebook="", error="")
+    one_off = write_index(tmp_path, summary).read_text()
+    kept = write_index(
+        tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}
+    ).read_text()
+    assert "all runs of this source" not in one_off and "Since last run" not in one_off
+    assert 'href="../index.html">all runs of this source' in kept and "Since last run" in kept
