@@ -6,6 +6,7 @@ Passwords come from MINICLOUD_ADMIN_PASSWORD, MINICLOUD_SERVICE_PASSWORD and MIN
 import os
 
 import openstack
+from seedlib import ensure_catalog_entry
 
 admin_pw, service_pw, member_pw = (
     os.environ[f"MINICLOUD_{who}_PASSWORD"] for who in ("ADMIN", "SERVICE", "MEMBER")
@@ -48,11 +49,5 @@ CATALOG = [
     ("network", "neutron", "http://127.0.0.1:9696"),
 ]
 for stype, name, url in CATALOG:
-    svc = next((s for s in idn.services() if s.type == stype), None) or idn.create_service(
-        name=name, type=stype
-    )
-    have = {e.interface for e in idn.endpoints(service_id=svc.id)}
-    for interface in ("public", "internal", "admin"):
-        if interface not in have:
-            idn.create_endpoint(service_id=svc.id, interface=interface, url=url, region_id="RegionOne")
+    ensure_catalog_entry(idn, stype, name, url)
 print("catalog registered")

@@ -1,4 +1,4 @@
-"""Helpers shared by the seed_*.py scenarios (run with the mini cloud's venv; this folder is on sys.path)."""
+"""Helpers shared by the mini cloud's scripts (run with its venv; this folder is on sys.path)."""
 
 import os
 import tempfile
@@ -24,3 +24,14 @@ def ensure_image(conn, name, properties=None):
         # update_image_properties on the fetched image adds keys; it never drops the others.
         conn.image.update_image_properties(conn.image.get_image(image.id), **properties)
     return image
+
+
+def ensure_catalog_entry(idn, service_type, name, url):
+    """A service of ``service_type`` with public, internal and admin endpoints at ``url`` (idempotent)."""
+    svc = next((s for s in idn.services() if s.type == service_type), None) or idn.create_service(
+        name=name, type=service_type
+    )
+    have = {e.interface for e in idn.endpoints(service_id=svc.id)}
+    for interface in ("public", "internal", "admin"):
+        if interface not in have:
+            idn.create_endpoint(service_id=svc.id, interface=interface, url=url, region_id="RegionOne")

@@ -10,6 +10,7 @@ import sys
 import time
 
 import openstack
+from seedlib import ensure_catalog_entry
 
 URL = "http://127.0.0.1:8776/v3/%(project_id)s"
 SERVICES = [("block-storage", "cinder"), ("volumev3", "cinderv3")]
@@ -26,13 +27,7 @@ if command == "add":
     for role in ("admin", "service"):
         idn.assign_project_role_to_user(service_project, user, idn.find_role(role))
     for stype, name in SERVICES:
-        svc = next((s for s in idn.services() if s.type == stype), None) or idn.create_service(
-            name=name, type=stype
-        )
-        have = {e.interface for e in idn.endpoints(service_id=svc.id)}
-        for interface in ("public", "internal", "admin"):
-            if interface not in have:
-                idn.create_endpoint(service_id=svc.id, interface=interface, url=URL, region_id="RegionOne")
+        ensure_catalog_entry(idn, stype, name, URL)
     print("cinder registered")
 elif command == "wait":
     deadline = time.monotonic() + 90
