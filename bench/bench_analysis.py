@@ -10,8 +10,8 @@ import sys
 import time
 import uuid
 
-from runbook_lib.cpu_topology_checks import analyse_cpu_topology
-from runbook_lib.cpu_topology_plan import plan_cpu_topology
+from runbook_lib.cpu_topology.checks import analyse_cpu_topology
+from runbook_lib.cpu_topology.plan import plan_cpu_topology
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
 

@@ -13,7 +13,7 @@ import time
 
 import pandas as pd
 
-from runbook_lib.ceph_reweight import ceph_reweight_by_utilization, plan_reweight, predict
+from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, plan_reweight, predict
 
 RATIOS = {"nearfull": 0.85, "backfillfull": 0.90, "full": 0.95}
 

@@ -10,13 +10,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from runbook_lib.runner import available_runbooks, run_many
+from runbook_lib.headless.runner import available_runbooks, run_many
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 from conftest import make_notebook  # noqa: E402 (the tests' own notebook builder)
 
-PUBLISH = "import runbook_lib as rb\nrb.publish_findings('floor', [])"
+PUBLISH = "from runbook_lib.show import publish_findings\npublish_findings('floor', [])"
 
 
 def trivial_notebooks(directory: Path, count: int) -> list[Path]:

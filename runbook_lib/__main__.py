@@ -1,5 +1,5 @@
 import sys
 
-from runbook_lib.cli import main
+from runbook_lib.headless.cli import main
 
 sys.exit(main())

@@ -107,3 +107,14 @@ def publish_findings(runbook: str, findings: list[Finding]) -> None:
         display({FINDINGS_MIMETYPE: bundle, "text/plain": summary}, raw=True)
     except ImportError:
         print(dumps(bundle))
+
+
+def show_note(text: str) -> None:
+    """One line saying why nothing is shown here (a report never leaves a silent gap)."""
+    _display_html(f"<p><em>{html.escape(text)}</em></p>")
+
+
+def show_figure(figure: Any) -> Any:
+    """A figure made inside a show_* helper: the notebook's inline backend shows every figure a cell
+    made when the cell ends, so this only hands it back (to a test, or to a caller that saves it)."""
+    return figure

@@ -35,6 +35,8 @@ class Snapshot:
     manifest: dict[str, Any]
     parts: dict[str, list[dict[str, Any]]]
     problems: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Read from the live cloud or cluster in this run (a loaded snapshot never is): what may be changed.
+    live: bool = False
 
     @property
     def label(self) -> str:
@@ -50,6 +52,17 @@ class Snapshot:
         missing = {p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts
                    if p not in self.parts}  # fmt: skip
         return missing | {p: m for p, m in self.problems.items() if p in parts}
+
+    def with_parts(self, parts: dict[str, list[dict[str, Any]]], origin: str = "collected", note: str = "") -> Snapshot:
+        """A new snapshot with ``parts`` added or replaced (this one is left as it was)."""
+        described = {"origin": origin, **({"note": note} if note else {})}
+        manifest = {**self.manifest, "parts": {**self.manifest.get("parts", {}), **dict.fromkeys(parts, described)}}
+        problems = {p: m for p, m in self.problems.items() if p not in parts}
+        return dataclasses.replace(self, manifest=manifest, parts={**self.parts, **parts}, problems=problems)
+
+    def with_problems(self, problems: dict[str, str]) -> Snapshot:
+        """A new snapshot that also says why ``problems``' parts could not be read."""
+        return dataclasses.replace(self, problems={**self.problems, **problems})
 
     def origin(self, part: str) -> str:
         if part in self.problems:

@@ -24,13 +24,15 @@ import sys
 import uuid
 from pathlib import Path
 
-from runbook_lib.ceph_source import CephAccess, collect_ceph, settled_osd_df
-from runbook_lib.gather import TRUST_PART
-from runbook_lib.host_source import HostAccess, probe_ssh_trust, read_log_dir
-from runbook_lib.openstack_source import collect_openstack, connect
+from runbook_lib.resize_ssh.trust import TRUST_PART, trust_targets
 from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
-from runbook_lib.ssh_trust import trust_targets
-from runbook_lib.vif_plugging import NEUTRON_LOG_PART
+from runbook_lib.sources.ceph import CephAccess, collect_ceph, settled_osd_df
+from runbook_lib.sources.hosts import probe_ssh_trust
+from runbook_lib.sources.logs import read_log_dir
+from runbook_lib.sources.openstack import connect
+from runbook_lib.sources.openstack_lists import collect_openstack
+from runbook_lib.sources.ssh import HostAccess
+from runbook_lib.vif_plugging.evidence import NEUTRON_LOG_PART
 
 MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
 NOVA_USER = "stackrb-nova"  # the user ssh-src's nova-compute runs as (scripts/minicloud)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook_lib.cpu_topology_checks import analyse_cpu_topology
+from runbook_lib.cpu_topology.checks import analyse_cpu_topology
 from runbook_lib.snapshot import Snapshot, load_snapshot
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def minicloud():
 
 @pytest.fixture(scope="session")
 def admin_conn(minicloud):
-    from runbook_lib.openstack_source import connect
+    from runbook_lib.sources.openstack import connect
 
     return connect("minicloud")
 

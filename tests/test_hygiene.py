@@ -1,17 +1,18 @@
 """Hygiene: notebooks stripped and thin, parameters typed and commented, README and __all__ in step."""
 
 import ast
+import importlib
 import json
 import re
 from pathlib import Path
 
 import pytest
 
-import runbook_lib
-from runbook_lib.params import declared_parameters
+from runbook_lib.headless.params import declared_parameters
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+# As strict as ../shared/tools/notebook_hygiene.py, and `with` too: a cell holds calls and displays only.
 LOGIC = (
     ast.FunctionDef,
     ast.AsyncFunctionDef,
@@ -21,6 +22,14 @@ LOGIC = (
     ast.Try,
     ast.Lambda,
     ast.With,
+    ast.If,
+    ast.IfExp,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.Match,
+    ast.BoolOp,
 )
 
 
@@ -59,31 +68,87 @@ def test_no_logic_in_notebook_cells(path):
             assert not isinstance(node, LOGIC), f"cell {i} has {type(node).__name__}: move it to runbook_lib"
 
 
+def _code_cells(path: Path) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_publishes_findings_last_and_imports_only_the_public_api(path):
-    nb = json.loads(path.read_text())
-    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    assert code[1] == "import runbook_lib as rb"
+def test_notebook_imports_its_runbook_and_uses_exactly_its_public_api(path):
+    code = _code_cells(path)
+    assert code[1] == f"import runbook_lib.{path.stem} as rb"
     assert code[-1].startswith(f'rb.publish_findings("{path.stem}"')
+    package = importlib.import_module(f"runbook_lib.{path.stem}")
     used = set(re.findall(r"\brb\.(\w+)", "\n".join(code)))
-    assert used <= set(runbook_lib.__all__), f"not exported: {used - set(runbook_lib.__all__)}"
+    assert used <= set(package.__all__), f"not exported: {used - set(package.__all__)}"
+    assert set(package.__all__) <= used, f"exported but unused (keep the API tiny): {set(package.__all__) - used}"
+
+
+def _verdict_and_published(path: Path) -> tuple[str, str, list[ast.stmt]]:
+    tree = ast.parse("\n".join(_code_cells(path)[1:]))
+    calls = {
+        node.func.attr: node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+    }
+    shown, published = calls["show_verdict"].args[1], calls["publish_findings"].args[1]
+    return ast.unparse(shown), ast.unparse(published), tree.body
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_runbook_is_listed_in_the_readme_and_has_its_module_and_tests(path):
+def test_banner_and_exit_code_come_from_one_final_list_of_findings(path):
+    """The verdict banner and the published findings (the exit code) are the same name, and nothing after
+    the banner adds to it or rebinds it: a finding that appears late would otherwise sit under an OK banner."""
+    shown, published, body = _verdict_and_published(path)
+    assert shown == published, f"banner shows {shown}, exit code from {published}"
+    after_banner = False
+    for statement in body:
+        text = ast.unparse(statement)
+        if "show_verdict(" in text:
+            after_banner = True
+            continue
+        if not after_banner:
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                bound = {ast.unparse(t) for t in targets}
+                root = shown.split(".")[0]
+                assert not bound & {shown, root}, f"{text!r} rebinds {shown} after the banner"
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert not (node.func.attr in ("extend", "append", "insert") and shown in ast.unparse(node.func.value)), (
+                    f"{text!r} adds to {shown} after the banner"
+                )
+
+
+SHARED_SSH = ("ssh_user", "ssh_config", "ssh_identity", "ssh_jump", "ssh_port", "sudo", "ssh_timeout", "check_host_keys")
+
+
+def test_parameters_shared_by_runbooks_are_declared_the_same_way():
+    """Every runbook that reaches hosts declares the operator's SSH access with the same names, types and
+    defaults, so one `-p ssh_user …` means the same in each (`runbook run all` hands it to all)."""
+    declared = {path.stem: declared_parameters(path) for path in NOTEBOOKS}
+    reaching = {name: params for name, params in declared.items() if "ssh_user" in params}
+    assert len(reaching) >= 2
+    for key in SHARED_SSH:
+        shapes = {name: (params[key].type_name, params[key].default, params[key].range) for name, params in reaching.items()}
+        assert len(set(shapes.values())) == 1, f"{key} differs: {shapes}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_runbook_is_listed_in_the_readme_and_has_its_package_and_tests(path):
     assert f"[`{path.stem}`](notebooks/{path.name})" in (REPO / "README.md").read_text()
-    assert (REPO / "runbook_lib" / f"{path.stem}.py").exists()
-    assert (REPO / "tests" / f"test_{path.stem}.py").exists()
+    assert (REPO / "runbook_lib" / path.stem / "__init__.py").exists()
+    assert list((REPO / "tests" / path.stem).glob("test_*.py"))
 
 
-def test_all_is_sorted_and_exported():
-    assert runbook_lib.__all__ == sorted(runbook_lib.__all__)
-    assert all(hasattr(runbook_lib, name) for name in runbook_lib.__all__)
-
-
-def test_public_names_are_documented():
-    undocumented = [n for n in runbook_lib.__all__ if not (getattr(runbook_lib, n).__doc__ or "").strip()]
+@pytest.mark.parametrize("stem", [p.stem for p in NOTEBOOKS])
+def test_all_is_sorted_exported_and_documented(stem):
+    package = importlib.import_module(f"runbook_lib.{stem}")
+    assert package.__all__ == sorted(package.__all__)
+    assert all(hasattr(package, name) for name in package.__all__)
+    undocumented = [n for n in package.__all__ if not (getattr(package, n).__doc__ or "").strip()]
     assert not undocumented
+    assert package.RUNBOOK == stem and package.READS, "each runbook declares what it reads"
 
 
 def test_ci_runs_the_readme_test_command():

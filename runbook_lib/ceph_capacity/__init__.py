@@ -1,0 +1,47 @@
+"""Ceph OSDs nearfull / full: what is full, what can be reclaimed, a stepwise rebalancing plan, the ratio
+bump as a guarded last resort.
+
+    capacity     fill per OSD, host, device class and pool against the OSDMap's ratios; findings (PARTS)
+    reclaim      the reclaim ledger: RBD images × the OpenStack inventory
+    reweight     Ceph's reweight-by-utilization, ported, and the stepwise guarded plan
+    collect      reading the cluster (ceph CLI) or a snapshot, with rbd status for candidates only
+    apply        applying step 1 on a live cluster, following recovery, predicted vs actual
+    plots        the figures
+
+This module's names are what the notebook calls (``import runbook_lib.ceph_capacity as rb``).
+"""
+
+from runbook_lib.ceph_capacity.apply import apply_ceph_step
+from runbook_lib.ceph_capacity.capacity import PARTS, analyse_ceph_capacity, plan_ratio_bump
+from runbook_lib.ceph_capacity.collect import open_ceph
+from runbook_lib.ceph_capacity.plots import (
+    plot_osd_fill,
+    plot_plan_steps,
+    plot_reweight_plan,
+    show_ratio_bump,
+    show_verification,
+)
+from runbook_lib.ceph_capacity.reweight import compare_with_ceph, plan_ceph_reweight, reweight_limits
+from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
+
+RUNBOOK = "ceph_capacity"
+READS = PARTS
+
+__all__ = [
+    "analyse_ceph_capacity",
+    "apply_ceph_step",
+    "compare_with_ceph",
+    "open_ceph",
+    "plan_ceph_reweight",
+    "plan_ratio_bump",
+    "plot_osd_fill",
+    "plot_plan_steps",
+    "plot_reweight_plan",
+    "publish_findings",
+    "reweight_limits",
+    "show_findings",
+    "show_ratio_bump",
+    "show_table",
+    "show_verdict",
+    "show_verification",
+]

@@ -1,0 +1,55 @@
+"""Applying step 1 of the reweight plan on the live cluster (only with apply=True), following recovery,
+and comparing the prediction with what the cluster then reports."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis, tabulate_osds
+from runbook_lib.ceph_capacity.reweight import ReweightPlan, compare_prediction
+from runbook_lib.errors import ParameterError, PlanError
+from runbook_lib.snapshot import Snapshot
+from runbook_lib.sources.ceph import (
+    CephAccess,
+    largest_pg_bytes,
+    run_json,
+    set_reweight,
+    settled_osd_df,
+    wait_for_recovery,
+)
+
+
+def apply_ceph_step(
+    source: Snapshot,
+    analysis: CephCapacityAnalysis,
+    plan: ReweightPlan,
+    apply: bool,
+    recovery_timeout: int = 600,
+    poll: float = 2.0,
+) -> pd.DataFrame | None:
+    """Dry run: print step 1's commands. apply=True: run them, follow recovery until every PG is
+    active+clean (or ``recovery_timeout``), read the OSDs again and compare with the prediction."""
+    if not plan.steps:
+        print(f"nothing to apply: {plan.stopped}")
+        return None
+    step = plan.steps[0]
+    for command in step.commands:
+        print(f"{'applying' if apply else 'would run'}: {command}")
+    if not apply:
+        print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
+        return None
+    if not source.live:
+        raise ParameterError("apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot")
+    access = CephAccess(**analysis.gather["access"])  # the way the data was just read
+    epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
+    if epoch != analysis.gather.get("epoch_after"):
+        raise PlanError(
+            f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "
+            "was read: run the runbook again before applying"
+        )
+    for osd, (_, new) in step.changes.items():
+        set_reweight(access, osd, new)
+    if not wait_for_recovery(access, recovery_timeout, poll):
+        return None
+    actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
+    return compare_prediction(step, actual, largest_pg_bytes(access))

@@ -1,0 +1,58 @@
+"""What the Ceph capacity runbook reads: the cluster through the ceph CLI (live) or a snapshot, with the
+OpenStack inventory when a cloud is given, and ``rbd status`` for the deletion candidates only."""
+
+from __future__ import annotations
+
+from runbook_lib.ceph_capacity.capacity import CEPH_PARTS, PARTS, build_ledger, one
+from runbook_lib.ceph_capacity.reweight import ReweightLimits
+from runbook_lib.errors import ConfigError, SourceError
+from runbook_lib.snapshot import Snapshot, load_snapshot, new_manifest
+from runbook_lib.sources.ceph import CephAccess, check_pool_name, collect_ceph, rbd_watchers
+from runbook_lib.sources.origin import open_snapshot
+
+
+def open_ceph(
+    cloud: str = "",
+    snapshot: str = "demo",
+    ceph_live: bool = False,
+    ceph_command: str = "ceph",
+    ceph_conf: str = "",
+    ceph_cluster: str = "",
+    ceph_id: str = "",
+    ceph_timeout: int = 20,
+    pools: str = "volumes,images,vms,backups",
+    reweight_limits: ReweightLimits | None = None,
+) -> Snapshot:
+    """Ceph read live (``ceph_live``, or whenever ``cloud`` is given: a live cloud is never paired with
+    recorded Ceph data) or from ``snapshot``. A live read is marked ``live``: only it may be changed."""
+    pool_names = [check_pool_name(p.strip()) for p in pools.split(",") if p.strip()]
+    if not (ceph_live or cloud):
+        return load_snapshot(snapshot or "demo")
+    access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
+    if cloud:
+        base = open_snapshot(cloud, parts=PARTS)
+    else:
+        manifest = new_manifest(f"ceph via {ceph_command!r}", {"runbook_lib": "ceph CLI"})
+        base = Snapshot(manifest=manifest, parts={}, live=True)
+    limits = reweight_limits.as_dict() if reweight_limits else None
+    try:
+        parts, problems = collect_ceph(access, pool_names, limits)
+    except (SourceError, ConfigError) as exc:
+        if ceph_live:
+            raise  # asked for Ceph explicitly: say so at once
+        # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
+        parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
+    gathered = base.with_parts(parts).with_problems(problems)
+    return with_watchers(gathered, access) if parts.get("ceph/rbd") else gathered
+
+
+def with_watchers(snapshot: Snapshot, access: CephAccess) -> Snapshot:
+    """Who has each deletion candidate open (``rbd status``): read for the candidates only, after the
+    ledger has found them; with every unused image a candidate, whatever its age."""
+    ledger = build_ledger(snapshot, one(snapshot, "ceph/osd_dump") or {}, unused_days=0)
+    if ledger.empty:
+        return snapshot
+    candidates = ledger[ledger["category"].isin(["orphan", "unused"]) & ~ledger["trash"]]
+    specs = [f"{r.pool}/{r.image}" for r in candidates.itertuples()]
+    watchers = rbd_watchers(access, specs)
+    return snapshot.with_parts({"ceph/rbd_watchers": watchers}, note="deletion candidates only")

@@ -1,0 +1,277 @@
+"""Findings of the CPU-topology runbook, from the tables built by :mod:`cpu_topology_fleet`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import pandas as pd
+
+from runbook_lib.cpu_topology.fleet import (
+    RUNBOOK,
+    analyse_image_flavor_pairs,
+    analyse_servers,
+    find_misspelled_properties,
+    tabulate_flavors,
+    tabulate_images,
+    tabulate_servers,
+)
+from runbook_lib.findings import Finding
+from runbook_lib.snapshot import Snapshot
+
+# What this runbook reads; a live run collects only these.
+PARTS = ("openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes")
+EXISTING_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED", "SHELVED", "SHELVED_OFFLOADED", "RESCUE")
+
+
+@dataclasses.dataclass
+class CpuTopologyAnalysis:
+    """Everything the notebook shows; built once from a snapshot by :func:`analyse_cpu_topology`."""
+
+    snapshot: Snapshot
+    images: pd.DataFrame
+    flavors: pd.DataFrame
+    servers: pd.DataFrame
+    pairs: pd.DataFrame
+    misspelled: pd.DataFrame
+    findings: list[Finding]
+
+    @property
+    def affected_servers(self) -> pd.DataFrame:
+        lost = self.servers[self.servers["lost_vcpus"].fillna(0) > 0]
+        return lost[
+            [
+                "server",
+                "project_id",
+                "status",
+                "flavor",
+                "vcpus",
+                "image",
+                "properties_from",
+                "edition",
+                "socket_limit",
+                "topology",
+                "visible_vcpus",
+                "lost_vcpus",
+            ]
+        ]
+
+    @property
+    def windows_images(self) -> pd.DataFrame:
+        win = self.images[self.images["windows"]]
+        return win[
+            ["image", "recognised_by", "edition", "socket_limit", "limit_source", "hw_cpu_max_sockets"]
+        ]
+
+    @property
+    def risky_pairs(self) -> pd.DataFrame:
+        if self.pairs.empty:
+            return self.pairs
+        risky = self.pairs[self.pairs["lost_vcpus"].fillna(0) > 0]
+        return risky[["image", "flavor", "vcpus", "edition", "socket_limit", "topology", "visible_vcpus"]]
+
+    @property
+    def refused_pairs(self) -> pd.DataFrame:
+        if self.pairs.empty:
+            return self.pairs
+        return self.pairs[self.pairs["error"].notna()][["image", "flavor", "vcpus", "error"]]
+
+
+def analyse_cpu_topology(
+    snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None
+) -> CpuTopologyAnalysis:
+    """Tables, topology per server and per image × flavor pair, and findings, from one snapshot."""
+    images_raw = snapshot.get("openstack/images")
+    flavors_raw = snapshot.get("openstack/flavors")
+    images = tabulate_images(images_raw, socket_limits)
+    flavors = tabulate_flavors(flavors_raw)
+    servers = analyse_servers(
+        tabulate_servers(snapshot.get("openstack/servers"), images_raw, snapshot.get("openstack/volumes")),
+        socket_limits,
+    )
+    active_images = images[images["status"].isin(["active", None])] if not images.empty else images
+    pairs = analyse_image_flavor_pairs(active_images, flavors, socket_limits)
+    misspelled = find_misspelled_properties(images_raw, flavors_raw)
+    analysis = CpuTopologyAnalysis(snapshot, images, flavors, servers, pairs, misspelled, [])
+    analysis.findings = check_cpu_topology(analysis)
+    return analysis
+
+
+def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
+    return [
+        *_check_collection(a),
+        *_check_servers(a.servers),
+        *_check_pairs(a.pairs),
+        *_check_misspelled(a.misspelled),
+    ]
+
+
+def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
+    findings = []
+    bfv = int(a.servers["boot_from_volume"].sum()) if not a.servers.empty else 0
+    for part, problem in a.snapshot.problems.items():
+        if part not in PARTS:
+            continue
+        # Without Cinder only volume-backed servers are blind spots; anything else is an error.
+        severity = "error"
+        if part == "openstack/volumes" and "catalog" in problem:
+            severity = "warn" if bfv else "info"
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "collection-problem",
+                severity,
+                part,
+                problem,
+                "fix the access problem and run the runbook again",
+            )
+        )
+    if a.images.empty and a.servers.empty and a.flavors.empty and not a.snapshot.problems:
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "nothing-to-check",
+                "warn",
+                a.snapshot.label,
+                "the source holds no servers, images or flavors: nothing was checked",
+                "check that the cloud entry points at the right project and region",
+            )
+        )
+    return findings
+
+
+def _check_servers(servers: pd.DataFrame) -> list[Finding]:
+    findings = []
+    if servers.empty:
+        return findings
+    existing = servers[servers["status"].isin(EXISTING_STATUSES)]
+    for row in existing[existing["lost_vcpus"].fillna(0) > 0].itertuples():
+        fix = (
+            f"resize to a flavor with hw:cpu_max_sockets={row.socket_limit}, or stop it, run "
+            f"'nova-manage image_property set {row.server_id} --property hw_cpu_max_sockets={row.socket_limit}' "
+            "and start it (see the plan)"
+        )
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "server-loses-vcpus",
+                "crit",
+                f"server {row.server} ({row.server_id})",
+                f"{row.edition} guest sees {row.visible_vcpus} of {row.vcpus} vCPUs: Nova gives it {row.topology} "
+                f"and Windows uses at most {row.socket_limit} socket(s)",
+                fix,
+                {
+                    "flavor": row.flavor,
+                    "image": row.image,
+                    "properties_from": row.properties_from,
+                    "project_id": row.project_id,
+                    "lost_vcpus": int(row.lost_vcpus),
+                },
+            )
+        )
+    maybe = existing[
+        (existing["lost_vcpus"].fillna(0) == 0) & (existing["lost_if_booted_uncapped"].fillna(0) > 0)
+    ]
+    for row in maybe.itertuples():
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "server-may-lose-vcpus",
+                "warn",
+                f"server {row.server} ({row.server_id})",
+                f"image {row.image} was changed after this server booted; Nova kept the properties from boot "
+                f"time, so if the hw_cpu_* cap was added since, the guest still sees "
+                f"{row.vcpus - row.lost_if_booted_uncapped} of {row.vcpus} vCPUs",
+                f"check with 'nova-manage image_property show {row.server_id} hw_cpu_max_sockets'; if unset, "
+                f"stop the server, run 'nova-manage image_property set {row.server_id} --property "
+                f"hw_cpu_max_sockets={row.socket_limit}' and start it",
+                {"image": row.image, "flavor": row.flavor},
+            )
+        )
+    for row in servers[servers["boot_from_volume"] & servers["windows"].fillna(False)].itertuples():
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "boot-from-volume",
+                "info",
+                f"server {row.server} ({row.server_id})",
+                f"volume-backed: Nova reads its image properties from volume {row.boot_volume_id}'s "
+                "volume_image_metadata, not from Glance — fixing the Glance image does not cover it",
+                f"openstack volume set --image-property hw_cpu_max_sockets={row.socket_limit} {row.boot_volume_id}",
+                {"properties_from": row.properties_from},
+            )
+        )
+    for row in servers[servers["properties_from"] == "boot volume not found"].itertuples():
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "boot-volume-unknown",
+                "warn",
+                f"server {row.server} ({row.server_id})",
+                "volume-backed server whose boot volume was not in the volume listing: its CPU topology is unknown",
+                "collect with an admin cloud entry that can list volumes of all projects",
+            )
+        )
+    return findings
+
+
+def _check_pairs(pairs: pd.DataFrame) -> list[Finding]:
+    findings: list[Finding] = []
+    if pairs.empty:
+        return findings
+    risky = pairs[pairs["lost_vcpus"].fillna(0) > 0]
+    for (image_id, image), group in risky.groupby(["image_id", "image"], sort=True):
+        flavors = ", ".join(f"{r.flavor} ({r.vcpus}→{r.visible_vcpus})" for r in group.itertuples())
+        limit = int(group["socket_limit"].iloc[0])
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "image-flavor-risk",
+                "warn",
+                f"image {image} ({image_id})",
+                f"{group['edition'].iloc[0]} image: new servers lose vCPUs on {len(group)} public flavor(s): {flavors}",
+                f"openstack image set --property hw_cpu_max_sockets={limit} {image_id}",
+                {"flavors": group["flavor"].tolist()},
+            )
+        )
+    refused = pairs[pairs["error"].notna()]
+    for (image_id, image), group in refused.groupby(["image_id", "image"], sort=True):
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "refused-combination",
+                "warn",
+                f"image {image} ({image_id})",
+                f"Nova refuses to boot it (HTTP 400) on {len(group)} flavor(s): "
+                + "; ".join(f"{r.flavor}: {r.error}" for r in group.itertuples()),
+                "make the image's hw_cpu_* limits no larger than the flavors' hw:cpu_max_* (an image may only lower them)",
+                {"flavors": group["flavor"].tolist()},
+            )
+        )
+    return findings
+
+
+def _check_misspelled(misspelled: pd.DataFrame) -> list[Finding]:
+    findings = []
+    for row in misspelled.itertuples():
+        hint = f" (did you mean {row.did_you_mean}?)" if row.did_you_mean else ""
+        if row.kind == "image":
+            fix = f"openstack image unset --property {row.key} {row.id}"
+            if row.did_you_mean:
+                fix = f"openstack image set --property {row.did_you_mean}={row.value} {row.id} && " + fix
+        else:
+            fix = f"openstack flavor unset --property {row.key} {row.id}"
+            if row.did_you_mean:
+                fix = f"openstack flavor set --property {row.did_you_mean}={row.value} {row.id} && " + fix
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "misspelled-property",
+                "warn",
+                f"{row.kind} {row.name} ({row.id}): {row.key}",
+                f"{row.kind} {(row.kind == 'image' and 'property') or 'extra spec'} {row.key}={row.value} is not a "
+                f"name Nova knows, so Nova silently ignores it{hint}",
+                fix,
+            )
+        )
+    return findings

@@ -1,0 +1,288 @@
+"""``runbook``: list, run and collect runbooks from the command line (a thin layer over papermill).
+
+runbook list
+runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DIR | --reports-dir ROOT]
+            [--keep N] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
+runbook report DIR [--source S] [--history [--keep N]] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
+    a run's summary, index and comparison again; without summary.json, from the notebooks executed in DIR
+    (by papermill, Airflow …), exiting with the runner's code
+runbook collect --cloud NAME --out DIR
+
+Runs go to ROOT/<source>/<UTC timestamp>/ (ROOT: --reports-dir, default reports/), where each run is
+compared with the previous run of the same source and ROOT/<source>/index.html lists them all. --out DIR
+is a one-off run: compared only with an explicit --previous.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from runbook_lib.errors import ConfigError, ParameterError, RunbookError
+from runbook_lib.findings import SEVERITIES
+from runbook_lib.headless import runner
+from runbook_lib.headless.params import RUNNER_OWNED, declared_parameters, validate_parameters
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runbook", description="OpenStack + Ceph runbooks, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the runbooks and their parameters")
+    run = sub.add_parser("run", help="run one runbook, or 'all', and write reports")
+    run.add_argument("name", help="a runbook name from 'runbook list', or 'all'")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--cloud", help="clouds.yaml entry to read live (credentials stay in clouds.yaml)")
+    source.add_argument("--snapshot", help="snapshot directory or .tar.gz (default: the embedded demo)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--out", help="a one-off report directory (no history, no pruning)")
+    where.add_argument("--reports-dir", default="reports",
+                       help="root of the run history: runs go to ROOT/<source>/<UTC timestamp> (default: reports)")  # fmt: skip
+    _add_publishing(run)
+    run.add_argument("--keep", type=int, default=0,
+                     help="keep the newest N runs of this source under --reports-dir, delete older ones (0: all)")  # fmt: skip
+    run.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
+    run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default: 600)")
+    run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default: 2)")
+    report = sub.add_parser("report", help="write a run's index, comparison and Prometheus file again")
+    report.add_argument("run_dir", help="a run directory (summary.json, or notebooks executed elsewhere)")
+    report.add_argument(
+        "--source", default="", help="what the notebooks read, e.g. 'cloud prod' (new summaries)"
+    )
+    report.add_argument("--history", action="store_true",
+                        help="DIR sits in ROOT/<source>/<run>: compare with the previous run there, prune, index")  # fmt: skip
+    report.add_argument(
+        "--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)"
+    )
+    report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
+    _add_publishing(report)
+    collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
+    collect.add_argument("--cloud", required=True)
+    collect.add_argument("--out", required=True)
+    return parser
+
+
+def _add_publishing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--previous", default="",
+                        help="the run to compare with (a run directory), or 'none' (default: the newest earlier "
+                             "run of the same source under --reports-dir)")  # fmt: skip
+    parser.add_argument("--prometheus", default="",
+                        help="write findings as Prometheus text (node_exporter textfile collector): a file, or a "
+                             "directory for stack_runbooks_<source>.prom")  # fmt: skip
+
+
+def _cmd_list() -> int:
+    for name, path in runner.available_runbooks().items():
+        print(name)
+        for p in declared_parameters(path).values():
+            print(f"    {p.name}: {p.type_name} = {p.default!r}  # {p.help}")
+    return 0
+
+
+def _split_parameters(notebooks: list[Path], pairs: list[list[str]]) -> dict[str, dict[str, str]]:
+    """Route each -p to the runbooks that declare it; a name no runbook declares is an error."""
+    given = dict((k, v) for k, v in pairs)
+    for key in given:
+        if key in RUNNER_OWNED:
+            raise ParameterError(f"set {key} with {RUNNER_OWNED[key]}, not -p {key}")
+    routed: dict[str, dict[str, str]] = {}
+    for nb in notebooks:
+        declared = declared_parameters(nb)
+        # A single runbook gets every -p, so that an unknown name is reported against it.
+        routed[nb.stem] = {k: v for k, v in given.items() if k in declared or len(notebooks) == 1}
+    unclaimed = [k for k in given if all(k not in routed[nb.stem] for nb in notebooks)]
+    if unclaimed:
+        raise ParameterError(f"no runbook has a parameter named {unclaimed[0]!r} (see 'runbook list')")
+    return routed
+
+
+def _progress(done: int, total: int, result: runner.RunResult) -> None:
+    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n) or "no findings"
+    line = (
+        f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
+    )
+    print(line + (f"  {result.error}" if result.error else ""), flush=True)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    if args.timeout < 1 or args.jobs < 1:
+        raise ParameterError("--timeout and --jobs must be at least 1")
+    if args.name == "all":
+        notebooks = list(runner.available_runbooks().values())
+    else:
+        notebooks = [runner.resolve_runbook(args.name)]
+    routed = _split_parameters(notebooks, args.parameter)
+    if args.cloud:
+        from runbook_lib.sources.openstack import connect
+
+        connect(args.cloud)  # fail fast, before any kernel starts: unknown cloud, 401, unreachable
+    if args.snapshot:
+        from runbook_lib.snapshot import load_snapshot
+
+        load_snapshot(args.snapshot)  # a missing or malformed snapshot is a configuration error: say it now
+    for nb in notebooks:
+        if args.cloud:
+            routed[nb.stem]["cloud"] = args.cloud
+        elif args.snapshot:
+            routed[nb.stem]["snapshot"] = args.snapshot
+        validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
+    from runbook_lib.headless.history import source_slug
+
+    started = dt.datetime.now(dt.UTC)
+    source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
+    history = not args.out
+    out = (
+        Path(args.out)
+        if args.out
+        else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
+    )
+    if args.keep < 0:
+        raise ParameterError("--keep must be 0 (keep all) or more")
+    for n in range(1, 100):  # two runs started within one second must not share a directory
+        if not (out.exists() and history):
+            break
+        out = out.with_name(f"{started:%Y%m%dT%H%M%SZ}-{n}")
+    print(
+        f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/"
+    )
+    clock = time.monotonic()
+    results = runner.run_many(
+        notebooks,
+        out,
+        routed,
+        fail_on=args.fail_on,
+        cell_timeout=args.timeout,
+        jobs=args.jobs,
+        progress=_progress,
+    )
+    code = runner.overall_exit_code(results)
+    from runbook_lib.headless.report import summary_payload
+
+    meta = {
+        "source": source,
+        "started_at": f"{started:%Y-%m-%dT%H:%M:%SZ}",
+        "exit_code": code,
+        "fail_on": args.fail_on,
+        "duration_s": round(time.monotonic() - clock, 2),
+        "history": history,
+    }
+    _publish(out, summary_payload(results, meta), args.previous, args.keep if history else 0, args.prometheus)
+    return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from runbook_lib.headless.report import summary_payload
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is not a directory")
+    if args.fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    if (run_dir / "summary.json").exists():
+        try:
+            payload = json.loads((run_dir / "summary.json").read_text())
+        except ValueError as exc:
+            raise ConfigError(f"{run_dir}/summary.json is not JSON: {exc}") from exc
+    else:
+        results = runner.results_from_dir(run_dir, args.fail_on)
+        if not results:
+            raise ConfigError(f"{run_dir} holds neither summary.json nor executed notebooks")
+        started = min(Path(r.notebook).stat().st_mtime - r.duration_s for r in results)
+        meta = {"source": args.source or f"directory {run_dir.resolve().parent.name}",
+                "started_at": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "exit_code": runner.overall_exit_code(results), "fail_on": args.fail_on,
+                "duration_s": round(sum(r.duration_s for r in results), 2)}  # fmt: skip
+        payload = summary_payload(results, meta)
+    if args.history:
+        payload["history"] = True
+    _publish(run_dir, payload, args.previous, args.keep if args.history else 0, args.prometheus)
+    return int(payload.get("exit_code", 0))
+
+
+def _publish(out: Path, payload: dict, previous: str, keep: int, prometheus: str) -> None:
+    """summary.json, index.html with the comparison, the history index, pruning, the Prometheus file."""
+    import json
+
+    from runbook_lib.headless import history
+    from runbook_lib.headless.report import write_index, write_summary
+
+    source, compare = payload["source"], None
+    if previous and previous != "none":
+        try:
+            compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"--previous {previous}: not a run directory (no readable summary.json: {exc})"
+            ) from exc
+    elif not previous and payload.get("history"):
+        compare = history.find_previous(out, source, payload["started_at"])
+    if compare or payload.get("history"):
+        payload["changes"] = history.compare_runs(payload, compare[1] if compare else None,
+                                                  str(compare[0]) if compare else "")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    write_summary(out, payload)
+    (out / history.RUN_MARKER).touch()
+    index = write_index(out, payload)
+    changes = payload.get("changes")
+    if changes and changes["previous"]:
+        print(f"since {Path(changes['previous']['dir']).name}: {len(changes['new'])} new, "
+              f"{len(changes['resolved'])} resolved, {len(changes['persisting'])} persisting")  # fmt: skip
+    if payload.get("history"):
+        for path in history.prune_runs(out, source, keep):
+            print(f"pruned {path} (--keep {keep})")
+        history.write_history_index(out, source)
+    if prometheus:
+        from runbook_lib.headless.prometheus import render_textfile, write_textfile
+
+        # In a history (ROOT/<name>/<run>) the name is the directory's: two targets may read the same source.
+        name = out.resolve().parent.name if payload.get("history") else history.source_slug(source)
+        target = Path(prometheus)
+        if target.is_dir() or prometheus.endswith("/"):
+            target = target / f"stack_runbooks_{name}.prom"
+        write_textfile(target, render_textfile(payload, name, time.time()))
+        print(f"prometheus: {target}")
+    print(f"report: {index} (exit {payload.get('exit_code', 0)})")
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from runbook_lib.snapshot import write_snapshot
+    from runbook_lib.sources.openstack import connect
+    from runbook_lib.sources.openstack_lists import collect_openstack
+
+    snapshot = collect_openstack(connect(args.cloud), args.cloud)
+    path = write_snapshot(snapshot, args.out)
+    for part, records in sorted(snapshot.parts.items()):
+        print(f"{part}: {len(records)}")
+    for problem in snapshot.problems.values():
+        print(f"NOT COLLECTED {problem}", file=sys.stderr)
+    print(f"snapshot: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "list":
+            return _cmd_list()
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "report":
+            return _cmd_report(args)
+        return _cmd_collect(args)
+    except (ConfigError, ParameterError) as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
+        return runner.EXIT_CONFIG
+    except RunbookError as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
+        return runner.EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Reports: code-hidden HTML per runbook, an ``index.html`` for people and a ``summary.json`` for machines."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from runbook_lib.findings import severity_rank
+
+_VERDICT_COLOURS = {
+    "OK": "#2e7d32",
+    "WARN": "#ef6c00",
+    "CRIT": "#c62828",
+    "ERROR": "#6a1b9a",
+    "TIMEOUT": "#4a148c",
+}
+
+
+def export_html(notebook_path: str | Path) -> Path:
+    """HTML without any code (papermill's report mode does not hide code in nbconvert's HTML)."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = ["injected-parameters", "parameters"]
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config, template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    nb = nbformat.read(notebook_path, as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    out = Path(notebook_path).with_suffix(".html")
+    out.write_text(body)
+    return out
+
+
+def summary_payload(results: list[Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """What summary.json holds: the run's meta data plus every runbook with every finding (each with its
+    stable ``id``, see :func:`runbook_lib.headless.history.finding_id`)."""
+    from runbook_lib.headless.history import finding_id
+
+    runbooks = []
+    for r in results:
+        run = {**dataclasses.asdict(r), "notebook": Path(r.notebook).name if r.notebook else "",
+               "html": Path(r.html).name if r.html else ""}  # fmt: skip
+        run["findings"] = [{**f, "id": finding_id(r.runbook, f["kind"], f["subject"])} for f in r.findings]
+        runbooks.append(run)
+    return {
+        **meta,
+        "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "runbooks": runbooks,
+    }
+
+
+def write_summary(out_dir: Path, payload: dict[str, Any]) -> Path:
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+    return path
+
+
+def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
+    """index.html: what changed since the last run, then one row per runbook."""
+    from runbook_lib.headless.history import render_changes
+
+    rows = []
+    for r in payload["runbooks"]:
+        colour = _VERDICT_COLOURS.get(r["verdict"], "#555")
+        counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items() if n) or "—"
+        links = " · ".join(
+            f'<a href="{html.escape(p)}">{label}</a>'
+            for p, label in ((r["html"], "report"), (r["notebook"], "notebook"))
+            if p
+        )
+        worst = sorted(r["findings"], key=lambda f: -severity_rank(f["severity"]))[:3]
+        top = "<br>".join(html.escape(f"{f['severity'].upper()}: {f['subject']}") for f in worst)
+        rows.append(
+            f"<tr><td><b>{html.escape(r['runbook'])}</b></td>"
+            f'<td style="color:white;background:{colour};text-align:center"><b>{r["verdict"]}</b></td>'
+            f"<td>{html.escape(counts)}</td><td>{r['duration_s']:.1f} s</td><td>{links}</td>"
+            f"<td>{top or html.escape(r['error'])}</td></tr>"
+        )
+    source = html.escape(str(payload.get("source", "")))
+    changes = render_changes(payload["changes"]) if "changes" in payload else ""
+    history = ' · <a href="../index.html">all runs of this source</a>' if payload.get("history") else ""
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks report</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}</style></head>
+<body><h1>stack-runbooks report</h1><p>source: {source} · generated {html.escape(payload.get("started_at", ""))}
+· exit code {payload.get("exit_code", "")}{history}</p>
+{changes}
+<h2>Runbooks</h2>
+<table><tr><th>runbook</th><th>verdict</th><th>findings</th><th>duration</th><th>links</th><th>top findings</th></tr>
+{"".join(rows)}</table><p><a href="summary.json">summary.json</a></p></body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page)
+    return path

@@ -1,0 +1,268 @@
+"""Run runbook notebooks headless with papermill and turn each run into a verdict and an exit code.
+
+Exit codes (the scheduler's contract):
+    0  no finding at or above --fail-on        3  execution error (report still written, banner kept)
+    1  findings at or above --fail-on          4  timeout (a TIMEOUT banner is added: papermill adds none)
+    2  bad parameters or configuration
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from runbook_lib.errors import ConfigError, ParameterError, RunbookError
+from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, severity_rank
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+KERNEL_NAME = "stack-runbooks"
+EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_ERROR, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+# Library errors that mean "fix your input", not "the runbook broke".
+_CONFIG_ERRORS = {"ConfigError", "ParameterError", "SnapshotError", "AuthenticationFailed"}
+TIMEOUT_TAG = "runbook-timeout-banner"
+
+
+@dataclasses.dataclass
+class RunResult:
+    runbook: str
+    verdict: str  # OK / WARN / CRIT / ERROR / TIMEOUT
+    exit_code: int
+    duration_s: float
+    notebook: str
+    html: str = ""
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    error: str = ""
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def available_runbooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(notebooks_dir.glob("*.ipynb"))}
+
+
+def resolve_runbook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
+    books = available_runbooks(notebooks_dir)
+    if name in books:
+        return books[name]
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.exists():
+        return path
+    raise ConfigError(
+        f"no runbook named {name!r}; available: {', '.join(books) or 'none'} (see 'runbook list')"
+    )
+
+
+def ensure_kernel() -> str:
+    """Register this interpreter as the 'stack-runbooks' kernel (inside the environment) if missing."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL_NAME, display_name="Python (stack-runbooks)", prefix=sys.prefix)
+    return KERNEL_NAME
+
+
+def _bundle(nb: Any) -> dict[str, Any] | None:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FINDINGS_MIMETYPE in data:
+                return dict(data[FINDINGS_MIMETYPE])
+    return None
+
+
+def _error_output(nb: Any) -> tuple[str, str]:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return output.get("ename", ""), output.get("evalue", "")
+    return "", ""
+
+
+def _add_timeout_banner(path: Path, seconds: int) -> None:
+    nb = nbformat.read(path, as_version=4)
+    banner = nbformat.v4.new_markdown_cell(
+        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: a cell ran longer than '
+        f"{seconds} s and was interrupted; the results below are incomplete.</div>"
+    )
+    banner.metadata["tags"] = [TIMEOUT_TAG]
+    nb.cells.insert(0, banner)
+    nbformat.write(nb, path)
+
+
+def _ipc_kernel_manager_class(sockets: str) -> type:
+    """Kernels on unix sockets in a private directory: no TCP port for anyone on the host to reach
+    (ipykernel warns about plain TCP on every start), and no socket files left beside the notebooks."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
+
+    return IPCKernelManager
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return any(
+        s in text
+        for s in ("Kernel didn't respond", "ZMQError", "Address already in use", "kernel died before")
+    )
+
+
+def run_notebook(
+    notebook: Path,
+    out_dir: Path,
+    parameters: dict[str, Any],
+    *,
+    fail_on: str = "crit",
+    cell_timeout: int = 600,
+    retries: int = 1,
+) -> RunResult:
+    """Execute one runbook; never raises for what happens inside the notebook."""
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+
+    from runbook_lib.headless.params import validate_parameters
+
+    if fail_on not in SEVERITIES[1:]:
+        raise ParameterError(f"--fail-on {fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
+    name = notebook.stem
+    typed = validate_parameters(notebook, parameters)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{name}.ipynb"
+    kernel = ensure_kernel()
+    started = time.monotonic()
+    error, exit_code, verdict_text = "", EXIT_OK, ""
+    sockets_dir = tempfile.TemporaryDirectory(prefix="runbook-kernel-")
+    sockets = sockets_dir.name
+    for attempt in range(retries + 1):
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters=typed,
+                kernel_name=kernel,
+                report_mode=True,
+                execution_timeout=cell_timeout,
+                progress_bar=False,
+                cwd=str(notebook.parent),
+                kernel_manager_class=_ipc_kernel_manager_class(sockets),
+            )
+            break
+        except CellTimeoutError:
+            _add_timeout_banner(output, cell_timeout)
+            error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
+            break
+        except papermill.PapermillExecutionError as exc:
+            config = exc.ename in _CONFIG_ERRORS
+            error = f"{exc.ename}: {exc.evalue}"
+            exit_code, verdict_text = (EXIT_CONFIG if config else EXIT_ERROR), "ERROR"
+            break
+        except Exception as exc:  # kernel start failures are retried, nothing else
+            if _is_kernel_start_failure(exc) and attempt < retries:
+                continue
+            error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
+            break
+    sockets_dir.cleanup()
+    result = RunResult(name, verdict_text, exit_code, round(time.monotonic() - started, 2), str(output), error=error,
+                       parameters=typed)  # fmt: skip
+    return read_result(result, fail_on) if output.exists() else result
+
+
+def read_result(result: RunResult, fail_on: str = "crit") -> RunResult:
+    """Complete ``result`` from its executed notebook: the published findings give the verdict and the exit
+    code (unless execution already decided them), an error output is kept, the HTML report is written."""
+    output = Path(result.notebook)
+    nb = nbformat.read(output, as_version=4)
+    bundle = _bundle(nb)
+    decided = bool(result.verdict)
+    if bundle:
+        result.counts, result.findings = bundle["counts"], bundle["findings"]
+        if not decided:
+            result.verdict = bundle["verdict"]
+            worst = max((severity_rank(f["severity"]) for f in bundle["findings"]), default=0)
+            result.exit_code = EXIT_FINDINGS if worst >= severity_rank(fail_on) else EXIT_OK
+    elif not decided:
+        ename, evalue = _error_output(nb)
+        result.verdict = "ERROR"
+        result.exit_code = EXIT_CONFIG if ename in _CONFIG_ERRORS else EXIT_ERROR
+        result.error = (f"{ename}: {evalue}" if ename else
+                        "the notebook published no findings (its last cell must call rb.publish_findings)")  # fmt: skip
+    if not result.error and not decided:
+        ename, evalue = _error_output(nb)
+        if ename:
+            result.error = f"{ename}: {evalue}"
+    from runbook_lib.headless.report import export_html
+
+    result.html = str(export_html(output))
+    return result
+
+
+def results_from_dir(run_dir: Path, fail_on: str = "crit") -> list[RunResult]:
+    """Results of notebooks executed elsewhere (an Airflow task, papermill by hand) into ``run_dir``."""
+    results = []
+    for path in sorted(run_dir.glob("*.ipynb")):
+        papermill = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        result = RunResult(path.stem, "", EXIT_OK, round(float(papermill.get("duration") or 0.0), 2), str(path),
+                           parameters=dict(papermill.get("parameters") or {}))  # fmt: skip
+        results.append(read_result(result, fail_on))
+    return results
+
+
+def _run_one(args: tuple[Path, Path, dict[str, Any], str, int]) -> RunResult:
+    notebook, out_dir, parameters, fail_on, cell_timeout = args
+    try:
+        return run_notebook(notebook, out_dir, parameters, fail_on=fail_on, cell_timeout=cell_timeout)
+    except RunbookError as exc:
+        return RunResult(notebook.stem, "ERROR", EXIT_CONFIG, 0.0, "", error=str(exc))
+
+
+def run_many(
+    notebooks: list[Path],
+    out_dir: Path,
+    parameters: dict[str, dict[str, Any]],
+    *,
+    fail_on: str = "crit",
+    cell_timeout: int = 600,
+    jobs: int = 2,
+    progress: Any = None,
+) -> list[RunResult]:
+    """Run notebooks in parallel: a bounded pool, one process (and kernel) per notebook."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    tasks = [(nb, out_dir, parameters.get(nb.stem, {}), fail_on, cell_timeout) for nb in notebooks]
+    if len(tasks) == 1 or jobs <= 1:
+        results = []
+        for task in tasks:
+            results.append(_run_one(task))
+            if progress:
+                progress(len(results), len(tasks), results[-1])
+        return results
+    results = []
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        futures = [pool.submit(_run_one, task) for task in tasks]
+        for future in as_completed(futures):
+            results.append(future.result())
+            if progress:
+                progress(len(results), len(tasks), results[-1])
+    order = {nb.stem: i for i, nb in enumerate(notebooks)}
+    return sorted(results, key=lambda r: order[r.runbook])
+
+
+def overall_exit_code(results: list[RunResult]) -> int:
+    """The worst outcome wins: config (2) > timeout (4) > error (3) > findings (1) > ok (0)."""
+    codes = {r.exit_code for r in results}
+    for code in (EXIT_CONFIG, EXIT_TIMEOUT, EXIT_ERROR, EXIT_FINDINGS):
+        if code in codes:
+            return code
+    return EXIT_OK

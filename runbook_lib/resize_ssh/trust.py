@@ -1,0 +1,386 @@
+"""The SSH trust matrix between compute hosts: what nova's ssh says for every source → destination pair,
+the host facts behind it, the fixes, and how it explains the failed migrations (pure functions).
+
+Input: the records of :func:`runbook_lib.sources.hosts.probe_ssh_trust` (one per source host, stored in
+the snapshot part ``hosts/ssh_trust``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+from typing import Any
+
+import pandas as pd
+
+from runbook_lib.findings import Finding
+from runbook_lib.resize_ssh.probe import TrustProbe
+from runbook_lib.resize_ssh.ssh_errors import classify_ssh_failure
+from runbook_lib.snapshot import Snapshot
+
+RUNBOOK = "resize_ssh"
+TRUST_PART = "hosts/ssh_trust"  # one record per source host, probed as nova
+OK, NOT_PROBED = "ok", "not-probed"
+# Which host a cause is about: the destination (everyone fails towards it) or the source.
+_SOURCE_SIDE = {"bad-key-permissions", "no-key"}
+# Fixes that change a host without judgement; the rest stay manual (network, a changed host key).
+_AUTOMATIC = {
+    "bad-key-permissions",
+    "no-key",
+    "publickey-denied",
+    "host-key-unknown",
+    "account-not-available",
+}
+
+# Appends lines from stdin to a file in the running user's ~/.ssh unless it has them already: $1 is
+# "authorized_keys" (lines "<type> <key> <comment>": skip a key present anywhere) or "known_hosts"
+# (lines "<address> <type> <key>": skip when that address already has that key). Data never becomes code.
+APPEND_KEYS_SCRIPT = r"""
+set -eu
+umask 077
+home=$(getent passwd "$(id -un)" | cut -d: -f6)
+mkdir -p "$home/.ssh"
+file="$home/.ssh/$1"
+kind=$1
+touch "$file"
+while read -r line; do
+  [ -n "$line" ] || continue
+  set -f; set -- $line; set +f
+  if [ "$kind" = known_hosts ]; then
+    ssh-keygen -F "$1" -f "$file" 2>/dev/null | grep -qF -- "$3" && continue
+  else
+    grep -qF -- "$2" "$file" && continue
+  fi
+  printf '%s\n' "$line" >> "$file"
+done
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class TrustFix:
+    """One change on one host: ``argv`` runs there as ``run_as`` ("nova" or "root") with ``stdin`` as
+    data; ``command`` is what an operator would type for the same change."""
+
+    host: str
+    run_as: str
+    action: str
+    argv: tuple[str, ...]
+    stdin: str
+    pairs: tuple[str, ...]
+    automatic: bool
+    why: str
+    command: str
+
+
+def tabulate_trust(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per probed source → destination pair, classified; unreached sources as not-probed."""
+    rows = []
+    destinations = sorted({(p["dest"], p["dest_address"]) for r in records for p in r.get("probes", [])})
+    for record in records:
+        if not record.get("reached"):
+            for dest, address in destinations:
+                if dest != record["host"]:
+                    rows.append({"source": record["host"], "dest": dest, "dest_address": address,
+                                 "outcome": NOT_PROBED, "exit_code": None, "known_host": None,
+                                 "stderr": record.get("error", ""), "explanation":
+                                 "the operator could not log in to the source", "fix": ""})  # fmt: skip
+            continue
+        for probe in record["probes"]:
+            if probe["exit_code"] == 0:
+                outcome, explanation, fix = OK, "", ""
+            else:
+                cause = classify_ssh_failure(probe["stderr"], probe["dest_address"])
+                outcome, explanation, fix = cause.cause, cause.explanation, cause.fix
+            rows.append({"source": record["host"], "dest": probe["dest"], "dest_address": probe["dest_address"],
+                         "outcome": outcome, "exit_code": probe["exit_code"], "known_host": probe["known_host"],
+                         "stderr": _last_words(probe["stderr"]), "explanation": explanation, "fix": fix})  # fmt: skip
+    columns = [
+        "source",
+        "dest",
+        "dest_address",
+        "outcome",
+        "exit_code",
+        "known_host",
+        "stderr",
+        "explanation",
+        "fix",
+    ]
+    return pd.DataFrame(rows, columns=columns).astype({"exit_code": "Int64"})
+
+
+def _last_words(stderr: str) -> str:
+    """ssh's own message lines, without the '@@@@' banner and its explanation."""
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("@")]
+    return " ".join(lines[-3:])[:300]
+
+
+def trust_pivot(matrix: pd.DataFrame) -> pd.DataFrame:
+    """Source × destination, each cell the outcome ('—' on the diagonal: nova never SSHes to itself)."""
+    if matrix.empty:
+        return pd.DataFrame()
+    hosts = sorted(set(matrix["source"]) | set(matrix["dest"]))
+    pivot = matrix.pivot_table(index="source", columns="dest", values="outcome", aggfunc="first")
+    pivot = pivot.reindex(index=sorted(set(matrix["source"])), columns=hosts).astype(object)
+    for host in pivot.index:
+        if host in pivot.columns:
+            pivot.loc[host, host] = "—"
+    return pivot.fillna("")
+
+
+def host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per host: the nova user's shell, key files and their modes, and what is wrong with them."""
+    rows = []
+    for record in records:
+        account = record.get("account") or {}
+        files = {f["path"]: f for f in record.get("files", [])}
+        home = account.get("home", "")
+        private = [f for p, f in files.items() if p.startswith(f"{home}/.ssh/id_") and not p.endswith(".pub")]
+        problems = _file_problems(account, files, private, record)
+        rows.append({
+            "host": record["host"], "reached": bool(record.get("reached")), "user": account.get("user", ""),
+            "shell": account.get("shell", ""), "ssh_dir_mode": (files.get(f"{home}/.ssh") or {}).get("mode", ""),
+            "private_keys": ", ".join(f"{f['path'].rsplit('/', 1)[1]} ({f['mode']})" for f in private),
+            "key_fingerprints": ", ".join(k["fingerprint"] for k in record.get("pubkeys", [])),
+            "authorized_keys": len(record.get("authorized", [])),
+            "problems": "; ".join(problems) if record.get("reached") else f"not reached: {record.get('error', '')}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _too_open(mode: str, mask: int) -> bool:
+    return bool(mode) and int(mode, 8) & mask != 0
+
+
+def _file_problems(account: dict, files: dict, private: list[dict], record: dict) -> list[str]:
+    home = account.get("home", "")
+    problems = []
+    if account.get("shell", "").endswith(("/nologin", "/false")):
+        problems.append(f"login shell {account['shell']}: every ssh command to this host is refused")
+    if not private:
+        problems.append("no private key: nova offers no key to its peers")
+    problems += [
+        f"{f['path']} is mode {f['mode']}: ssh ignores it" for f in private if _too_open(f["mode"], 0o077)
+    ]
+    for name, mask in ((f"{home}/.ssh", 0o077), (f"{home}/.ssh/authorized_keys", 0o022), (home, 0o022)):
+        if name in files and _too_open(files[name]["mode"], mask):
+            problems.append(f"{name} is mode {files[name]['mode']}: sshd (StrictModes) refuses the keys")
+    return problems
+
+
+def _records_by_host(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["host"]: r for r in records}
+
+
+def plan_trust_fixes(
+    matrix: pd.DataFrame, records: list[dict[str, Any]], become: list[str], as_root: list[str]
+) -> list[TrustFix]:
+    """The changes that make every broken pair work, grouped per host, in the order to apply them.
+
+    ``become`` / ``as_root`` are the argv prefixes that run a command as nova / as root on a host (from
+    :class:`runbook_lib.sources.hosts.HostAccess`). Order: key files on the sources first (a fixed key then
+    works everywhere), keys authorized on the destinations, host keys on the sources, login shells;
+    network causes and changed host keys stay manual.
+    """
+    by_host = _records_by_host(records)
+    broken = matrix[~matrix["outcome"].isin([OK, NOT_PROBED])]
+    nova = shlex.join(become)
+    fixes: list[TrustFix] = []
+
+    def fix(
+        host: str,
+        run_as: str,
+        action: str,
+        argv: tuple,
+        stdin: str,
+        pairs,
+        automatic: bool,
+        why: str,
+        command: str = "",
+    ):
+        prefix = become if run_as == "nova" else as_root
+        fixes.append(TrustFix(host, run_as, action, tuple(argv), stdin, tuple(pairs), automatic, why,
+                              command or shlex.join([*prefix, *argv])))  # fmt: skip
+
+    for source, group in broken.groupby("source", sort=True):
+        facts = by_host.get(source, {})
+        home = (facts.get("account") or {}).get("home", "~nova")
+        open_keys = [f["path"] for f in facts.get("files", []) if f["path"].startswith(f"{home}/.ssh/id_")
+                     and not f["path"].endswith(".pub") and _too_open(f["mode"], 0o077)]  # fmt: skip
+        pairs = [f"{source}→{d}" for d in group.loc[group["outcome"] == "bad-key-permissions", "dest"]]
+        if open_keys and pairs:
+            fix(source, "nova", "chmod-private-key", ("chmod", "600", *open_keys), "", pairs, True,
+                "ssh ignores a private key that others can read")  # fmt: skip
+        if (
+            facts.get("reached")
+            and not facts.get("pubkeys")
+            and (group["outcome"] == "publickey-denied").any()
+        ):
+            fix(source, "nova", "create-key", ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{home}/.ssh/id_ed25519"),
+                "", [f"{source}→{d}" for d in group["dest"]], True,
+                "nova has no key to offer; run the plan again afterwards to authorize the new key")  # fmt: skip
+    for dest, group in broken[broken["outcome"] == "publickey-denied"].groupby("dest", sort=True):
+        home = (by_host.get(dest, {}).get("account") or {}).get("home", "~nova")
+        keyed = [(s, k) for s in group["source"] for k in by_host.get(s, {}).get("pubkeys", [])]
+        if not keyed:
+            continue
+        command = "; ".join(
+            f"ssh {shlex.quote(s)} cat {shlex.quote(k['path'])} | ssh {shlex.quote(dest)} {nova} tee -a "
+            f"{shlex.quote(home + '/.ssh/authorized_keys')}" for s, k in keyed)  # fmt: skip
+        fix(dest, "nova", "authorize-keys", ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "authorized_keys"),
+            "".join(f"{k['key']} nova@{s}\n" for s, k in keyed), [f"{s}→{dest}" for s, _ in keyed], True,
+            f"{dest} does not accept the keys of nova on {', '.join(sorted({s for s, _ in keyed}))}", command)  # fmt: skip
+    for source, group in broken[broken["outcome"] == "host-key-unknown"].groupby("source", sort=True):
+        home = (by_host.get(source, {}).get("account") or {}).get("home", "~nova")
+        keys = {
+            row.dest_address: by_host.get(row.dest, {}).get("host_keys", []) for row in group.itertuples()
+        }
+        expected = "; ".join(f"{a}: {', '.join(k['fingerprint'] for k in ks) or 'unknown (host not reached)'}"
+                             for a, ks in keys.items())  # fmt: skip
+        command = (f"ssh-keyscan -H {' '.join(shlex.quote(a) for a in keys)} | {nova} tee -a "
+                   f"{shlex.quote(home + '/.ssh/known_hosts')}   # first compare: ssh-keyscan <address> | ssh-keygen -lf - "
+                   f"must show {expected}")  # fmt: skip
+        fix(source, "nova", "trust-host-keys", ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "known_hosts"),
+            "".join(f"{a} {k['key']}\n" for a, ks in keys.items() for k in ks),
+            [f"{source}→{d}" for d in group["dest"]], all(keys.values()),
+            f"nova on {source} does not know the host keys of {', '.join(group['dest'])}; the keys added are read "
+            "from each destination over the operator's checked SSH, not scanned from the network", command)  # fmt: skip
+    for dest, group in broken[broken["outcome"] == "account-not-available"].groupby("dest", sort=True):
+        user = (by_host.get(dest, {}).get("account") or {}).get("user", "nova")
+        fix(dest, "root", "login-shell", ("usermod", "-s", "/bin/bash", user), "",
+            [f"{s}→{dest}" for s in group["source"]], by_host.get(dest, {}).get("reached", False),
+            "sshd runs every command through the login shell, and nologin refuses them all")  # fmt: skip
+    for (dest, outcome), group in broken[~broken["outcome"].isin(_AUTOMATIC)].groupby(
+        ["dest", "outcome"], sort=True
+    ):
+        first = group.iloc[0]
+        fix(dest, "root", f"manual-{outcome}", (), "", [f"{s}→{dest}" for s in group["source"]], False,
+            first["explanation"], f"by hand: {first['fix']}")  # fmt: skip
+    return fixes
+
+
+def tabulate_fixes(fixes: list[TrustFix]) -> pd.DataFrame:
+    rows = [{"host": f.host, "action": f.action, "run_as": f.run_as, "automatic": f.automatic, "command": f.command,
+             "fixes": ", ".join(f.pairs), "why": f.why} for f in fixes]  # fmt: skip
+    return pd.DataFrame(rows, columns=["host", "action", "run_as", "automatic", "command", "fixes", "why"])
+
+
+def check_trust(matrix: pd.DataFrame, records: list[dict[str, Any]]) -> list[Finding]:
+    """One finding per host at fault and cause (a nologin destination is one finding, not N-1)."""
+    findings: list[Finding] = []
+    for record in records:
+        if not record.get("reached"):
+            findings.append(Finding(RUNBOOK, "trust-host-unreached", "error", f"host {record['host']}",
+                                    f"the operator could not run the probe on {record['host']}: {record.get('error', '')}",
+                                    "check ssh_user / ssh_config / sudo, then run again"))  # fmt: skip
+    broken = matrix[~matrix["outcome"].isin([OK, NOT_PROBED])]
+    for outcome, group in broken.groupby("outcome", sort=True):
+        side = "source" if outcome in _SOURCE_SIDE else "dest"
+        for host, pairs in group.groupby(side, sort=True):
+            others = pairs["dest" if side == "source" else "source"].tolist()
+            first = pairs.iloc[0]
+            what = f"nova on {host} cannot reach {len(others)} host(s)" if side == "source" \
+                else f"{len(others)} host(s) cannot reach {host} ({first['dest_address']}) as nova"  # fmt: skip
+            findings.append(Finding(RUNBOOK, f"trust-{outcome}", "crit", f"nova ssh {'from' if side == 'source' else 'to'} {host}",
+                                    f"{what}: {first['explanation']} ({', '.join(others)}); ssh says: {first['stderr']!r}",
+                                    first["fix"], {"pairs": [f"{s}→{d}" for s, d in zip(pairs['source'], pairs['dest'], strict=True)]}))  # fmt: skip
+    probed = matrix[matrix["outcome"] != NOT_PROBED]
+    if not probed.empty and broken.empty:
+        findings.append(Finding(RUNBOOK, "trust-ok", "ok", "nova ssh between computes",
+                                f"all {len(probed)} probed source → destination pairs work", ""))  # fmt: skip
+    return findings
+
+
+def join_failures(explained: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame:
+    """Each failed SSH migration next to what the matrix says of its pair now."""
+    columns = ["server_id", "source", "dest", "dest_host", "cause", "pair_now", "verdict"]
+    if explained.empty or matrix.empty:
+        return pd.DataFrame(columns=columns)
+    ssh = explained[explained["ssh"]]
+    now = matrix.set_index(["source", "dest"])["outcome"]
+    rows = []
+    for row in ssh.itertuples():
+        pair = now.get((row.source, row.dest), None)
+        if pair is None:
+            verdict = "pair not in the matrix (add both hosts to trust_hosts)"
+        elif pair == OK:
+            verdict = "works now: fixed since the failure; retry the resize"
+        elif pair == NOT_PROBED:
+            verdict = "source not reached by the probe"
+        else:
+            verdict = "still broken" + ("" if pair == row.cause else f" (now {pair})")
+        rows.append({"server_id": row.server_id, "source": row.source, "dest": row.dest, "dest_host": row.dest_host,
+                     "cause": row.cause, "pair_now": pair or "", "verdict": verdict})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def trust_targets(
+    services: list[dict[str, Any]],
+    hypervisors: list[dict[str, Any]],
+    trust_hosts: str,
+    migration_addresses: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Host → the address nova SSHes to (``migration.dest_host``): an override, else the hypervisor's
+    ``host_ip`` (Nova's my_ip), else the host name. ``trust_hosts``: "all" or a comma list."""
+    computes = sorted({s["host"] for s in services if s.get("binary") == "nova-compute"})
+    if trust_hosts.strip() == "all":
+        hosts = computes
+    else:
+        hosts = [h.strip() for h in trust_hosts.split(",") if h.strip()]
+    host_ip = {(h.get("service") or {}).get("host") or h.get("hypervisor_hostname"): h.get("host_ip")
+               for h in hypervisors}  # fmt: skip
+    overrides = migration_addresses or {}
+    return {h: overrides.get(h) or host_ip.get(h) or h for h in hosts}
+
+
+@dataclasses.dataclass
+class TrustAnalysis:
+    records: list[dict[str, Any]]
+    matrix: pd.DataFrame
+    facts: pd.DataFrame
+    fixes: list[TrustFix]
+    findings: list[Finding]
+    explained_failures: pd.DataFrame
+
+    @property
+    def pivot(self) -> pd.DataFrame:
+        return trust_pivot(self.matrix)
+
+    @property
+    def broken_pairs(self) -> pd.DataFrame:
+        broken = self.matrix[~self.matrix["outcome"].isin([OK, NOT_PROBED])]
+        return broken[["source", "dest", "dest_address", "outcome", "known_host", "stderr"]]
+
+    @property
+    def fixes_table(self) -> pd.DataFrame:
+        return tabulate_fixes(self.fixes)
+
+    @property
+    def summary(self) -> str:
+        if self.matrix.empty:
+            return "no SSH trust matrix: pass trust_hosts to probe the computes"
+        probed = self.matrix[self.matrix["outcome"] != NOT_PROBED]
+        broken = probed[probed["outcome"] != OK]
+        still = (self.explained_failures["verdict"].str.startswith("still broken")).sum()
+        return (f"{len(probed)} source → destination pair(s) probed, {len(broken)} broken; "
+                f"{len(self.fixes)} fix(es) planned, {sum(f.automatic for f in self.fixes)} of them automatic; "
+                f"{still} of {len(self.explained_failures)} failed migration(s) explained by a pair still broken")  # fmt: skip
+
+
+def analyse_ssh_trust(
+    records: list[dict[str, Any]], explained: pd.DataFrame, become: list[str], as_root: list[str]
+) -> TrustAnalysis:
+    matrix = tabulate_trust(records)
+    return TrustAnalysis(
+        records,
+        matrix,
+        host_facts(records),
+        plan_trust_fixes(matrix, records, become, as_root),
+        check_trust(matrix, records),
+        join_failures(explained, matrix),
+    )
+
+
+def check_ssh_trust(snapshot: Snapshot, probe: TrustProbe, explained: pd.DataFrame) -> TrustAnalysis:
+    """The trust matrix the snapshot holds (probed in this run, or recorded), analysed and joined with the
+    failed migrations; the fixes say how ``probe``'s operator becomes nova or root."""
+    return analyse_ssh_trust(snapshot.get(TRUST_PART), explained, probe.become, probe.access.as_root())

@@ -1,0 +1,274 @@
+"""The only place that talks to Ceph: the ``ceph`` and ``rbd`` CLIs with ``--format json``.
+
+The CLI works from any Python environment (its shebang is the system Python) and prints the same JSON
+as librados' ``mon_command``. How to reach it is the operator's choice: a command such as ``ceph``,
+``sudo ceph``, ``ssh admin@mon1 sudo ceph`` or ``cephadm shell -- ceph``; ``rbd`` runs the same way.
+Every argument is a list element; when the command goes through ``ssh`` (which joins its arguments for
+a remote shell) each one is quoted. Pool names are checked before they reach a command.
+
+Each part is stored as a snapshot part of one record (``ceph/osd_dump`` → ``[<ceph's object>]``), so a
+snapshot replays exactly what Ceph printed, after :func:`parse_ceph_json` normalised its quirks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
+
+_POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# Reef before 18.2.5 wrote bare inf into `osd dump` (tracker 66215); Jewel wrote -nan into `osd df`.
+_BARE_NUMBER = re.compile(r"(?<=[:\[,])\s*(-?(?:inf|nan|Infinity|NaN))\s*(?=[,\]\}])")
+
+# (part, ceph arguments) gathered for every run; rbd and the reweight preview are added per parameters.
+CEPH_PARTS = (
+    ("ceph/osd_dump", ["osd", "dump"]),
+    ("ceph/osd_df_tree", ["osd", "df", "tree"]),
+    ("ceph/df_detail", ["df", "detail"]),
+    ("ceph/health_detail", ["health", "detail"]),
+    ("ceph/status", ["status"]),
+    ("ceph/pg_dump_pgs_brief", ["pg", "dump", "pgs_brief"]),
+    ("ceph/balancer_status", ["balancer", "status"]),
+    ("ceph/versions", ["versions"]),
+)
+
+
+def check_pool_name(pool: str) -> str:
+    if not _POOL.match(pool or ""):
+        raise ParameterError(f"{pool!r} is not a Ceph pool name")
+    return pool
+
+
+def parse_ceph_json(text: str, what: str) -> Any:
+    """JSON from a ceph command, with bare inf/nan (invalid JSON some releases print) read as null."""
+    try:
+        return json.loads(_BARE_NUMBER.sub("null", text))
+    except json.JSONDecodeError as exc:
+        snippet = text.strip()[:120] or "(nothing)"
+        raise SourceError(
+            f"'{what}' did not return JSON ({exc.msg} at line {exc.lineno}): {snippet!r}"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class CephAccess:
+    """How to run the ceph CLI: ``command`` ends with the ``ceph`` executable (what precedes it is kept)."""
+
+    command: str = "ceph"
+    conf: str = ""
+    cluster: str = ""
+    client_id: str = ""
+    timeout: int = 20
+
+    def __post_init__(self) -> None:
+        words = shlex.split(self.command)
+        if not words or Path(words[-1]).name != "ceph":
+            raise ParameterError(
+                f"ceph_command {self.command!r} must end with the ceph executable, e.g. 'ceph', 'sudo ceph', "
+                "'ssh admin@mon1 sudo ceph' or 'cephadm shell -- ceph'"
+            )
+
+    def argv(self, tool: str, args: list[str]) -> list[str]:
+        words = shlex.split(self.command)
+        prefix, executable = words[:-1], words[-1]
+        tool_path = executable if tool == "ceph" else str(Path(executable).with_name(tool))
+        common = []
+        if self.conf:
+            common += ["--conf", self.conf]
+        if self.cluster:
+            common += ["--cluster", self.cluster]
+        if self.client_id:
+            common += ["--id", self.client_id]
+        # a dead monitor must not hang the runbook: librados gives up after client_mount_timeout
+        common += (
+            ["--connect-timeout", str(self.timeout)]
+            if tool == "ceph"
+            else ["--client-mount-timeout", str(self.timeout)]
+        )
+        command = [tool_path, *common, *args, "--format", "json"]
+        if prefix and Path(prefix[0]).name == "ssh":
+            command = [shlex.quote(word) for word in command]
+        return [*prefix, *command]
+
+
+def run_json(access: CephAccess, tool: str, args: list[str]) -> Any:
+    """One ceph/rbd command's JSON; a clear SourceError naming the command otherwise."""
+    return parse_ceph_json(run_ceph(access, tool, args), f"{tool} {' '.join(args)}")
+
+
+def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
+    """One ceph/rbd command's standard output (changing commands print little or nothing)."""
+    argv = access.argv(tool, args)
+    what = f"{tool} {' '.join(args)}"
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=access.timeout + 15)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"cannot run {argv[0]!r}: install ceph-common here, or set ceph_command to reach a host that has it"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise SourceUnreachable(
+            f"'{what}' got no answer within {access.timeout + 15} s: is a monitor up and reachable?"
+        ) from None
+    if done.returncode != 0:
+        raise command_error(what, done.returncode, done.stderr, access.conf)
+    return done.stdout
+
+
+def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceError:
+    last = (stderr.strip().splitlines() or [f"exit code {code}"])[-1][:300]
+    if "conf_read_file" in stderr:
+        return SourceUnreachable(
+            f"'{what}': ceph cannot read its configuration {conf or '(the default /etc/ceph/ceph.conf)'}; "
+            "set ceph_conf to the cluster's ceph.conf"
+        )
+    if "timed out" in stderr or "error connecting to the cluster" in stderr or code == 110:
+        return SourceUnreachable(
+            f"'{what}': no monitor answered ({last}); check mon_host in the conf and the network"
+        )
+    if "Permission denied" in stderr or "EACCES" in stderr or code == 13 or "(13)" in stderr:
+        return PermissionDenied(
+            f"'{what}': permission denied ({last}); use a client with mon 'allow r' or run as root"
+        )
+    if "No such file or directory" in stderr and ("keyring" in stderr or "conf" in stderr):
+        return SourceUnreachable(f"'{what}': {last}; set ceph_conf (and ceph_id) to this cluster's files")
+    return SourceError(f"'{what}' failed with exit code {code}: {last}")
+
+
+def test_reweight(
+    access: CephAccess, oload: int, max_change: float, max_osds: int, no_increasing: bool
+) -> dict:
+    """What Ceph itself would reweight with these limits (a dry run; the mon never applies ``test-``)."""
+    args = ["osd", "test-reweight-by-utilization", str(oload), f"{max_change:g}", str(max_osds)]
+    if no_increasing:
+        args.append("--no-increasing")
+    limits = {"oload": oload, "max_change": max_change, "max_osds": max_osds, "no_increasing": no_increasing}
+    try:
+        return {**limits, "result": run_json(access, "ceph", args), "error": ""}
+    except SourceError as exc:  # EDOM on a near-empty cluster: "Refusing to reweight: we only have N kb used"
+        return {**limits, "result": None, "error": str(exc)}
+
+
+def collect_rbd(access: CephAccess, pool: str) -> dict:
+    """Images (with parents and locks), their actual usage and the trash of one pool."""
+    check_pool_name(pool)
+    record: dict[str, Any] = {"pool": pool, "images": [], "du": {}, "trash": [], "error": ""}
+    try:
+        record["images"] = run_json(access, "rbd", ["ls", "-l", "--pool", pool])
+        record["du"] = run_json(access, "rbd", ["du", "--pool", pool])
+        record["trash"] = run_json(access, "rbd", ["trash", "ls", "--long", "--pool", pool])
+    except SourceError as exc:
+        record["error"] = str(exc)
+    return record
+
+
+def rbd_watchers(access: CephAccess, specs: list[str]) -> list[dict[str, Any]]:
+    """``rbd status`` of each ``pool/image``: its watchers (a client that has it open, e.g. a running
+    guest or a mapped device). One call per deletion candidate only, never per image."""
+    records = []
+    for spec in specs:
+        pool, _, image = spec.partition("/")
+        check_pool_name(pool)
+        record: dict[str, Any] = {"image": spec, "watchers": [], "error": ""}
+        try:
+            record["watchers"] = run_json(access, "rbd", ["status", "--pool", pool, "--image", image]).get(
+                "watchers", []
+            )
+        except SourceError as exc:
+            record["error"] = str(exc)
+        records.append(record)
+    return records
+
+
+def collect_ceph(
+    access: CephAccess, pools: list[str], reweight_limits: dict[str, Any] | None = None
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
+    """Every Ceph part once: (parts, problems). The osdmap epoch is read before and after, so a cluster
+    that changed during the gather is said so (PGs may have moved between two outputs)."""
+    for pool in pools:
+        check_pool_name(pool)
+    parts: dict[str, list[dict[str, Any]]] = {}
+    problems: dict[str, str] = {}
+    for part, args in CEPH_PARTS:
+        try:
+            parts[part] = [run_json(access, "ceph", args)]
+        except SourceUnreachable:
+            raise  # nothing else will answer either
+        except SourceError as exc:
+            problems[part] = str(exc)
+    if "ceph/osd_dump" not in parts:
+        raise SourceError(f"ceph answered, but not 'osd dump': {problems.get('ceph/osd_dump')}")
+    epoch_after = run_json(access, "ceph", ["osd", "dump"])["epoch"]
+    parts["ceph/gather"] = [{"epoch_before": parts["ceph/osd_dump"][0]["epoch"], "epoch_after": epoch_after,
+                             "command": access.command, "pools": list(pools),
+                             "access": dataclasses.asdict(access)}]  # how to reach it again (no secret: paths, names)  # fmt: skip
+    if reweight_limits:
+        parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
+    parts["ceph/rbd"] = [collect_rbd(access, pool) for pool in pools]
+    return parts, problems
+
+
+# --- changing the cluster (only from apply=True) --------------------------------------------------------
+
+
+def set_reweight(access: CephAccess, osd: int, weight: float) -> None:
+    """``ceph osd reweight <id> <w>`` (8 decimals: the same 1/65536 step the plan computed)."""
+    run_ceph(access, "ceph", ["osd", "reweight", str(int(osd)), f"{weight:.8f}"])
+
+
+def pg_states(access: CephAccess) -> dict[str, int]:
+    """PG state → count, from ``ceph pg stat``."""
+    summary = run_json(access, "ceph", ["pg", "stat"]).get("pg_summary", {})
+    return {s["name"]: s["num"] for s in summary.get("num_pg_by_state", [])}
+
+
+def largest_pg_bytes(access: CephAccess) -> int:
+    """The largest PG's bytes (one replica), from ``ceph pg ls``: the unit of a reweight's granularity."""
+    stats = run_json(access, "ceph", ["pg", "ls"])
+    stats = stats.get("pg_stats", []) if isinstance(stats, dict) else stats
+    return max((int(p.get("stat_sum", {}).get("num_bytes", 0)) for p in stats), default=0)
+
+
+def settled_osd_df(access: CephAccess, timeout: float = 60, interval: float = 4) -> dict:
+    """``osd df tree`` once it reads the same twice: OSDs report their use a few seconds late."""
+    previous, deadline = None, time.monotonic() + timeout
+    while True:
+        current = run_json(access, "ceph", ["osd", "df", "tree"])
+        used = [n.get("kb_used") for n in current.get("nodes", [])]
+        if used == previous or time.monotonic() > deadline:
+            return current
+        previous = used
+        time.sleep(interval)
+
+
+def wait_for_recovery(
+    access: CephAccess, timeout: float, poll: float = 2.0, say: Callable[[str], None] = print
+) -> bool:
+    """Follow recovery until every PG is active+clean (True) or ``timeout`` seconds pass (False),
+    saying every 10 s how many PGs are still busy."""
+    start = time.monotonic()
+    time.sleep(3)  # let peering start before the first look
+    last_said = 0.0
+    while True:
+        states = pg_states(access)
+        busy = {name: n for name, n in states.items() if name != "active+clean"}
+        elapsed = time.monotonic() - start
+        if not busy:
+            say(f"recovery done after {elapsed:.0f} s: every PG active+clean")
+            return True
+        if elapsed - last_said >= 10:
+            detail = ", ".join(f"{n} {name}" for name, n in busy.items())
+            say(f"{elapsed:4.0f} s: {sum(busy.values())} PG(s) not active+clean: {detail}")
+            last_said = elapsed
+        if elapsed > timeout:
+            say(f"recovery still running after {timeout:g} s: compare later by running the runbook again")
+            return False
+        time.sleep(poll)

@@ -1,0 +1,135 @@
+"""The connection to OpenStack (through openstacksdk) and the translation of its errors.
+
+Reads live in :mod:`runbook_lib.sources.openstack_lists`, writes in :mod:`runbook_lib.sources.openstack_writes`;
+every failure becomes one of the :mod:`runbook_lib.errors` classes with a message that says what failed and
+what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from runbook_lib.errors import (
+    AuthenticationFailed,
+    ConfigError,
+    PermissionDenied,
+    ServiceMissing,
+    SourceError,
+    SourceUnreachable,
+)
+
+API_TIMEOUT_S = 30  # a hung endpoint must not hang a scheduled report
+
+
+def wire(resource: Any) -> dict[str, Any]:
+    """The record as the API sent it (openstacksdk 4.22 keeps known keys raw in ``_body``).
+
+    Glance custom properties are top-level keys in the API; the SDK moves them into
+    ``properties``, so they are put back where Glance had them.
+    """
+    record = dict(resource._body.attributes)
+    extra = record.pop("properties", None)
+    if isinstance(extra, dict) and resource.__class__.__module__.startswith("openstack.image"):
+        record.update(extra)
+    elif extra is not None:
+        record["properties"] = extra
+    return record
+
+
+def known_clouds() -> tuple[list[str], list[str]]:
+    """(cloud names, clouds.yaml files looked at)."""
+    from openstack.config import loader
+
+    config = loader.OpenStackConfig()
+    files = [f for f in getattr(config, "_config_files", []) if os.path.exists(f)]
+    return sorted(set(config.get_cloud_names()) - {"envvars", "defaults"}), files
+
+
+def connect(cloud: str) -> Any:
+    """An authenticated connection to the clouds.yaml entry ``cloud``.
+
+    Credentials come only from clouds.yaml / secure.yaml / OS_* variables, never from parameters.
+    """
+    import openstack
+    from openstack import exceptions as sdk_exc
+
+    try:
+        conn = openstack.connect(cloud=cloud, api_timeout=API_TIMEOUT_S)
+    except sdk_exc.ConfigException:
+        names, files = known_clouds()
+        looked = ", ".join(files) or "no clouds.yaml found (~/.config/openstack/, /etc/openstack/, ./)"
+        raise ConfigError(
+            f"cloud {cloud!r} not found in clouds.yaml (looked in: {looked}); known clouds: "
+            f"{', '.join(names) or 'none'}; pass --cloud NAME with one of them or set OS_CLOUD"
+        ) from None
+    except Exception as exc:  # a malformed clouds.yaml fails deep inside the SDK's loader
+        raise ConfigError(
+            f"cannot load the configuration of cloud {cloud!r} ({type(exc).__name__}: {exc}); "
+            "check clouds.yaml / secure.yaml (OS_CLIENT_CONFIG_FILE points at another file)"
+        ) from None
+    try:
+        conn.authorize()
+    except Exception as exc:
+        raise translate_error(exc, "keystone authentication", cloud) from None
+    return conn
+
+
+def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
+    """One readable SourceError for whatever keystoneauth or openstacksdk raised."""
+    from keystoneauth1 import exceptions as ksa_exc
+    from openstack import exceptions as sdk_exc
+
+    # openstacksdk wraps keystoneauth's errors (e.g. in authorize()); look at the whole chain.
+    chain = [exc]
+    while chain[-1].__cause__ or chain[-1].__context__:
+        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    status = next(
+        (
+            getattr(e, "status_code", None) or getattr(e, "http_status", None)
+            for e in chain
+            if getattr(e, "status_code", None) or getattr(e, "http_status", None)
+        ),
+        None,
+    )
+    text = str(exc)
+    detail = str(getattr(exc, "details", "") or exc).strip().splitlines()[0][:300]
+
+    def caused_by(*classes: type) -> bool:
+        return any(isinstance(e, classes) for e in chain)
+
+    unreachable = caused_by(ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout, ksa_exc.UnknownConnectionError)
+    unreachable = unreachable or "Unable to establish connection" in text
+    if not unreachable and (
+        caused_by(ksa_exc.EndpointNotFound, ksa_exc.EmptyCatalog)
+        or (isinstance(exc, sdk_exc.SDKException) and "catalog" in text.lower() and status is None)
+    ):
+        return ServiceMissing(
+            f"{part}: the service is not in cloud {cloud!r}'s catalog ({detail}); "
+            "this part was skipped — check 'openstack catalog list'",
+            part=part,
+        )
+    # An endpoint that is down during version discovery surfaces as NotSupported ("does not have any
+    # supported versions") in openstacksdk 4.22.
+    if unreachable or "does not have any supported versions" in text:
+        return SourceUnreachable(
+            f"{part}: cannot reach the endpoint of cloud {cloud!r} ({detail}); is the service up "
+            f"and the auth_url/endpoint right? (timeout {API_TIMEOUT_S} s)",
+            part=part,
+        )
+    if caused_by(ksa_exc.Unauthorized) or status == 401 or "(HTTP 401)" in text:
+        return AuthenticationFailed(
+            f"{part}: cloud {cloud!r} refused the credentials (HTTP 401); check the username, password "
+            "and project in clouds.yaml / secure.yaml",
+            part=part,
+        )
+    if caused_by(ksa_exc.Forbidden) or status == 403:
+        return PermissionDenied(
+            f"{part}: cloud {cloud!r} answered HTTP 403 — listing across all projects needs the admin "
+            "role and this user does not have it; this part was skipped, run with an admin cloud entry",
+            part=part,
+        )
+    if caused_by(ksa_exc.RequestTimeout, TimeoutError):
+        return SourceUnreachable(f"{part}: cloud {cloud!r} did not answer in time ({detail})", part=part)
+    kind = f"HTTP {status}" if status else type(exc).__name__
+    return SourceError(f"{part}: cloud {cloud!r} failed ({kind}: {detail})", part=part)

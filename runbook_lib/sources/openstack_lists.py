@@ -1,0 +1,164 @@
+"""Reading OpenStack: list calls only (paginated by the SDK, ``all_projects`` where the API has it), so the
+cost is a handful of requests whatever the size of the cloud, plus detail calls for suspects only. Records
+are kept in the API's wire format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import openstack.version
+
+from runbook_lib.errors import AuthenticationFailed
+from runbook_lib.snapshot import Snapshot, new_manifest
+from runbook_lib.sources.openstack import translate_error
+from runbook_lib.sources.openstack import wire as _wire
+from runbook_lib.version import VERSION
+
+
+def _collect_flavors(conn: Any) -> list[dict[str, Any]]:
+    # Flavor's max microversion is 2.61, where extra_specs come inline with the list.
+    return [_wire(f) for f in conn.compute.flavors(details=True, get_extra_specs=True)]
+
+
+def _collect_images(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(i) for i in conn.image.images(visibility="all")]
+
+
+def _collect_servers(conn: Any) -> list[dict[str, Any]]:
+    # From microversion 2.47 each server embeds its flavor with extra_specs: no per-server calls.
+    return [_wire(s) for s in conn.compute.servers(details=True, all_projects=True)]
+
+
+def _collect_volumes(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(v) for v in conn.block_storage.volumes(details=True, all_projects=True)]
+
+
+def _collect_volume_snapshots(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(s) for s in conn.block_storage.snapshots(details=True, all_projects=True)]
+
+
+# Migrations are kept for this long before the collection time: the analysis window is a runbook
+# parameter, but a busy cloud holds years of records.
+MIGRATION_HISTORY_DAYS = 30
+SUSPECT_ACTIONS = ("resize", "migrate", "live-migration", "evacuate", "create", "rebuild")
+
+
+def _collect_migrations(conn: Any) -> list[dict[str, Any]]:
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=MIGRATION_HISTORY_DAYS)
+    # os-migrations is admin-only and covers every project; paginated by marker from microversion 2.59.
+    return [_wire(m) for m in conn.compute.migrations(changes_since=since.strftime("%Y-%m-%dT%H:%M:%SZ"))]
+
+
+def _collect_compute_services(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(s) for s in conn.compute.services(binary="nova-compute")]
+
+
+def _collect_hypervisors(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(h) for h in conn.compute.hypervisors(details=True)]
+
+
+def _collect_ports(conn: Any) -> list[dict[str, Any]]:
+    # One paginated list, joined to servers in pandas: never a call per server. Compute ports are
+    # "compute:<az>" (Neutron filters only exact values), and a failed build leaves its port unowned.
+    return [
+        _wire(p)
+        for p in conn.network.ports()
+        if (p.device_owner or "").startswith("compute:") or not p.device_owner
+    ]
+
+
+def _collect_network_agents(conn: Any) -> list[dict[str, Any]]:
+    return [_wire(a) for a in conn.network.agents()]
+
+
+COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "openstack/flavors": _collect_flavors,
+    "openstack/images": _collect_images,
+    "openstack/servers": _collect_servers,
+    "openstack/volumes": _collect_volumes,
+    "openstack/volume_snapshots": _collect_volume_snapshots,
+    "openstack/migrations": _collect_migrations,
+    "openstack/compute_services": _collect_compute_services,
+    "openstack/hypervisors": _collect_hypervisors,
+    "openstack/ports": _collect_ports,
+    "openstack/network_agents": _collect_network_agents,
+}
+
+
+def suspect_networks(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Networks of compute (or unowned) ports that are not ACTIVE: the only ones whose DHCP agents matter."""
+    return sorted({p["network_id"] for p in parts.get("openstack/ports", [])
+                   if p.get("status") != "ACTIVE" and p.get("network_id")})  # fmt: skip
+
+
+def collect_dhcp_hosting(conn: Any, network_ids: list[str]) -> list[dict[str, Any]]:
+    """The DHCP agents hosting each suspect network (one call per suspect network, none otherwise)."""
+    return [{"network_id": n, "agents": [{"id": a.id, "host": a.host, "alive": a.is_alive,
+                                          "admin_state_up": a.is_admin_state_up}
+                                         for a in conn.network.network_hosting_dhcp_agents(n)]}
+            for n in network_ids]  # fmt: skip
+
+
+def suspect_servers(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Servers worth a per-server call: a failed migration, or status ERROR. Never the healthy ones."""
+    suspects = {
+        m.get("instance_uuid")
+        for m in parts.get("openstack/migrations", [])
+        if m.get("status") in ("error", "failed")
+    }
+    suspects |= {s.get("id") for s in parts.get("openstack/servers", []) if s.get("status") == "ERROR"}
+    return sorted(s for s in suspects if s)
+
+
+def collect_instance_actions(conn: Any, server_ids: list[str]) -> list[dict[str, Any]]:
+    """The suspects' actions of interest, each with its events (details/traceback need admin, mv ≥ 2.84)."""
+    records = []
+    for server_id in server_ids:
+        for action in conn.compute.server_actions(server_id):
+            if action.action not in SUSPECT_ACTIONS:
+                continue
+            detail = _wire(conn.compute.get_server_action(action.request_id, server_id))
+            records.append({**detail, "instance_uuid": detail.get("instance_uuid") or server_id})
+    return records
+
+
+SUSPECT_COLLECTORS = {
+    "openstack/instance_actions": (collect_instance_actions, suspect_servers,
+                                   "servers with a failed migration or in ERROR"),
+    "openstack/dhcp_hosting": (collect_dhcp_hosting, suspect_networks, "networks of ports that are not ACTIVE"),
+}  # fmt: skip
+
+
+def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
+    """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
+    wanted = [p for p in (parts or list(COLLECTORS)) if p in COLLECTORS]
+    snapshot = Snapshot(
+        manifest=new_manifest(
+            cloud, {"runbook_lib": VERSION, "openstacksdk": openstack.version.__version__}
+        ),
+        parts={},
+        live=True,
+    )
+    for part in wanted:
+        try:
+            snapshot.parts[part] = COLLECTORS[part](conn)
+            snapshot.manifest["parts"][part] = {"origin": "collected"}
+        except Exception as exc:
+            error = translate_error(exc, part, cloud)
+            if isinstance(error, AuthenticationFailed):
+                raise error from None  # nothing else can work either: say it once
+            snapshot.problems[part] = str(error)
+    # Detail calls for suspects only, found in the lists gathered above.
+    for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
+        if parts is not None and part not in parts:
+            continue
+        try:
+            snapshot.parts[part] = collect(conn, find_suspects(snapshot.parts))
+            snapshot.manifest["parts"][part] = {"origin": "collected", "note": f"suspects only: {note}"}
+        except Exception as exc:
+            snapshot.problems[part] = str(translate_error(exc, part, cloud))
+    snapshot.manifest["problems"] = dict(snapshot.problems)
+    return snapshot

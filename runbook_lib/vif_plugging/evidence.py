@@ -1,0 +1,143 @@
+"""'Failed to allocate the network(s), not rescheduling': Nova timed out waiting for network-vif-plugged.
+
+The handshake: Nova binds the port to the compute host, starts the guest paused and waits
+(``vif_plugging_timeout``, 300 s by default) for Neutron's ``network-vif-plugged`` event. Neutron sends it
+when the port goes ACTIVE, which needs the host's L2 agent (and, where DHCP runs, the DHCP agent) to
+clear their provisioning blocks. No event in time → with ``vif_plugging_is_fatal`` (default True) the
+build is aborted with this message and the server ends ERROR with *no host* (Nova nils it), the port
+unbound again; with it False the server goes ACTIVE without network wiring, and nothing looks wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+RUNBOOK = "vif_plugging"
+HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options
+# What this runbook reads; a live run collects only these.
+PARTS = (
+    "openstack/servers",
+    "openstack/instance_actions",
+    "openstack/ports",
+    "openstack/network_agents",
+    "openstack/compute_services",
+)
+# Collected live too, but a snapshot without it still works (the DHCP check then looks at every DHCP agent).
+EXTRA_PARTS = ("openstack/dhcp_hosting",)
+_ABORT = re.compile(r"Failed to allocate the network\(s\)")  # also "… with error …, not rescheduling"
+BINDING_FAILED = re.compile(r"Binding failed for port (?P<port>[0-9a-f-]{36})")
+# ≥ Yoga: Timeout waiting for ['network-vif-plugged-<port>'] …; ≤ Xena: [('network-vif-plugged', '<port>')]
+_TIMEOUT = re.compile(
+    r"Timeout waiting for \[(?P<events>.*?)\] for instance with vm_state (?P<vm>\w+) and task_state (?P<task>\w+)"
+)
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+L2_AGENT_TYPES = (
+    "Open vSwitch agent",
+    "Linux bridge agent",
+    "OVN Controller agent",
+    "NIC Switch agent",
+    "Macvtap agent",
+)
+
+NEUTRON_LOG_PART = "logs/neutron-server"
+DHCP_AGENT = "DHCP agent"
+DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
+UNEXPECTED_EVENT = re.compile(r"Received unexpected event network-vif-plugged-(?P<port>[0-9a-f-]{36}) for instance "
+                         r"with vm_state (?P<vm>\w+)")  # fmt: skip
+
+
+def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
+    """ERROR servers whose fault is the build abort (or, told apart, a port binding failure)."""
+    rows = []
+    for s in servers:
+        message = (s.get("fault") or {}).get("message", "")
+        if s.get("status") != "ERROR" or not (_ABORT.search(message) or BINDING_FAILED.search(message)):
+            continue
+        rows.append({"server_id": s["id"], "server": s.get("name"), "project_id": s.get("tenant_id"),
+                     "fault": message, "fault_at": (s.get("fault") or {}).get("created"),
+                     "binding_failed": bool(BINDING_FAILED.search(message)), "created": s.get("created")})  # fmt: skip
+    frame = pd.DataFrame(
+        rows, columns=["server_id", "server", "project_id", "fault", "fault_at", "binding_failed", "created"]
+    )
+    for column in ("fault_at", "created"):
+        frame[column] = pd.to_datetime(frame[column], errors="coerce", utc=True).dt.tz_localize(None)
+    return frame
+
+
+def build_hosts(actions: list[dict[str, Any]]) -> dict[str, str]:
+    """server → the compute host that tried to build it: the ERROR server's own host field is empty.
+
+    The build event says 'Success' even for an aborted build (Nova catches the abort), so any build
+    event with a host counts.
+    """
+    hosts = {}
+    for action in actions:
+        for event in action.get("events") or []:
+            if event.get("event", "").endswith("build_and_run_instance") and event.get("host"):
+                hosts[action.get("instance_uuid")] = event["host"]
+    return hosts
+
+
+def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
+    """'Timeout waiting for …' lines of both release forms, with the ports they name."""
+    columns = ["time", "host", "instance", "pid", "ports", "form", "message"]
+    if logs.empty:
+        return pd.DataFrame(columns=columns)
+    hits = logs[logs["message"].str.contains("Timeout waiting for [", regex=False)]
+    rows = []
+    for r in hits.itertuples():
+        match = _TIMEOUT.search(r.message)
+        events = match.group("events") if match else ""
+        rows.append({"time": r.time, "host": r.source, "instance": r.instance, "pid": r.pid,
+                     "ports": UUID_PATTERN.findall(events), "form": "≤ Xena tuple" if "('" in events else "≥ Yoga",
+                     "message": r.message.split("\n")[0]})  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def find_unwired_servers(
+    servers: list[dict[str, Any]], ports: pd.DataFrame, timeouts: pd.DataFrame
+) -> pd.DataFrame:
+    """ACTIVE servers whose build timed out waiting for the event: vif_plugging_is_fatal=False hid it."""
+    timed_out = set(timeouts["instance"].dropna())
+    rows = []
+    for s in servers:
+        if s.get("status") != "ACTIVE" or s["id"] not in timed_out:
+            continue
+        own = ports[ports["device_id"] == s["id"]] if not ports.empty else ports
+        rows.append({"server_id": s["id"], "server": s.get("name"), "host": s.get("OS-EXT-SRV-ATTR:host"),
+                     "ports_down": int((own["status"] != "ACTIVE").sum()) if not own.empty else None})  # fmt: skip
+    return pd.DataFrame(rows, columns=["server_id", "server", "host", "ports_down"])
+
+
+def tabulate_ports(ports: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = [
+        "port_id",
+        "name",
+        "status",
+        "network_id",
+        "device_id",
+        "device_owner",
+        "host",
+        "vif_type",
+        "updated_at",
+    ]
+    rows = [{"port_id": p.get("id"), "name": p.get("name"), "status": p.get("status"), "network_id": p.get("network_id"),
+             "device_id": p.get("device_id"),
+             "device_owner": p.get("device_owner"), "host": p.get("binding:host_id"),
+             "vif_type": p.get("binding:vif_type"), "updated_at": p.get("updated_at")} for p in ports]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["updated_at"] = pd.to_datetime(frame["updated_at"], errors="coerce", utc=True).dt.tz_localize(None)
+    return frame
+
+
+def tabulate_agents(agents: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = ["agent_type", "host", "alive", "admin_state_up", "heartbeat_timestamp", "started_at"]
+    return pd.DataFrame(agents).reindex(columns=columns)
+
+
+def working(agents: pd.DataFrame) -> pd.Series:
+    """Alive and administratively up."""
+    return agents["alive"].fillna(False).astype(bool) & agents["admin_state_up"].fillna(False).astype(bool)

@@ -1,0 +1,158 @@
+"""The capacity runbook against a real Ceph 16 cluster (scripts/cephlab) driven into OSD_NEARFULL."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import run_cli
+
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+from runbook_lib.ceph_capacity.collect import open_ceph
+from runbook_lib.ceph_capacity.reweight import ReweightLimits, compare_with_ceph, plan_ceph_reweight
+from runbook_lib.errors import SourceUnreachable
+
+pytestmark = pytest.mark.slow
+LIMITS = ReweightLimits(oload=120, max_change=0.05, max_osds=4, no_increasing=True)
+
+
+def test_live_gather_reads_every_part_once_and_checks_the_epoch(cephlab):
+    snap = open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
+    assert snap.problems == {}
+    gather = snap.get("ceph/gather")[0]
+    assert gather["epoch_before"] == gather["epoch_after"]
+    assert [r["pool"] for r in snap.get("ceph/rbd")] == ["volumes", "images", "vms", "backups"]
+    assert all(r["error"] == "" for r in snap.get("ceph/rbd"))
+    assert "16.2" in json.dumps(snap.get("ceph/versions"))
+
+
+def test_live_analysis_finds_the_nearfull_osd_and_agrees_with_ceph(cephlab):
+    analysis = analyse_ceph_capacity(
+        open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
+    )
+    kinds = {(f.kind, f.subject.split(" ")[0]) for f in analysis.findings}
+    assert ("osd-nearfull", "osd.0") in kinds and ("health-POOL_NEARFULL", "health") in kinds
+    assert analysis.ratios == {"nearfull": 0.5, "backfillfull": 0.6, "full": 0.7}
+    plan = plan_ceph_reweight(analysis, LIMITS)
+    comparison = compare_with_ceph(analysis.test_reweight, plan)
+    assert not comparison.empty and comparison["same"].all()  # the port, on a live map, weight for weight
+    assert plan.steps[0].exact
+
+
+def test_the_notebook_runs_live(cephlab, tmp_path):
+    proc = run_cli("run", "ceph_capacity", "--out", str(tmp_path), "-p", "ceph_live", "true",
+                   "-p", "ceph_conf", str(cephlab))  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # nearfull is WARN; --fail-on crit
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    assert run["verdict"] == "WARN" and {"osd-nearfull", "health-POOL_NEARFULL"} <= {
+        f["kind"] for f in run["findings"]
+    }
+    html = (tmp_path / "ceph_capacity.html").read_text()
+    assert "Plan: one row per step" in html and "ceph osd reweight 0 0.9" in html
+
+
+def test_a_dead_monitor_is_reported_not_waited_for(cephlab, tmp_path):
+    conf = tmp_path / "ceph.conf"
+    conf.write_text(
+        cephlab.read_text()
+        .replace("127.0.0.1:3300", "127.0.0.1:3399")
+        .replace("127.0.0.1:6789", "127.0.0.1:6799")
+    )
+    with pytest.raises(SourceUnreachable, match="monitor"):
+        open_ceph(ceph_live=True, ceph_conf=str(conf), ceph_timeout=3)
+
+
+def test_a_wrong_conf_is_one_readable_line_in_the_report(cephlab, tmp_path):
+    proc = run_cli("run", "ceph_capacity", "--out", str(tmp_path), "-p", "ceph_live", "true",
+                   "-p", "ceph_conf", str(tmp_path / "missing.conf"), "-p", "ceph_timeout", "3")  # fmt: skip
+    assert proc.returncode == 3, proc.stdout
+    html = (tmp_path / "ceph_capacity.html").read_text()
+    assert "missing.conf" in html and "Traceback" not in html
+
+
+def test_rbd_images_appear_in_the_gather(cephlab):
+    name = "volume-0b5c7c43-2f41-4d9e-8d7a-1c2b3d4e5f60"
+    subprocess.run(["rbd", "--conf", str(cephlab), "create", "--size", "64", f"volumes/{name}"], check=True)
+    try:
+        snap = open_ceph(ceph_live=True, ceph_conf=str(cephlab), pools="volumes")
+        volumes = snap.get("ceph/rbd")[0]
+        assert name in [i["image"] for i in volumes["images"]]
+        assert name in [i["name"] for i in volumes["du"]["images"]]
+    finally:
+        subprocess.run(["rbd", "--conf", str(cephlab), "rm", "--no-progress", f"volumes/{name}"], check=True)
+
+
+@pytest.mark.minicloud
+def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud, admin_conn, tmp_path):
+    """Images named after the mini cloud's real Glance images and servers are in use; names with no API
+    object are orphans, with the bytes `rbd du` reports; Cinder is not in the mini cloud, so volume
+    images cannot be judged and must not be called orphans."""
+    import uuid
+
+    server = next(
+        s for s in admin_conn.compute.servers(all_projects=True) if s.status == "ACTIVE" and s.image.id
+    )
+    orphan_disk = f"{uuid.uuid4()}_disk"
+    volume_image = f"volume-{uuid.uuid4()}"
+    created = [
+        f"images/{server.image.id}",
+        f"vms/{server.id}_disk",
+        f"vms/{orphan_disk}",
+        f"volumes/{volume_image}",
+    ]
+
+    def rbd(*args):
+        subprocess.run(["rbd", "--conf", str(cephlab), *args], check=True, capture_output=True, timeout=120)
+
+    for spec in created:
+        rbd("create", "--size", "64", spec)
+    rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "12M", f"vms/{orphan_disk}")
+    try:
+        snap = open_ceph(cloud="minicloud", ceph_conf=str(cephlab), pools="volumes,images,vms")
+        ledger = analyse_ceph_capacity(snap, unused_days=0).ledger.set_index("image")
+        assert ledger.loc[f"{server.id}_disk", "category"] == "in-use"
+        assert ledger.loc[server.image.id, "category"] == "in-use"  # a server boots from it
+        orphan = ledger.loc[orphan_disk]
+        du = json.loads(subprocess.run(["rbd", "--conf", str(cephlab), "du", f"vms/{orphan_disk}", "--format", "json"],
+                                       capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        du_used = sum(i["used_size"] for i in du["images"])  # one image: no totals in the output
+        assert orphan["category"] == "orphan" and orphan["used_bytes"] == du_used == 12 * 1024**2
+        assert orphan["raw_bytes"] == 2 * orphan["used_bytes"]  # pool size 2
+        assert ledger.loc[volume_image, "category"] == "unknown"  # no Cinder here: never an orphan
+    finally:
+        for spec in created:
+            rbd("rm", "--no-progress", spec)
+
+
+@pytest.mark.minicloud
+def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicloud, tmp_path):
+    proc = run_cli("run", "ceph_capacity", "--cloud", "minicloud", "--out", str(tmp_path),
+                   "-p", "ceph_conf", str(tmp_path / "no-such-ceph.conf"), "-p", "ceph_timeout", "3")  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # findings, not a crash
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
+    assert run["verdict"] == "ERROR" and problems
+    assert "no-such-ceph.conf" in problems[0]["message"] and "ceph_conf" in problems[0]["message"]
+
+
+def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
+    """Last in the file: it changes the lab (and puts the weight back at the end)."""
+    from runbook_lib.ceph_capacity.apply import apply_ceph_step
+    from runbook_lib.errors import PlanError
+
+    source = open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
+    analysis = analyse_ceph_capacity(source)
+    plan = plan_ceph_reweight(analysis, LIMITS)
+    osd, (_, new) = next(iter(plan.steps[0].changes.items()))
+    try:
+        compared = apply_ceph_step(source, analysis, plan, True, recovery_timeout=180)
+        assert compared is not None and len(compared) == 4
+        assert compared["within"].all(), compared.to_string()
+        dump = json.loads(subprocess.run(["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
+                                         capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        assert abs(next(o["weight"] for o in dump["osds"] if o["osd"] == osd) - new) < 1e-4
+        with pytest.raises(PlanError, match="osdmap moved"):  # the plan was made before the change
+            apply_ceph_step(source, analysis, plan, True)
+    finally:
+        subprocess.run(
+            ["ceph", "--conf", str(cephlab), "osd", "reweight", str(osd), "1"], capture_output=True
+        )

@@ -1,0 +1,202 @@
+"""Runs over time: the comparison with the previous run, retention, and the Prometheus textfile (parsed
+by prometheus_client's own parser, the format node_exporter's textfile collector reads)."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+from prometheus_client.parser import text_string_to_metric_families
+
+from runbook_lib.headless.history import (
+    RUN_MARKER,
+    compare_runs,
+    find_previous,
+    finding_id,
+    prune_runs,
+    source_slug,
+)
+from runbook_lib.headless.prometheus import render_textfile, write_textfile
+from runbook_lib.snapshot import DEMO_SNAPSHOT
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _finding(kind, subject, severity="warn", message="m"):
+    return {"kind": kind, "subject": subject, "severity": severity, "message": message}
+
+
+def _summary(runbooks, started="2026-11-24T01:00:00Z", source="cloud prod"):
+    return {"source": source, "started_at": started, "exit_code": 1, "duration_s": 12.5,
+            "runbooks": [{"runbook": name, "verdict": verdict, "exit_code": 1, "duration_s": 3.0,
+                          "counts": {"info": 0, "warn": len(f), "crit": 0, "error": 0}, "findings": f}
+                         for name, verdict, f in runbooks]}  # fmt: skip
+
+
+A, B, C = _finding("osd-nearfull", "osd.0 (h1)"), _finding("osd-nearfull", "osd.1 (h1)"), _finding("x", "y")
+
+
+def test_new_resolved_persisting_and_changed_severity():
+    then = _summary([("ceph_capacity", "WARN", [A, B])])
+    now = _summary(
+        [("ceph_capacity", "CRIT", [{**A, "severity": "crit", "message": "osd.0 is 91% full"}, C])]
+    )
+    changes = compare_runs(now, then, "reports/prod/1")
+    assert [i["subject"] for i in changes["new"]] == ["y"]
+    assert [i["subject"] for i in changes["resolved"]] == ["osd.1 (h1)"]
+    assert [i["subject"] for i in changes["persisting"]] == [
+        "osd.0 (h1)"
+    ]  # the message changed, not the identity
+    assert [(i["severity"], i["was"]) for i in changes["changed"]] == [("crit", "warn")]
+    assert changes["previous"]["dir"] == "reports/prod/1" and changes["not_compared"] == []
+
+
+def test_a_runbook_that_did_not_finish_or_did_not_run_is_not_compared():
+    then = _summary([("ceph_capacity", "WARN", [A]), ("vif_plugging", "WARN", [C])])
+    now = _summary(
+        [("ceph_capacity", "ERROR", []), ("vif_plugging", "WARN", [C]), ("resize_ssh", "WARN", [B])]
+    )
+    changes = compare_runs(now, then)
+    assert changes["resolved"] == [] and changes["new"] == []  # A did not vanish: ceph was not looked at
+    assert changes["not_compared"] == ["ceph_capacity", "resize_ssh"]
+    assert [i["subject"] for i in changes["persisting"]] == ["y"]
+
+
+def test_identity_is_runbook_kind_and_subject():
+    assert finding_id("r", "k", "s") == finding_id("r", "k", "s") != finding_id("r", "k", "s2")
+    assert len(finding_id("r", "k", "s")) == 12
+
+
+@pytest.mark.parametrize(
+    ("source", "slug"),
+    [("cloud prod", "prod"), ("snapshot demo", "demo"), ("snapshot /data/snaps/prod-2026.tar.gz", "prod-2026"),
+     ("cloud ../../etc", "etc"), ("cloud a b", "a_b")],
+)  # fmt: skip
+def test_source_slug_is_one_safe_path_component(source, slug):
+    assert source_slug(source) == slug
+
+
+def _run(root, name, started, source="cloud prod", marker=True):
+    path = root / name
+    path.mkdir(parents=True)
+    (path / "summary.json").write_text(json.dumps(_summary([], started, source)))
+    if marker:
+        (path / RUN_MARKER).touch()
+    return path
+
+
+def test_previous_run_and_retention(tmp_path):
+    first = _run(tmp_path, "20261124T010000Z", "2026-11-24T01:00:00Z")
+    second = _run(tmp_path, "20261124T020000Z", "2026-11-24T02:00:00Z")
+    other_cloud = _run(tmp_path, "20261124T023000Z", "2026-11-24T02:30:00Z", source="cloud staging")
+    foreign = _run(tmp_path, "20261124T000000Z", "2026-11-24T00:00:00Z", marker=False)  # not written by us
+    current = _run(tmp_path, "20261124T030000Z", "2026-11-24T03:00:00Z")
+    assert find_previous(current, "cloud prod", "2026-11-24T03:00:00Z")[0] == second
+    assert prune_runs(current, "cloud prod", 2) == [first]
+    assert second.exists() and current.exists() and other_cloud.exists() and foreign.exists()
+    assert prune_runs(current, "cloud prod", 0) == []  # 0 keeps everything
+
+
+def test_prometheus_textfile_parses_and_carries_the_counts(tmp_path):
+    summary = _summary([("ceph_capacity", "WARN", [A, B]), ("vif_plugging", "OK", [])])
+    summary["runbooks"][0]["counts"] = {"info": 1, "warn": 2, "crit": 0, "error": 0}
+    summary["changes"] = compare_runs(summary, _summary([("ceph_capacity", "WARN", [A])]))
+    text = render_textfile(summary, 'we"ird\\source', 1795000000.0)
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples
+    }
+    label = ("source", 'we"ird\\source')
+    assert (
+        samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "warn"), label))] == 2
+    )
+    assert (
+        samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "info"), label))] == 1
+    )
+    assert samples[("stack_runbooks_findings_new", (("runbook", "ceph_capacity"), label))] == 1
+    assert samples[("stack_runbooks_findings_new", (("runbook", "vif_plugging"), label))] == 0
+    assert samples[("stack_runbooks_run_exit_code", (label,))] == 1
+    assert samples[("stack_runbooks_last_run_timestamp_seconds", (label,))] == 1795000000.0
+    assert all(f.type == "gauge" for f in families.values())
+    target = write_textfile(tmp_path / "node" / "stack_runbooks_prod.prom", text)
+    assert target.read_text() == text and [p.name for p in target.parent.iterdir()] == [target.name]
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+@pytest.mark.slow
+def test_second_run_shows_what_changed_and_writes_prometheus(tmp_path):
+    """Two real runs of a runbook under one reports root; between them a Windows server is deleted from
+    the (copied) demo snapshot, so its finding is resolved in the second run."""
+    snap = tmp_path / "snap"
+    shutil.copytree(DEMO_SNAPSHOT, snap)
+    root, prom = tmp_path / "reports", tmp_path / "textfile"
+    prom.mkdir()
+    args = ["run", "cpu_topology", "--snapshot", str(snap), "--reports-dir", str(root), "--keep", "2",
+            "--prometheus", str(prom)]  # fmt: skip
+    first = run_cli(*args)
+    assert first.returncode == 1, first.stdout + first.stderr
+    servers = json.loads((snap / "openstack" / "servers.json").read_text())
+    (snap / "openstack" / "servers.json").write_text(
+        json.dumps([s for s in servers if s["name"] != "rdp-pro-1"])
+    )
+    second = run_cli(*args)
+    assert second.returncode == 1 and "since " in second.stdout, second.stdout + second.stderr
+    runs = sorted(p for p in (root / "snap").iterdir() if p.is_dir())
+    latest = json.loads((runs[-1] / "summary.json").read_text())
+    changes = latest["changes"]
+    assert [i["subject"].split(" (")[0] for i in changes["resolved"]] == ["server rdp-pro-1"]
+    assert changes["new"] == [] and len(changes["persisting"]) == len(latest["runbooks"][0]["findings"])
+    assert "Since last run" in (runs[-1] / "index.html").read_text()
+    assert runs[0].name in (root / "snap" / "index.html").read_text()
+    families = {
+        f.name: f for f in text_string_to_metric_families((prom / "stack_runbooks_snap.prom").read_text())
+    }
+    crit = [s.value for s in families["stack_runbooks_findings"].samples if s.labels["severity"] == "crit"]
+    assert crit == [latest["runbooks"][0]["counts"]["crit"]]
+    third = run_cli(*args)  # --keep 2: the first run goes
+    assert third.returncode == 1 and "pruned" in third.stdout
+    assert not runs[0].exists() and runs[1].exists()
+
+
+@pytest.mark.slow
+def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
+    """What the Airflow DAG does: papermill writes the notebook into ROOT/<target>/<run>/, then
+    'runbook report --history' turns it into the runner's summary, index and exit code."""
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "reports" / "demo-a" / "20261124T010000Z"
+    run_dir.mkdir(parents=True)
+    notebook = REPO / "notebooks" / "resize_ssh.ipynb"
+    papermill = subprocess.run([sys.executable, "-m", "papermill", "-k", "stack-runbooks", "--report-mode",
+                                str(notebook), str(run_dir / "resize_ssh.ipynb"), "-p", "snapshot", "demo"],
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert papermill.returncode == 0, papermill.stderr[-2000:]
+    proc = run_cli(
+        "report", str(run_dir), "--source", "snapshot demo", "--history", "--prometheus", str(tmp_path)
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the demo's resize failures are crit
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert [(r["runbook"], r["verdict"]) for r in summary["runbooks"]] == [("resize_ssh", "CRIT")]
+    assert summary["changes"]["previous"] is None and (run_dir / "resize_ssh.html").exists()
+    assert (tmp_path / "reports" / "demo-a" / "index.html").exists()
+    assert (tmp_path / "stack_runbooks_demo-a.prom").exists()  # named after the target, not the source
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    nothing = run_cli("report", str(empty))
+    assert nothing.returncode == 2 and "neither summary.json nor executed notebooks" in nothing.stderr
+
+
+def test_a_one_off_run_links_to_no_history(tmp_path):
+    from runbook_lib.headless.report import write_index
+
+    summary = _summary([("ceph_capacity", "WARN", [A])])
+    for run in summary["runbooks"]:
+        run.update(html="", notebook="", error="")
+    one_off = write_index(tmp_path, summary).read_text()
+    kept = write_index(
+        tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}
+    ).read_text()
+    assert "all runs of this source" not in one_off and "Since last run" not in one_off
+    assert 'href="../index.html">all runs of this source' in kept and "Since last run" in kept

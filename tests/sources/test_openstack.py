@@ -1,0 +1,128 @@
+"""The OpenStack edge against the real mini cloud: real pagination, 403s, 401s, outages, catalog gaps."""
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import MINICLOUD
+
+from runbook_lib.errors import AuthenticationFailed, ConfigError, SourceUnreachable
+from runbook_lib.sources.openstack import connect
+from runbook_lib.sources.openstack_lists import collect_openstack
+
+pytestmark = pytest.mark.minicloud
+
+SEEDED_SERVERS = {"sql-win7", "desk-home-1", "rdp-pro-1", "rdp-pro-2", "win11-ok", "dc-2019", "build-ltsc",
+                  "web-1", "web-2", "web-3", "db-1", "ci-runner-1", "ci-runner-2"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def admin_snapshot(minicloud):
+    return collect_openstack(connect("minicloud"), "minicloud")
+
+
+def test_admin_collects_every_project_across_pages(admin_snapshot):
+    servers = admin_snapshot.get("openstack/servers")
+    # Nova pages at 10 here and Glance at 5: more than one page each was followed.
+    assert {s["name"] for s in servers} >= SEEDED_SERVERS and len(servers) > 10
+    assert len({s["tenant_id"] for s in servers}) == 2  # admin and demo: all_projects worked
+    assert len(admin_snapshot.get("openstack/images")) >= 8
+
+
+def test_records_are_the_apis_wire_format(admin_snapshot):
+    server = next(s for s in admin_snapshot.get("openstack/servers") if s["name"] == "rdp-pro-2")
+    assert server["OS-EXT-SRV-ATTR:host"] == "minicompute"
+    assert server["flavor"]["extra_specs"] == {"hw:cpu_max_sockets": "2"}  # embedded from microversion 2.47
+    typo = next(i for i in admin_snapshot.get("openstack/images") if i["name"] == "Windows 10 Pro 22H2")
+    assert typo["hw_max_sockets"] == "2"  # Glance stored the misspelled property as a top-level key
+    legacy = next(f for f in admin_snapshot.get("openstack/flavors") if f["name"] == "m1.legacy")
+    assert legacy["extra_specs"] == {"hw:max_sockets": "2"}  # stored at microversion 2.85, before validation
+
+
+def test_missing_cinder_is_named_not_fatal(admin_snapshot):
+    assert "catalog" in admin_snapshot.problems["openstack/volumes"]
+    assert "openstack/volumes" not in admin_snapshot.parts
+    assert {"openstack/flavors", "openstack/images", "openstack/servers", "openstack/migrations"} <= set(
+        admin_snapshot.parts
+    )
+
+
+def test_suspects_only_get_per_server_calls(admin_snapshot):
+    suspects = {a["instance_uuid"] for a in admin_snapshot.get("openstack/instance_actions")}
+    failed = {
+        m["instance_uuid"] for m in admin_snapshot.get("openstack/migrations") if m["status"] == "error"
+    }
+    errors = {s["id"] for s in admin_snapshot.get("openstack/servers") if s["status"] == "ERROR"}
+    assert suspects <= failed | errors and failed <= suspects  # no healthy server was asked about
+    event = next(e for a in admin_snapshot.get("openstack/instance_actions") for e in a["events"]
+                 if e["event"] == "compute_resize_instance" and e["result"] == "Error")  # fmt: skip
+    assert event["host"] == "ssh-src" and event["details"].startswith(
+        "Resize error: not able to execute ssh command"
+    )
+
+
+def test_member_gets_a_real_403_for_all_projects(minicloud):
+    snapshot = collect_openstack(connect("minicloud-member"), "minicloud-member")
+    problem = snapshot.problems["openstack/servers"]
+    assert "HTTP 403" in problem and "admin role" in problem and "skipped" in problem
+    assert len(snapshot.get("openstack/images")) >= 8  # what a member may read is still read
+
+
+def test_unknown_cloud_lists_the_known_ones(minicloud):
+    with pytest.raises(ConfigError) as err:
+        connect("prod")
+    assert "cloud 'prod' not found in clouds.yaml" in str(err.value)
+    assert "known clouds: minicloud, minicloud-member" in str(err.value)
+
+
+def _cloud_file(tmp_path, monkeypatch, minicloud, **auth):
+    clouds = yaml.safe_load(minicloud.read_text())
+    clouds["clouds"]["minicloud"]["auth"].update(auth)
+    path = tmp_path / "clouds.yaml"
+    path.write_text(yaml.safe_dump(clouds))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+
+
+def test_wrong_password_is_a_401_message(tmp_path, monkeypatch, minicloud):
+    _cloud_file(tmp_path, monkeypatch, minicloud, password="wrong-password")
+    with pytest.raises(AuthenticationFailed, match=r"refused the credentials \(HTTP 401\)"):
+        connect("minicloud")
+
+
+def test_unreachable_keystone_is_named(tmp_path, monkeypatch, minicloud):
+    _cloud_file(tmp_path, monkeypatch, minicloud, auth_url="http://127.0.0.1:9/v3")
+    with pytest.raises(SourceUnreachable, match="cannot reach the endpoint of cloud 'minicloud'"):
+        connect("minicloud")
+
+
+def test_a_service_down_mid_run_is_reported_and_the_rest_collected(minicloud):
+    conn = connect("minicloud")
+    subprocess.run([sys.executable, str(MINICLOUD), "stop", "glance"], check=True, capture_output=True)
+    try:
+        snapshot = collect_openstack(conn, "minicloud")
+    finally:
+        subprocess.run([sys.executable, str(MINICLOUD), "start", "glance"], check=True, capture_output=True)
+    assert "openstack/images" in snapshot.problems and "cannot reach" in snapshot.problems["openstack/images"]
+    assert {s["name"] for s in snapshot.get("openstack/servers")} >= SEEDED_SERVERS
+
+
+def test_nova_validates_hw_extra_specs_from_microversion_2_86(admin_conn):
+    legacy = admin_conn.compute.find_flavor("m1.legacy")
+    for microversion, status in (("2.86", 400), ("2.85", 200)):
+        response = admin_conn.compute.post(f"flavors/{legacy.id}/os-extra_specs", microversion=microversion,
+                                           json={"extra_specs": {"hw:max_sockets": "2"}})  # fmt: skip
+        assert response.status_code == status, response.text
+    assert "hw:max_sockets" in response.json()["extra_specs"]
+
+
+def test_wrong_password_through_the_cli_exits_2(tmp_path, minicloud):
+    from conftest import run_cli
+
+    clouds = yaml.safe_load(minicloud.read_text())
+    clouds["clouds"]["minicloud"]["auth"]["password"] = "wrong-password"
+    (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(clouds))
+    proc = run_cli("run", "cpu_topology", "--cloud", "minicloud", "--out", str(tmp_path / "r"),
+                   env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")})  # fmt: skip
+    assert proc.returncode == 2 and "refused the credentials (HTTP 401)" in proc.stderr
+    assert "wrong-password" not in proc.stderr and not (tmp_path / "r").exists()
