@@ -34,15 +34,24 @@ def generate(servers: int = 20_000, images: int = 200, flavors: int = 40, seed: 
     for i in range(servers):
         server = copy.deepcopy(base_servers[i % len(base_servers)])
         image, flavor = rng.choice(out_images), rng.choice(out_flavors)
-        server.update(
-            id=str(uuid.UUID(int=rng.getrandbits(128))), name=f"vm-{i}", tenant_id=f"project-{i % 500}"
-        )
+        server.update(id=str(uuid.UUID(int=rng.getrandbits(128))), name=f"vm-{i}", tenant_id=f"project-{i % 500}")
         server["image"] = {"id": image["id"], "links": []}
-        server["flavor"] = {"original_name": flavor["name"], "vcpus": flavor["vcpus"], "ram": flavor["ram"],
-                            "disk": 1, "ephemeral": 0, "swap": 0, "extra_specs": dict(flavor["extra_specs"])}  # fmt: skip
+        server["flavor"] = {
+            "original_name": flavor["name"],
+            "vcpus": flavor["vcpus"],
+            "ram": flavor["ram"],
+            "disk": 1,
+            "ephemeral": 0,
+            "swap": 0,
+            "extra_specs": dict(flavor["extra_specs"]),
+        }
         out_servers.append(server)
-    parts = {"openstack/images": out_images, "openstack/flavors": out_flavors, "openstack/servers": out_servers,
-             "openstack/volumes": []}  # fmt: skip
+    parts = {
+        "openstack/images": out_images,
+        "openstack/flavors": out_flavors,
+        "openstack/servers": out_servers,
+        "openstack/volumes": [],
+    }
     return Snapshot(manifest=dict(demo.manifest, cloud="generated"), parts=parts)
 
 
@@ -54,12 +63,16 @@ def main() -> int:
     analysed = time.perf_counter()
     plan = plan_cpu_topology(analysis)
     planned = time.perf_counter()
-    print(f"generated cloud: {len(snapshot.get('openstack/servers'))} servers, "
-          f"{len(snapshot.get('openstack/images'))} images, {len(snapshot.get('openstack/flavors'))} flavors "
-          f"({generated - started:.2f} s)")  # fmt: skip
-    print(f"analyse_cpu_topology: {analysed - generated:.2f} s "
-          f"({len(analysis.affected_servers)} servers lose vCPUs, {len(analysis.pairs)} image×flavor pairs, "
-          f"{len(analysis.findings)} findings)")  # fmt: skip
+    print(
+        f"generated cloud: {len(snapshot.get('openstack/servers'))} servers, "
+        f"{len(snapshot.get('openstack/images'))} images, {len(snapshot.get('openstack/flavors'))} flavors "
+        f"({generated - started:.2f} s)"
+    )
+    print(
+        f"analyse_cpu_topology: {analysed - generated:.2f} s "
+        f"({len(analysis.affected_servers)} servers lose vCPUs, {len(analysis.pairs)} image×flavor pairs, "
+        f"{len(analysis.findings)} findings)"
+    )
     print(f"plan_cpu_topology:    {planned - analysed:.2f} s ({len(plan)} steps)")
     return 0
 

@@ -27,30 +27,50 @@ def generate(osds: int = 2000, pgs: int = 100_000, replicas: int = 3, seed: int 
         share = kb / total
         fill = min(0.93, max(0.35, rng.gauss(0.70, 0.06)))
         meta = 2 * 1024**2
-        rows.append({"osd": i, "name": f"osd.{i}", "host": f"host-{i // 40:02d}", "device_class": "hdd",
-                     "crush_weight": kb / 1024**3, "reweight": 1.0, "kb": float(kb), "kb_used": kb * fill,
-                     "kb_movable": kb * fill - meta, "kb_avail": kb * (1 - fill), "utilization": fill,
-                     "pgs": round(pgs * replicas * share), "up": True, "in": True})  # fmt: skip
+        rows.append(
+            {
+                "osd": i,
+                "name": f"osd.{i}",
+                "host": f"host-{i // 40:02d}",
+                "device_class": "hdd",
+                "crush_weight": kb / 1024**3,
+                "reweight": 1.0,
+                "kb": float(kb),
+                "kb_used": kb * fill,
+                "kb_movable": kb * fill - meta,
+                "kb_avail": kb * (1 - fill),
+                "utilization": fill,
+                "pgs": round(pgs * replicas * share),
+                "up": True,
+                "in": True,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def main() -> int:
     osds = generate()
     limits = {"oload": 110, "max_change": 0.05, "max_osds": 20}
-    print(f"cluster: {len(osds)} OSDs, {int(osds['pgs'].sum()):,} PG copies, fullest {osds['utilization'].max():.2%}, "
-          f"average {osds['kb_used'].sum() / osds['kb'].sum():.2%}; limits {limits}")  # fmt: skip
+    print(
+        f"cluster: {len(osds)} OSDs, {int(osds['pgs'].sum()):,} PG copies, fullest {osds['utilization'].max():.2%}, "
+        f"average {osds['kb_used'].sum() / osds['kb'].sum():.2%}; limits {limits}"
+    )
     for steps in (1, 5, 10):
         start = time.perf_counter()
         plan = plan_reweight(osds, RATIOS, steps=steps, margin=0.02, no_increasing=True, **limits)
         elapsed = time.perf_counter() - start
         fullest = plan.steps[-1].max_after if plan.steps else osds["utilization"].max()
-        print(f"planner, {steps:2d} step(s): {elapsed:6.2f} s, {len(plan.steps)} planned, predicted fullest {fullest:.2%}"
-              f" — {plan.stopped}")  # fmt: skip
+        print(
+            f"planner, {steps:2d} step(s): {elapsed:6.2f} s, {len(plan.steps)} planned, predicted fullest {fullest:.2%}"
+            f" — {plan.stopped}"
+        )
     start = time.perf_counter()
     once = ceph_reweight_by_utilization(osds, limits["oload"], limits["max_change"], limits["max_osds"], True)
     after = predict(osds, once)
-    print(f"Ceph's algorithm, one pass: {time.perf_counter() - start:6.2f} s, {len(once)} OSD(s) changed, "
-          f"predicted fullest {after['utilization'].max():.2%}")  # fmt: skip
+    print(
+        f"Ceph's algorithm, one pass: {time.perf_counter() - start:6.2f} s, {len(once)} OSD(s) changed, "
+        f"predicted fullest {after['utilization'].max():.2%}"
+    )
     return 0
 
 

@@ -20,10 +20,7 @@ PUBLISH = "from runbook_lib.show import publish_findings\npublish_findings('floo
 
 
 def trivial_notebooks(directory: Path, count: int) -> list[Path]:
-    return [
-        make_notebook(directory, f"trivial_{i}", PUBLISH, parameters="x: int = 0  # unused")
-        for i in range(count)
-    ]
+    return [make_notebook(directory, f"trivial_{i}", PUBLISH, parameters="x: int = 0  # unused") for i in range(count)]
 
 
 def main(repeats: int = 3) -> int:
@@ -38,16 +35,19 @@ def main(repeats: int = 3) -> int:
         demo = []
         for r in range(repeats):
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "runbook_lib", "run", "all", "--out", f"{tmp}/demo{r}"],
-                           capture_output=True, check=False, cwd=REPO)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "runbook_lib", "run", "all", "--out", f"{tmp}/demo{r}"],
+                capture_output=True,
+                check=False,
+                cwd=REPO,
+            )
             demo.append(time.perf_counter() - started)
     print(f"runbooks: {count}; repeats: {repeats}; jobs: 2")
     print(
-        f"papermill floor ({count} trivial notebooks): best {min(floor):.2f} s, median {sorted(floor)[repeats // 2]:.2f} s"
+        f"papermill floor ({count} trivial notebooks): best {min(floor):.2f} s, "
+        f"median {sorted(floor)[repeats // 2]:.2f} s"
     )
-    print(
-        f"runbook run all on the demo (CLI):     best {min(demo):.2f} s, median {sorted(demo)[repeats // 2]:.2f} s"
-    )
+    print(f"runbook run all on the demo (CLI):     best {min(demo):.2f} s, median {sorted(demo)[repeats // 2]:.2f} s")
     print(f"overhead over the floor: {min(demo) - min(floor):+.2f} s")
     return 0
 

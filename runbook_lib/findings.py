@@ -60,8 +60,10 @@ def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
 
 def collection_findings(runbook: str, problems: dict[str, str]) -> list[Finding]:
     """One error finding per part that could not be read: a runbook never reports silently on less."""
-    return [Finding(runbook, "collection-problem", "error", part, message, "fix the access and run again")
-            for part, message in problems.items()]  # fmt: skip
+    return [
+        Finding(runbook, "collection-problem", "error", part, message, "fix the access and run again")
+        for part, message in problems.items()
+    ]
 
 
 def tabulate_findings(findings: Iterable[Finding]) -> pd.DataFrame:

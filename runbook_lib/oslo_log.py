@@ -1,8 +1,10 @@
 """Parse OpenStack service logs (oslo.log format) into a table, tolerant of several releases' layouts.
 
-    2026-11-23 20:03:50.976 31203 INFO nova.compute.manager [None req-… user project - - default default] [instance: <uuid>] message
-    2019-05-02 10:01:02.123 4242 WARNING nova.virt.libvirt.driver [req-… - - -] [instance: <uuid>] message    (≤ Stein: no "None")
-    Nov 23 20:03:50 cmp1 nova-compute[31203]: 2026-11-23 20:03:50.976 31203 INFO …                      (journald / syslog prefix)
+    2026-11-23 20:03:50.976 31203 INFO nova.compute.manager [None req-… user project - - default default]
+        [instance: <uuid>] message                                                   (one line in the log)
+    2019-05-02 10:01:02.123 4242 WARNING nova.virt.libvirt.driver [req-… - - -] [instance: <uuid>] message
+                                                                                     (≤ Stein: no "None")
+    Nov 23 20:03:50 cmp1 nova-compute[31203]: 2026-11-23 20:03:50.976 31203 INFO …   (journald / syslog prefix)
 
 Lines without the oslo prefix (the Command/Exit code/Stdout/Stderr block of a ProcessExecutionError, for
 instance) belong to the record above them and are appended to its message.
@@ -33,8 +35,15 @@ def parse_oslo_log(lines: Iterable[str], source: str = "", service: str = "nova-
         if match:
             fields = match.groupdict()
             request = _REQUEST.search(fields.pop("context") or "")
-            records.append({**fields, "pid": int(fields["pid"]), "request_id": request.group(0) if request else None,
-                            "source": source, "service": service})  # fmt: skip
+            records.append(
+                {
+                    **fields,
+                    "pid": int(fields["pid"]),
+                    "request_id": request.group(0) if request else None,
+                    "source": source,
+                    "service": service,
+                }
+            )
         elif records and line.strip():
             records[-1]["message"] += "\n" + line
     frame = pd.DataFrame(records, columns=COLUMNS)
@@ -46,6 +55,7 @@ def tabulate_logs(records: list[dict], service: str = "") -> pd.DataFrame:
     """Log records as stored in a snapshot (``{"source", "service", "lines"}``) → one table; only the
     records of ``service`` when given (records without one are nova-compute's)."""
     records = [r for r in records if not service or (r.get("service") or "nova-compute") == service]
-    frames = [parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute")
-              for r in records]  # fmt: skip
+    frames = [
+        parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute") for r in records
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)

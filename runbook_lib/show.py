@@ -87,9 +87,7 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
     # Whole cells, left-aligned, no index column: a truncated CLI command is worse than a wide table.
     _display(shown.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"}))
     if len(frame) > MAX_ROWS:
-        _display_html(
-            f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>"
-        )
+        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")
 
 
 def show_findings(findings: list[Finding]) -> None:

@@ -49,14 +49,18 @@ class Snapshot:
 
     def problems_for(self, parts: tuple[str, ...] | list[str]) -> dict[str, str]:
         """Why each of ``parts`` is unusable: it failed to collect, or this snapshot never had it."""
-        missing = {p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts
-                   if p not in self.parts}  # fmt: skip
+        missing = {
+            p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts if p not in self.parts
+        }
         return missing | {p: m for p, m in self.problems.items() if p in parts}
 
     def with_parts(self, parts: dict[str, list[dict[str, Any]]], origin: str = "collected", note: str = "") -> Snapshot:
         """A new snapshot with ``parts`` added or replaced (this one is left as it was)."""
         described = {"origin": origin, **({"note": note} if note else {})}
-        manifest = {**self.manifest, "parts": {**self.manifest.get("parts", {}), **dict.fromkeys(parts, described)}}
+        manifest = {
+            **self.manifest,
+            "parts": {**self.manifest.get("parts", {}), **dict.fromkeys(parts, described)},
+        }
         problems = {p: m for p, m in self.problems.items() if p not in parts}
         return dataclasses.replace(self, manifest=manifest, parts={**self.parts, **parts}, problems=problems)
 
@@ -149,6 +153,4 @@ def _load_tarball(path: Path) -> Snapshot:
                 raise SnapshotError(f"tarball {path} holds no manifest.json: it is not a snapshot")
             return load_snapshot(candidates[0].parent)
     except tarfile.TarError as exc:
-        raise SnapshotError(
-            f"{path} is neither a snapshot directory nor a readable tarball ({exc})"
-        ) from None
+        raise SnapshotError(f"{path} is neither a snapshot directory nor a readable tarball ({exc})") from None

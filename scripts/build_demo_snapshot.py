@@ -149,8 +149,10 @@ def seed_rbd(snapshot) -> None:
         rbd("clone", f"images/{image_id}@snap", f"vms/{server['id']}_disk")
     for volume_id in snapshot.manifest["parts"]["openstack/volumes"].get("api_shape_records", []):
         rbd("create", "--size", "128", f"volumes/volume-{volume_id}")  # real Cinder volumes have theirs
-    orphans = {"vms": f"{uuid.uuid5(NAMESPACE, 'orphan-disk')}_disk",
-               "volumes": f"volume-{uuid.uuid5(NAMESPACE, 'orphan-volume')}"}  # fmt: skip
+    orphans = {
+        "vms": f"{uuid.uuid5(NAMESPACE, 'orphan-disk')}_disk",
+        "volumes": f"volume-{uuid.uuid5(NAMESPACE, 'orphan-volume')}",
+    }
     for pool, name in orphans.items():
         rbd("create", "--size", "256", f"{pool}/{name}")
         rbd("bench", "--io-type", "write", "--io-size", "4M", "--io-total", "8M", f"{pool}/{name}")
@@ -223,8 +225,13 @@ def main() -> int:
     # and every WARNING or worse.
     neutron = read_log_dir(MINICLOUD_LOGS, "neutron-server.log")
     for record in neutron:
-        record.update(source="controller", path="", lines=[
-            line for line in record["lines"] if " neutron.notifiers.nova " in line or _WARNING_OR_WORSE.search(line)])  # fmt: skip
+        record.update(
+            source="controller",
+            path="",
+            lines=[
+                line for line in record["lines"] if " neutron.notifiers.nova " in line or _WARNING_OR_WORSE.search(line)
+            ],
+        )
     snapshot.parts[NEUTRON_LOG_PART] = neutron
     snapshot.manifest["parts"][NEUTRON_LOG_PART] = {
         "origin": "log-files",

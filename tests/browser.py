@@ -3,8 +3,8 @@
 JupyterLab runs from the project environment on loopback with a random token, its runtime, config,
 settings and workspace directories in the test's own directory, and two settings that keep a modal
 "Select Kernel" dialog from swallowing clicks (start the notebook's kernel automatically; no news toast
-over the screenshot), and every cell rendered rather than only those in view. The browser is Debian's chromium (``/usr/bin/chromium``) driven by Playwright's
-bundled driver: no browser is ever downloaded.
+over the screenshot), and every cell rendered rather than only those in view. The browser is Debian's
+chromium (``/usr/bin/chromium``) driven by Playwright's bundled driver: no browser is ever downloaded.
 """
 
 from __future__ import annotations
@@ -22,8 +22,15 @@ import urllib.request
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 USER_SETTINGS = {
     # every cell rendered (JupyterLab 4 otherwise detaches cells scrolled out of view)
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
@@ -57,17 +64,32 @@ class JupyterLab:
         for name, value in USER_SETTINGS.items():
             (settings / name).parent.mkdir(parents=True, exist_ok=True)
             (settings / name).write_text(json.dumps(value))
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(self.state / "runtime"),
-               "JUPYTER_CONFIG_DIR": str(self.state / "config"), "JUPYTERLAB_SETTINGS_DIR": str(settings),
-               "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "workspaces")}  # fmt: skip
-        argv = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip", "127.0.0.1",
-                "--port", str(self.port), f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={self.root}",
-                "--LabApp.expose_app_in_browser=True", "--ServerApp.open_browser=False"]  # fmt: skip
+        env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": str(self.state / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(self.state / "config"),
+            "JUPYTERLAB_SETTINGS_DIR": str(settings),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.state / "workspaces"),
+        }
+        argv = [
+            str(Path(sys.executable).parent / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            f"--ServerApp.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.open_browser=False",
+        ]
         if os.geteuid() == 0:
             argv.append("--allow-root")
         self.log = open(self.state / "jupyter.log", "wb")  # noqa: SIM115 -- open for the server's life
-        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True, cwd=self.root)  # fmt: skip
+        self.process = subprocess.Popen(
+            argv, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=self.root
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -79,8 +101,9 @@ class JupyterLab:
         raise RuntimeError(f"jupyter lab did not answer in {timeout} s")
 
     def api(self, method: str, path: str) -> object:
-        request = urllib.request.Request(f"{self.base}{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})  # fmt: skip
+        request = urllib.request.Request(
+            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             body = response.read()
         return json.loads(body) if body else {}

@@ -34,9 +34,7 @@ def demo_analysis(demo_snapshot):
 
 
 def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check
-    )
+    return subprocess.run([sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check)
 
 
 @pytest.fixture(scope="session")

@@ -45,19 +45,17 @@ def test_run_all_in_jupyterlab(browser, lab, runbook):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.add_locator_handler(page.locator(".jp-Dialog:has-text('Select Kernel')"),
-                             lambda _: page.click(".jp-Dialog .jp-mod-accept"))  # fmt: skip
+    page.add_locator_handler(
+        page.locator(".jp-Dialog:has-text('Select Kernel')"),
+        lambda _: page.click(".jp-Dialog .jp-mod-accept"),
+    )
     try:
-        page.goto(
-            f"{lab.base}/lab/tree/{runbook}.ipynb?token={lab.token}&reset", wait_until="domcontentloaded"
-        )
+        page.goto(f"{lab.base}/lab/tree/{runbook}.ipynb?token={lab.token}&reset", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         wait_until_idle(page)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         # the last cell publishes the findings: "<runbook>: <VERDICT> (<n> findings)"
-        page.locator(f".jp-OutputArea-output:has-text('{runbook}: {RUNBOOKS[runbook]} (')").wait_for(
-            timeout=180_000
-        )
+        page.locator(f".jp-OutputArea-output:has-text('{runbook}: {RUNBOOKS[runbook]} (')").wait_for(timeout=180_000)
         verdict = page.locator(".jp-OutputArea-output .runbook-verdict").first
         verdict.scroll_into_view_if_needed()
         assert verdict.is_visible() and f": {RUNBOOKS[runbook]}" in verdict.inner_text()
@@ -66,7 +64,12 @@ def test_run_all_in_jupyterlab(browser, lab, runbook):
         plot.wait_for(state="visible", timeout=30_000)
         assert plot.bounding_box()["width"] > 200
         assert page.locator(".jp-OutputArea-output table").count() >= 1
-        assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']:has-text('Traceback')").count() == 0  # fmt: skip
+        assert (
+            page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']:has-text('Traceback')"
+            ).count()
+            == 0
+        )
         assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
         page.screenshot(path=str(ARTIFACTS / f"lab-{runbook}.png"))
     finally:
@@ -94,9 +97,7 @@ def test_html_report_shows_verdict_tables_plots_and_no_code(browser, reports, ru
         plot = page.locator("img[src^='data:image/png']").first
         plot.scroll_into_view_if_needed()
         assert plot.is_visible() and plot.bounding_box()["width"] > 200
-        assert (
-            page.locator(".jp-CodeCell .jp-InputArea, .jp-CodeCell .jp-InputPrompt").count() == 0
-        )  # no code
+        assert page.locator(".jp-CodeCell .jp-InputArea, .jp-CodeCell .jp-InputPrompt").count() == 0  # no code
         assert page.locator(".jp-MarkdownCell").count() >= 3  # the narrative stays
         text = page.inner_text("body")
         assert "import runbook_lib" not in text and "rb.show_" not in text

@@ -115,12 +115,21 @@ def test_banner_and_exit_code_come_from_one_final_list_of_findings(path):
                 root = shown.split(".")[0]
                 assert not bound & {shown, root}, f"{text!r} rebinds {shown} after the banner"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                assert not (node.func.attr in ("extend", "append", "insert") and shown in ast.unparse(node.func.value)), (
-                    f"{text!r} adds to {shown} after the banner"
-                )
+                assert not (
+                    node.func.attr in ("extend", "append", "insert") and shown in ast.unparse(node.func.value)
+                ), f"{text!r} adds to {shown} after the banner"
 
 
-SHARED_SSH = ("ssh_user", "ssh_config", "ssh_identity", "ssh_jump", "ssh_port", "sudo", "ssh_timeout", "check_host_keys")
+SHARED_SSH = (
+    "ssh_user",
+    "ssh_config",
+    "ssh_identity",
+    "ssh_jump",
+    "ssh_port",
+    "sudo",
+    "ssh_timeout",
+    "check_host_keys",
+)
 
 
 def test_parameters_shared_by_runbooks_are_declared_the_same_way():
@@ -130,7 +139,9 @@ def test_parameters_shared_by_runbooks_are_declared_the_same_way():
     reaching = {name: params for name, params in declared.items() if "ssh_user" in params}
     assert len(reaching) >= 2
     for key in SHARED_SSH:
-        shapes = {name: (params[key].type_name, params[key].default, params[key].range) for name, params in reaching.items()}
+        shapes = {
+            name: (params[key].type_name, params[key].default, params[key].range) for name, params in reaching.items()
+        }
         assert len(set(shapes.values())) == 1, f"{key} differs: {shapes}"
 
 
@@ -148,7 +159,7 @@ def test_all_is_sorted_exported_and_documented(stem):
     assert all(hasattr(package, name) for name in package.__all__)
     undocumented = [n for n in package.__all__ if not (getattr(package, n).__doc__ or "").strip()]
     assert not undocumented
-    assert package.RUNBOOK == stem and package.READS, "each runbook declares what it reads"
+    assert stem == package.RUNBOOK and package.READS, "each runbook declares what it reads"
 
 
 def test_ci_runs_the_readme_test_command():

@@ -18,7 +18,7 @@ def layer_of(module: str) -> str:
     parts = module.split(".")
     if parts[-1] == "__main__":
         return "headless"  # `python -m runbook_lib` is the CLI
-    if len(parts) < 3 and (len(parts) < 2 or parts[1] not in RUNBOOKS + ["sources", "headless"]):
+    if len(parts) < 3 and (len(parts) < 2 or parts[1] not in [*RUNBOOKS, "sources", "headless"]):
         return "platform"
     return parts[1]
 
@@ -64,8 +64,11 @@ def test_no_module_grows_past_the_size_where_it_should_be_split(path):
     assert len(path.read_text().splitlines()) <= MAX_LINES
 
 
-@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "__init__.py" and p.name != "__main__.py"],
-                         ids=lambda p: str(p.relative_to(LIBRARY)))
+@pytest.mark.parametrize(
+    "path",
+    [p for p in MODULES if p.name != "__init__.py" and p.name != "__main__.py"],
+    ids=lambda p: str(p.relative_to(LIBRARY)),
+)
 def test_every_module_has_its_tests_in_the_mirrored_place(path):
     relative = path.relative_to(LIBRARY)
     folder = REPO / "tests" / relative.parent

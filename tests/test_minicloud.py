@@ -11,9 +11,7 @@ pytestmark = pytest.mark.minicloud
 
 @pytest.fixture(scope="module")
 def failures(minicloud, admin_conn):
-    seed = subprocess.run(
-        [sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True
-    )
+    seed = subprocess.run([sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True)
     assert seed.returncode == 0, seed.stdout + seed.stderr
     servers = {s.name: s for s in admin_conn.compute.servers(details=True, all_projects=True)}
     return admin_conn, servers

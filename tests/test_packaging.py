@@ -17,19 +17,12 @@ def test_environment_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pip = _pins(project["dependencies"] + project["optional-dependencies"]["dev"])
     conda = _pins(
-        [
-            d
-            for d in yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
-            if isinstance(d, str)
-        ]
+        [d for d in yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"] if isinstance(d, str)]
     )
     conda.pop("python")
     assert conda == pip
 
 
 def test_the_design_card_packages_are_there():
-    deps = {
-        d.split("==")[0]
-        for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    }
+    deps = {d.split("==")[0] for d in tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]}
     assert {"jupyterlab", "papermill", "pandas", "matplotlib", "openstacksdk"} <= deps

@@ -29,9 +29,7 @@ def test_round_trip_and_tarball(tmp_path, demo_snapshot):
     out = write_snapshot(demo_snapshot, tmp_path / "snap")
     again = load_snapshot(out)
     assert again.parts == demo_snapshot.parts
-    assert again.manifest["parts"]["openstack/servers"]["count"] == len(
-        demo_snapshot.get("openstack/servers")
-    )
+    assert again.manifest["parts"]["openstack/servers"]["count"] == len(demo_snapshot.get("openstack/servers"))
     tarball = tmp_path / "snap.tar.gz"
     with tarfile.open(tarball, "w:gz") as tar:
         tar.add(out, arcname="snap")
@@ -41,10 +39,7 @@ def test_round_trip_and_tarball(tmp_path, demo_snapshot):
 def test_problems_are_kept(tmp_path):
     snap = Snapshot(new_manifest("c", {}), {"openstack/images": []}, {"openstack/servers": "HTTP 403 ..."})
     loaded = load_snapshot(write_snapshot(snap, tmp_path / "s"))
-    assert (
-        loaded.problems == {"openstack/servers": "HTTP 403 ..."}
-        and loaded.origin("openstack/servers") == "missing"
-    )
+    assert loaded.problems == {"openstack/servers": "HTTP 403 ..."} and loaded.origin("openstack/servers") == "missing"
 
 
 def test_no_credentials_in_a_manifest(tmp_path):

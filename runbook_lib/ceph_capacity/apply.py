@@ -39,7 +39,9 @@ def apply_ceph_step(
         print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
         return None
     if not source.live:
-        raise ParameterError("apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot")
+        raise ParameterError(
+            "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
+        )
     access = CephAccess(**analysis.gather["access"])  # the way the data was just read
     epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
     if epoch != analysis.gather.get("epoch_after"):

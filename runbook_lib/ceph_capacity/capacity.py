@@ -16,11 +16,21 @@ import pandas as pd
 from runbook_lib.findings import Finding, collection_findings
 
 RUNBOOK = "ceph_capacity"
-CEPH_PARTS = ("ceph/osd_dump", "ceph/osd_df_tree", "ceph/df_detail", "ceph/health_detail", "ceph/status",
-              "ceph/gather")  # fmt: skip
+CEPH_PARTS = (
+    "ceph/osd_dump",
+    "ceph/osd_df_tree",
+    "ceph/df_detail",
+    "ceph/health_detail",
+    "ceph/status",
+    "ceph/gather",
+)
 # The reclaim ledger's OpenStack inventory (collected when the runbook is given a cloud).
-INVENTORY_PARTS = {"volumes": "openstack/volumes", "snapshots": "openstack/volume_snapshots",
-                   "images": "openstack/images", "servers": "openstack/servers"}  # fmt: skip
+INVENTORY_PARTS = {
+    "volumes": "openstack/volumes",
+    "snapshots": "openstack/volume_snapshots",
+    "images": "openstack/images",
+    "servers": "openstack/servers",
+}
 PARTS = CEPH_PARTS + tuple(INVENTORY_PARTS.values())
 RATIO_TOLERANCE = 1e-6
 FAILSAFE_FULL = 0.97  # osd_failsafe_full_ratio: the OSD itself drops writes past it
@@ -72,20 +82,41 @@ def tabulate_osds(osd_df_tree: dict[str, Any], osd_dump: dict[str, Any]) -> pd.D
         used = node.get("kb_used") or 0
         movable = (node.get("kb_used_data") or 0) + (node.get("kb_used_omap") or 0)
         dump = state.get(node["id"], {})
-        rows.append({
-            "osd": node["id"], "name": node["name"], "host": parent.get(node["id"], ""),
-            "device_class": node.get("device_class", ""), "crush_weight": node.get("crush_weight", 0.0),
-            "reweight": node.get("reweight", 0.0), "kb": kb, "kb_used": used, "kb_movable": movable,
-            "kb_avail": node.get("kb_avail") or 0, "utilization": used / kb if kb else float("nan"),
-            "pgs": node.get("pgs", 0), "up": bool(dump.get("up", node.get("status", "up") == "up")),
-            "in": bool(dump.get("in", kb > 0)),
-        })  # fmt: skip
-    columns = ["osd", "name", "host", "device_class", "crush_weight", "reweight", "kb", "kb_used", "kb_movable",
-               "kb_avail", "utilization", "pgs", "up", "in"]  # fmt: skip
-    floats = {
-        c: float
-        for c in ("crush_weight", "reweight", "kb", "kb_used", "kb_movable", "kb_avail", "utilization")
-    }
+        rows.append(
+            {
+                "osd": node["id"],
+                "name": node["name"],
+                "host": parent.get(node["id"], ""),
+                "device_class": node.get("device_class", ""),
+                "crush_weight": node.get("crush_weight", 0.0),
+                "reweight": node.get("reweight", 0.0),
+                "kb": kb,
+                "kb_used": used,
+                "kb_movable": movable,
+                "kb_avail": node.get("kb_avail") or 0,
+                "utilization": used / kb if kb else float("nan"),
+                "pgs": node.get("pgs", 0),
+                "up": bool(dump.get("up", node.get("status", "up") == "up")),
+                "in": bool(dump.get("in", kb > 0)),
+            }
+        )
+    columns = [
+        "osd",
+        "name",
+        "host",
+        "device_class",
+        "crush_weight",
+        "reweight",
+        "kb",
+        "kb_used",
+        "kb_movable",
+        "kb_avail",
+        "utilization",
+        "pgs",
+        "up",
+        "in",
+    ]
+    floats = {c: float for c in ("crush_weight", "reweight", "kb", "kb_used", "kb_movable", "kb_avail", "utilization")}
     return pd.DataFrame(rows, columns=columns).astype(floats)
 
 
@@ -96,8 +127,13 @@ def with_states(osds: pd.DataFrame, ratios: dict[str, float]) -> pd.DataFrame:
 def summarise_by(osds: pd.DataFrame, key: str) -> pd.DataFrame:
     """Fill per host or per device class: sums of space, the fullest OSD."""
     live = osds[osds["kb"] > 0]
-    grouped = live.groupby(key).agg(osds=("osd", "count"), kb=("kb", "sum"), kb_used=("kb_used", "sum"),
-                                    fullest=("utilization", "max"), pgs=("pgs", "sum"))  # fmt: skip
+    grouped = live.groupby(key).agg(
+        osds=("osd", "count"),
+        kb=("kb", "sum"),
+        kb_used=("kb_used", "sum"),
+        fullest=("utilization", "max"),
+        pgs=("pgs", "sum"),
+    )
     return grouped.assign(utilization=grouped["kb_used"] / grouped["kb"]).reset_index()
 
 
@@ -108,13 +144,22 @@ def tabulate_pools(df_detail: dict[str, Any], osd_dump: dict[str, Any]) -> pd.Da
     rows = []
     for pool in df_detail.get("pools", []):
         stats, info = pool.get("stats", {}), meta.get(pool["id"], {})
-        rows.append({
-            "pool": pool["name"], "id": pool["id"], "type": "erasure" if info.get("type") == 3 else "replicated",
-            "size": info.get("size"), "pg_num": info.get("pg_num"), "stored": stats.get("stored", 0),
-            "bytes_used": stats.get("bytes_used", 0), "percent_used": stats.get("percent_used", 0.0),
-            "max_avail": stats.get("max_avail", 0), "objects": stats.get("objects", 0),
-            "flags": info.get("flags_names", ""), "application": ",".join(info.get("application_metadata", {})),
-        })  # fmt: skip
+        rows.append(
+            {
+                "pool": pool["name"],
+                "id": pool["id"],
+                "type": "erasure" if info.get("type") == 3 else "replicated",
+                "size": info.get("size"),
+                "pg_num": info.get("pg_num"),
+                "stored": stats.get("stored", 0),
+                "bytes_used": stats.get("bytes_used", 0),
+                "percent_used": stats.get("percent_used", 0.0),
+                "max_avail": stats.get("max_avail", 0),
+                "objects": stats.get("objects", 0),
+                "flags": info.get("flags_names", ""),
+                "application": ",".join(info.get("application_metadata", {})),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -122,60 +167,118 @@ def tabulate_health(health_detail: dict[str, Any]) -> pd.DataFrame:
     """Active health checks; ``summary.count`` and ``muted`` are optional (they came with Octopus)."""
     rows = []
     for code, check in (health_detail.get("checks") or {}).items():
-        rows.append({"code": code, "severity": check.get("severity", ""),
-                     "summary": (check.get("summary") or {}).get("message", ""),
-                     "detail": "; ".join(d.get("message", "") for d in check.get("detail") or []),
-                     "muted": bool(check.get("muted", False))})  # fmt: skip
+        rows.append(
+            {
+                "code": code,
+                "severity": check.get("severity", ""),
+                "summary": (check.get("summary") or {}).get("message", ""),
+                "detail": "; ".join(d.get("message", "") for d in check.get("detail") or []),
+                "muted": bool(check.get("muted", False)),
+            }
+        )
     return pd.DataFrame(rows, columns=["code", "severity", "summary", "detail", "muted"])
 
 
 def check_capacity(
-    osds: pd.DataFrame, health: pd.DataFrame, ratios: dict[str, float], gather: dict[str, Any],
+    osds: pd.DataFrame,
+    health: pd.DataFrame,
+    ratios: dict[str, float],
+    gather: dict[str, Any],
     problems: dict[str, str] | None = None,
-) -> list[Finding]:  # fmt: skip
+) -> list[Finding]:
     """Per OSD past a ratio, health checks the OSD findings do not already say, ratios out of order, an
     average past nearfull (reweighting cannot help), a cluster that changed while it was read."""
     findings = collection_findings(RUNBOOK, problems or {})
     if not ratios_in_order(ratios):
-        findings.append(Finding(RUNBOOK, "ratios-out-of-order", "crit", "OSDMap full ratios",
-                                f"nearfull {ratios['nearfull']} < backfillfull {ratios['backfillfull']} < full "
-                                f"{ratios['full']} < failsafe {FAILSAFE_FULL} does not hold (OSD_OUT_OF_ORDER_FULL)",
-                                "set them in order: ceph osd set-nearfull-ratio / set-backfillfull-ratio / set-full-ratio"))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "ratios-out-of-order",
+                "crit",
+                "OSDMap full ratios",
+                f"nearfull {ratios['nearfull']} < backfillfull {ratios['backfillfull']} < full "
+                f"{ratios['full']} < failsafe {FAILSAFE_FULL} does not hold (OSD_OUT_OF_ORDER_FULL)",
+                "set them in order: ceph osd set-nearfull-ratio / set-backfillfull-ratio / set-full-ratio",
+            )
+        )
     severity = {"full": "crit", "backfillfull": "crit", "nearfull": "warn"}
     next_line = {"nearfull": "backfillfull", "backfillfull": "full", "full": "full"}
     for row in osds[osds["state"].isin(severity)].sort_values("utilization", ascending=False).itertuples():
         limit = ratios[next_line[row.state]]
-        effect = {"nearfull": "a warning for now; backfill onto it stops at backfillfull",
-                  "backfillfull": "PGs cannot backfill onto it (backfill_toofull)",
-                  "full": "every pool mapped to it stops accepting writes; guests hang on I/O"}[row.state]  # fmt: skip
-        findings.append(Finding(RUNBOOK, f"osd-{row.state}", severity[row.state], f"{row.name} ({row.host})",
-                                f"{row.name} is {row.utilization:.1%} full, past {row.state} {ratios[row.state]:.0%}"
-                                + (f", {_size((limit - row.utilization) * row.kb)} before {next_line[row.state]}"
-                                   if row.state != "full" else "") + f": {effect}",
-                                "reclaim space first (deletions move no data), then reweight it down in small steps (the plan below)",
-                                {"utilization": round(row.utilization, 4), "pgs": int(row.pgs)}))  # fmt: skip
+        effect = {
+            "nearfull": "a warning for now; backfill onto it stops at backfillfull",
+            "backfillfull": "PGs cannot backfill onto it (backfill_toofull)",
+            "full": "every pool mapped to it stops accepting writes; guests hang on I/O",
+        }[row.state]
+        findings.append(
+            Finding(
+                RUNBOOK,
+                f"osd-{row.state}",
+                severity[row.state],
+                f"{row.name} ({row.host})",
+                f"{row.name} is {row.utilization:.1%} full, past {row.state} {ratios[row.state]:.0%}"
+                + (
+                    f", {_size((limit - row.utilization) * row.kb)} before {next_line[row.state]}"
+                    if row.state != "full"
+                    else ""
+                )
+                + f": {effect}",
+                "reclaim space first (deletions move no data), then reweight it down in small steps (the plan below)",
+                {"utilization": round(row.utilization, 4), "pgs": int(row.pgs)},
+            )
+        )
     for check in health[~health["code"].isin(_OSD_CHECKS)].itertuples():
         severity = "crit" if check.code in _BLOCKS_WRITES else _SEVERITY.get(check.severity, "info")
-        findings.append(Finding(RUNBOOK, f"health-{check.code}", severity,
-                                f"health check {check.code}", f"{check.summary}: {check.detail}"[:400],
-                                "see the tables below; pool checks follow the OSDs their rule maps to"))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                f"health-{check.code}",
+                severity,
+                f"health check {check.code}",
+                f"{check.summary}: {check.detail}"[:400],
+                "see the tables below; pool checks follow the OSDs their rule maps to",
+            )
+        )
     live = osds[osds["kb"] > 0]
     if not live.empty:
         average = live["kb_used"].sum() / live["kb"].sum()
         if average >= ratios["nearfull"] - RATIO_TOLERANCE:
-            findings.append(Finding(RUNBOOK, "cluster-too-full", "crit", "cluster",
-                                    f"the average OSD is {average:.1%} full, at or past nearfull {ratios['nearfull']:.0%}: "
-                                    "moving data cannot bring every OSD below it",
-                                    "reclaim space or add OSDs; reweighting only shifts the problem"))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "cluster-too-full",
+                    "crit",
+                    "cluster",
+                    f"the average OSD is {average:.1%} full, at or past nearfull {ratios['nearfull']:.0%}: "
+                    "moving data cannot bring every OSD below it",
+                    "reclaim space or add OSDs; reweighting only shifts the problem",
+                )
+            )
     if gather and gather.get("epoch_before") != gather.get("epoch_after"):
-        findings.append(Finding(RUNBOOK, "cluster-changed-during-gather", "warn", "osdmap",
-                                f"the osdmap went from epoch {gather['epoch_before']} to {gather['epoch_after']} while "
-                                "the data was read: outputs may disagree", "run again when the cluster is quiet"))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "cluster-changed-during-gather",
+                "warn",
+                "osdmap",
+                f"the osdmap went from epoch {gather['epoch_before']} to {gather['epoch_after']} while "
+                "the data was read: outputs may disagree",
+                "run again when the cluster is quiet",
+            )
+        )
     if not findings and not osds.empty:
         fullest = osds.loc[osds["utilization"].idxmax()]
-        findings.append(Finding(RUNBOOK, "capacity-ok", "ok", "cluster",
-                                f"every OSD is below nearfull {ratios['nearfull']:.0%} (fullest: {fullest['name']} at "
-                                f"{fullest['utilization']:.1%})", ""))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "capacity-ok",
+                "ok",
+                "cluster",
+                f"every OSD is below nearfull {ratios['nearfull']:.0%} (fullest: {fullest['name']} at "
+                f"{fullest['utilization']:.1%})",
+                "",
+            )
+        )
     return findings
 
 
@@ -183,20 +286,32 @@ def check_balancer(balancer: dict[str, Any], osd_dump: dict[str, Any]) -> list[F
     """How a reweight plan meets the mgr balancer: in upmap mode it balances PG counts (not bytes) with
     pg_upmap_items, and override weights below 1.0 work against it."""
     upmaps = len(osd_dump.get("pg_upmap_items") or [])
-    lowered = [
-        o["osd"] for o in osd_dump.get("osds", []) if 0 < float(o.get("weight", 1)) < 1 - RATIO_TOLERANCE
-    ]
+    lowered = [o["osd"] for o in osd_dump.get("osds", []) if 0 < float(o.get("weight", 1)) < 1 - RATIO_TOLERANCE]
     if balancer.get("active"):
-        return [Finding(RUNBOOK, "balancer-active", "info", f"mgr balancer ({balancer.get('mode', '?')})",
-                        f"the balancer is on in {balancer.get('mode')} mode with {upmaps} pg_upmap_items entries"
-                        + (f"; override weights below 1.0 on osd {', '.join(map(str, lowered))}" if lowered else "")
-                        + ": it evens out PG counts, not bytes, and it fights override reweights",
-                        "prefer the balancer (ceph balancer eval / optimize); if you reweight, turn it off meanwhile "
-                        "(ceph balancer off) and set the weights back to 1.0 before turning it on again")]  # fmt: skip
+        return [
+            Finding(
+                RUNBOOK,
+                "balancer-active",
+                "info",
+                f"mgr balancer ({balancer.get('mode', '?')})",
+                f"the balancer is on in {balancer.get('mode')} mode with {upmaps} pg_upmap_items entries"
+                + (f"; override weights below 1.0 on osd {', '.join(map(str, lowered))}" if lowered else "")
+                + ": it evens out PG counts, not bytes, and it fights override reweights",
+                "prefer the balancer (ceph balancer eval / optimize); if you reweight, turn it off meanwhile "
+                "(ceph balancer off) and set the weights back to 1.0 before turning it on again",
+            )
+        ]
     if upmaps:
-        return [Finding(RUNBOOK, "upmap-entries", "info", "pg_upmap_items",
-                        f"{upmaps} pg_upmap_items entries pin PGs while the balancer is off: a reweight moves only the rest",
-                        "ceph osd dump | grep pg_upmap_items; remove stale ones with ceph osd rm-pg-upmap-items <pgid>")]  # fmt: skip
+        return [
+            Finding(
+                RUNBOOK,
+                "upmap-entries",
+                "info",
+                "pg_upmap_items",
+                f"{upmaps} pg_upmap_items entries pin PGs while the balancer is off: a reweight moves only the rest",
+                "ceph osd dump | grep pg_upmap_items; remove stale ones with ceph osd rm-pg-upmap-items <pgid>",
+            )
+        ]
     return []
 
 
@@ -220,7 +335,19 @@ class CephCapacityAnalysis:
             ["category", "raw_bytes"], key=lambda c: c.map(order) if c.name == "category" else -c
         )
         return table.assign(used_mib=table["used_bytes"] / 1024**2, raw_mib=table["raw_bytes"] / 1024**2)[
-            ["pool", "image", "kind", "category", "owner", "used_mib", "raw_mib", "why", "snapshot_notes", "command"]]  # fmt: skip
+            [
+                "pool",
+                "image",
+                "kind",
+                "category",
+                "owner",
+                "used_mib",
+                "raw_mib",
+                "why",
+                "snapshot_notes",
+                "command",
+            ]
+        ]
 
     @property
     def reclaim_summary(self) -> pd.DataFrame:
@@ -240,18 +367,46 @@ class CephCapacityAnalysis:
     def osd_table(self) -> pd.DataFrame:
         table = self.osds.sort_values("utilization", ascending=False)
         return table.assign(size_gib=table["kb"] / 1024**2, used_gib=table["kb_used"] / 1024**2)[
-            ["name", "host", "device_class", "state", "utilization", "size_gib", "used_gib", "pgs", "reweight",
-             "crush_weight", "up", "in"]]  # fmt: skip
+            [
+                "name",
+                "host",
+                "device_class",
+                "state",
+                "utilization",
+                "size_gib",
+                "used_gib",
+                "pgs",
+                "reweight",
+                "crush_weight",
+                "up",
+                "in",
+            ]
+        ]
 
     @property
     def pool_table(self) -> pd.DataFrame:
         gib = 1024**3
         if self.pools.empty:
             return self.pools
-        return self.pools.assign(stored_gib=self.pools["stored"] / gib, used_gib=self.pools["bytes_used"] / gib,
-                                 max_avail_gib=self.pools["max_avail"] / gib)[
-            ["pool", "type", "size", "pg_num", "objects", "stored_gib", "used_gib", "percent_used", "max_avail_gib",
-             "flags", "application"]]  # fmt: skip
+        return self.pools.assign(
+            stored_gib=self.pools["stored"] / gib,
+            used_gib=self.pools["bytes_used"] / gib,
+            max_avail_gib=self.pools["max_avail"] / gib,
+        )[
+            [
+                "pool",
+                "type",
+                "size",
+                "pg_num",
+                "objects",
+                "stored_gib",
+                "used_gib",
+                "percent_used",
+                "max_avail_gib",
+                "flags",
+                "application",
+            ]
+        ]
 
     @property
     def summary(self) -> str:
@@ -260,10 +415,12 @@ class CephCapacityAnalysis:
         live = self.osds[self.osds["kb"] > 0]
         counts = self.osds["state"].value_counts()
         average = live["kb_used"].sum() / live["kb"].sum() if not live.empty else float("nan")
-        return (f"{len(self.osds)} OSD(s), average {average:.1%} full, fullest {live['utilization'].max():.1%}; "
-                f"{counts.get('nearfull', 0)} nearfull, {counts.get('backfillfull', 0)} backfillfull, "
-                f"{counts.get('full', 0)} full (ratios {self.ratios['nearfull']:g} / {self.ratios['backfillfull']:g} / "
-                f"{self.ratios['full']:g} from the OSDMap)")  # fmt: skip
+        return (
+            f"{len(self.osds)} OSD(s), average {average:.1%} full, fullest {live['utilization'].max():.1%}; "
+            f"{counts.get('nearfull', 0)} nearfull, {counts.get('backfillfull', 0)} backfillfull, "
+            f"{counts.get('full', 0)} full (ratios {self.ratios['nearfull']:g} / {self.ratios['backfillfull']:g} / "
+            f"{self.ratios['full']:g} from the OSDMap)"
+        )
 
 
 def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) -> pd.DataFrame:
@@ -276,7 +433,9 @@ def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) ->
     known = frozenset(
         k for k, part in INVENTORY_PARTS.items() if part in snapshot.parts and part not in snapshot.problems
     )
-    inventory = Inventory(*(snapshot.get(INVENTORY_PARTS[k]) for k in ("volumes", "snapshots", "images", "servers")), known)  # fmt: skip
+    inventory = Inventory(
+        *(snapshot.get(INVENTORY_PARTS[k]) for k in ("volumes", "snapshots", "images", "servers")), known
+    )
     replication = {p["pool_name"]: float(p.get("size") or 1) for p in osd_dump.get("pools", [])}
     now = pd.Timestamp(snapshot.manifest.get("collected_at") or pd.Timestamp.now(tz="UTC"))
     now = now if now.tzinfo else now.tz_localize("UTC")
@@ -297,8 +456,9 @@ def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapac
                 f"snapshot {snapshot.label} holds no Ceph data: run live (ceph_live=True) or collect it"
             )
         empty = with_states(tabulate_osds({}, {}), {})
-        return CephCapacityAnalysis({}, empty, pd.DataFrame(), tabulate_health({}),
-                                    collection_findings(RUNBOOK, failed), {})  # fmt: skip
+        return CephCapacityAnalysis(
+            {}, empty, pd.DataFrame(), tabulate_health({}), collection_findings(RUNBOOK, failed), {}
+        )
     ratios = thresholds(osd_dump)
     osds = with_states(tabulate_osds(one(snapshot, "ceph/osd_df_tree"), osd_dump), ratios)
     pools = tabulate_pools(one(snapshot, "ceph/df_detail"), osd_dump)
@@ -312,8 +472,9 @@ def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapac
         from runbook_lib.ceph_capacity.reclaim import check_reclaim
 
         findings += check_reclaim(ledger_frame, osds, bool((osds["state"] == "full").any()))
-    return CephCapacityAnalysis(ratios, osds, pools, health, findings, gather, one(snapshot, "ceph/test_reweight"),
-                                ledger_frame)  # fmt: skip
+    return CephCapacityAnalysis(
+        ratios, osds, pools, health, findings, gather, one(snapshot, "ceph/test_reweight"), ledger_frame
+    )
 
 
 def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> dict[str, Any]:
@@ -324,8 +485,13 @@ def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> dict[str, A
         return {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": ratios}
     new = {name: round(value + step, 4) for name, value in ratios.items()}
     if new["full"] >= FAILSAFE_FULL:
-        return {"possible": False, "why": f"full would reach {new['full']:.2f}, at or past the failsafe {FAILSAFE_FULL}",
-                "raise": [], "restore": [], "new": ratios}  # fmt: skip
+        return {
+            "possible": False,
+            "why": f"full would reach {new['full']:.2f}, at or past the failsafe {FAILSAFE_FULL}",
+            "raise": [],
+            "restore": [],
+            "new": ratios,
+        }
     order = ("full", "backfillfull", "nearfull")  # raising: the top first
     raise_commands = [f"ceph osd set-{name}-ratio {new[name]:g}" for name in order]
     restore_commands = [f"ceph osd set-{name}-ratio {ratios[name]:g}" for name in reversed(order)]

@@ -24,9 +24,7 @@ def _ratio_lines(ax: plt.Axes, ratios: dict[str, float], horizontal: bool = True
         if name not in ratios:  # no Ceph data: no lines
             continue
         line = ax.axhline if horizontal else ax.axvline
-        line(
-            ratios[name] * 100, color=colour, linestyle=style, linewidth=1, label=f"{name} {ratios[name]:.0%}"
-        )
+        line(ratios[name] * 100, color=colour, linestyle=style, linewidth=1, label=f"{name} {ratios[name]:.0%}")
 
 
 def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> plt.Figure:
@@ -72,7 +70,7 @@ def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: i
     return fig
 
 
-def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12, max_steps: int = 4) -> plt.Figure:  # fmt: skip
+def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12, max_steps: int = 4) -> plt.Figure:
     """Before and after each plan step, side by side: the fill of the fullest OSDs now (grey) and once
     the step has moved its data (coloured), against the three ratios."""
     steps = list(predicted.columns[1 : max_steps + 1])
@@ -93,8 +91,14 @@ def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int 
             label="before",
         )
         after = predicted.loc[chosen, step]
-        colours = ["#c62828" if v >= ratios.get("backfillfull", 1) else "#ef6c00" if v >= ratios.get("nearfull", 1)
-                   else "#2e7d32" for v in after]  # fmt: skip
+        colours = [
+            "#c62828"
+            if v >= ratios.get("backfillfull", 1)
+            else "#ef6c00"
+            if v >= ratios.get("nearfull", 1)
+            else "#2e7d32"
+            for v in after
+        ]
         ax.bar([i + 0.2 for i in x], after * 100, width=0.4, color=colours, label="after")
         _ratio_lines(ax, ratios)
         ax.set_xticks(list(x), list(chosen), rotation=90, fontsize=7)
@@ -116,10 +120,22 @@ def plot_predicted_vs_actual(verification: pd.DataFrame) -> plt.Figure:
         return fig
     x = range(len(verification))
     ax.bar([i - 0.27 for i in x], verification["before"] * 100, width=0.27, color="#cfd8dc", label="before")
-    ax.bar(list(x), verification["predicted"] * 100, width=0.27, color="#90caf9", label="predicted",
-           yerr=verification["tolerance"] * 100, capsize=3)  # fmt: skip
-    ax.bar([i + 0.27 for i in x], verification["actual"] * 100, width=0.27,
-           color=["#2e7d32" if w else "#c62828" for w in verification["within"]], label="actual")  # fmt: skip
+    ax.bar(
+        list(x),
+        verification["predicted"] * 100,
+        width=0.27,
+        color="#90caf9",
+        label="predicted",
+        yerr=verification["tolerance"] * 100,
+        capsize=3,
+    )
+    ax.bar(
+        [i + 0.27 for i in x],
+        verification["actual"] * 100,
+        width=0.27,
+        color=["#2e7d32" if w else "#c62828" for w in verification["within"]],
+        label="actual",
+    )
     ax.set_xticks(list(x), list(verification["osd"]), rotation=90, fontsize=7)
     ax.set_ylabel("% used")
     ax.set_title("Applied step: predicted (± tolerance) vs actual fill per OSD")

@@ -32,8 +32,22 @@ _PATTERNS = (
     ("glance-image", re.compile(rf"^({_UUID})$")),
 )
 # Volume states in which Cinder is working on the volume: never call those orphans or unused.
-_BUSY = {"creating", "deleting", "error_deleting", "migrating", "downloading", "uploading", "attaching",
-         "detaching", "backing-up", "restoring-backup", "retyping", "extending", "maintenance", "reserved"}  # fmt: skip
+_BUSY = {
+    "creating",
+    "deleting",
+    "error_deleting",
+    "migrating",
+    "downloading",
+    "uploading",
+    "attaching",
+    "detaching",
+    "backing-up",
+    "restoring-backup",
+    "retyping",
+    "extending",
+    "maintenance",
+    "reserved",
+}
 CATEGORIES = ("in-use", "unused", "orphan", "in-trash", "blocked", "unknown")
 
 
@@ -65,20 +79,55 @@ def tabulate_rbd(rbd_parts: list[dict[str, Any]]) -> pd.DataFrame:
         for head in heads:
             kind, uuid = classify_name(head["image"])
             parent = head.get("parent") or {}
-            rows.append({
-                "pool": pool, "image": head["image"], "kind": kind, "uuid": uuid,
-                "used_bytes": used.get(head["image"], 0), "provisioned": provisioned.get(head["image"], head.get("size", 0)),
-                "snapshots": [s["snapshot"] for s in snaps.get(head["image"], [])],
-                "protected_snapshots": [s["snapshot"] for s in snaps.get(head["image"], []) if s.get("protected") == "true"],
-                "parent": f"{parent['pool']}/{parent['image']}@{parent['snapshot']}" if parent else "",
-                "lock": head.get("lock_type", ""), "trash": False,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "pool": pool,
+                    "image": head["image"],
+                    "kind": kind,
+                    "uuid": uuid,
+                    "used_bytes": used.get(head["image"], 0),
+                    "provisioned": provisioned.get(head["image"], head.get("size", 0)),
+                    "snapshots": [s["snapshot"] for s in snaps.get(head["image"], [])],
+                    "protected_snapshots": [
+                        s["snapshot"] for s in snaps.get(head["image"], []) if s.get("protected") == "true"
+                    ],
+                    "parent": f"{parent['pool']}/{parent['image']}@{parent['snapshot']}" if parent else "",
+                    "lock": head.get("lock_type", ""),
+                    "trash": False,
+                }
+            )
         for entry in record.get("trash", []):
-            rows.append({"pool": pool, "image": entry.get("name", ""), "kind": "trash", "uuid": entry.get("id", ""),
-                         "used_bytes": 0, "provisioned": 0, "snapshots": [], "protected_snapshots": [],
-                         "parent": "", "lock": "", "trash": True})  # fmt: skip
-    frame = pd.DataFrame(rows, columns=["pool", "image", "kind", "uuid", "used_bytes", "provisioned", "snapshots",
-                                        "protected_snapshots", "parent", "lock", "trash"])  # fmt: skip
+            rows.append(
+                {
+                    "pool": pool,
+                    "image": entry.get("name", ""),
+                    "kind": "trash",
+                    "uuid": entry.get("id", ""),
+                    "used_bytes": 0,
+                    "provisioned": 0,
+                    "snapshots": [],
+                    "protected_snapshots": [],
+                    "parent": "",
+                    "lock": "",
+                    "trash": True,
+                }
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "pool",
+            "image",
+            "kind",
+            "uuid",
+            "used_bytes",
+            "provisioned",
+            "snapshots",
+            "protected_snapshots",
+            "parent",
+            "lock",
+            "trash",
+        ],
+    )
     children: dict[str, list[str]] = {}
     for row in frame.itertuples():
         if row.parent:
@@ -107,23 +156,25 @@ def _age_days(record: dict[str, Any], now: pd.Timestamp) -> float:
     return float("nan") if pd.isna(stamp) else (now - stamp).total_seconds() / 86400
 
 
-def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused_days: float = 30.0,
-           replication: dict[str, float] | None = None, watchers: dict[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+def ledger(
+    images: pd.DataFrame,
+    inventory: Inventory,
+    now: pd.Timestamp,
+    unused_days: float = 30.0,
+    replication: dict[str, float] | None = None,
+    watchers: dict[str, list] | None = None,
+) -> pd.DataFrame:
     """Each RBD image with its OpenStack owner, its category and, when reclaimable, how to delete it.
     ``watchers`` (``pool/image`` → ``rbd status`` watchers, read for the candidates): an image some client
     has open is never proposed for deletion."""
     volumes = {v["id"]: v for v in inventory.volumes}
     by_name_id = {
-        v.get("os-vol-mig-status-attr:name_id"): v
-        for v in inventory.volumes
-        if v.get("os-vol-mig-status-attr:name_id")
+        v.get("os-vol-mig-status-attr:name_id"): v for v in inventory.volumes if v.get("os-vol-mig-status-attr:name_id")
     }
     snapshots = {s["id"]: s for s in inventory.snapshots}
     glance = {i["id"]: i for i in inventory.images}
     servers = {s["id"]: s for s in inventory.servers}
-    used_images = {
-        (s.get("image") or {}).get("id") for s in inventory.servers if isinstance(s.get("image"), dict)
-    }
+    used_images = {(s.get("image") or {}).get("id") for s in inventory.servers if isinstance(s.get("image"), dict)}
     used_images |= {(v.get("volume_image_metadata") or {}).get("image_id") for v in inventory.volumes}
     rows = []
     for row in images.to_dict("records"):
@@ -138,7 +189,10 @@ def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused
             owner_id = volume["id"] if volume else uuid  # after a generic migration the image carries name_id
         elif kind == "cinder-volume-deleted":
             owner, category = f"volume {uuid} (deleted)", "blocked"
-            why = "deleted in Cinder but kept because clones hang off its snapshots: it goes when they are deleted or flattened"
+            why = (
+                "deleted in Cinder but kept because clones hang off its snapshots: "
+                "it goes when they are deleted or flattened"
+            )
         elif kind == "glance-image":
             image = glance.get(uuid)
             if image is None:
@@ -180,8 +234,17 @@ def ledger(images: pd.DataFrame, inventory: Inventory, now: pd.Timestamp, unused
             why = reason + "; " + why
         snaps = _snapshot_notes(row["snapshots"], snapshots, inventory)
         size = (replication or {}).get(row["pool"], 1.0)
-        rows.append({**row, "owner": owner, "category": category, "why": why, "snapshot_notes": snaps,
-                     "raw_bytes": row["used_bytes"] * size, "command": _command(row, category, owner_id)})  # fmt: skip
+        rows.append(
+            {
+                **row,
+                "owner": owner,
+                "category": category,
+                "why": why,
+                "snapshot_notes": snaps,
+                "raw_bytes": row["used_bytes"] * size,
+                "command": _command(row, category, owner_id),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -191,12 +254,11 @@ def _orphan_or_unknown(inventory: Inventory, needed: str, why: str) -> tuple[str
     return "orphan", why
 
 
-def _volume_category(volume: dict | None, uuid: str, inventory: Inventory, now: pd.Timestamp,
-                     unused_days: float) -> tuple[str, str, str]:  # fmt: skip
+def _volume_category(
+    volume: dict | None, uuid: str, inventory: Inventory, now: pd.Timestamp, unused_days: float
+) -> tuple[str, str, str]:
     if volume is None:
-        category, why = _orphan_or_unknown(
-            inventory, "volumes", "no Cinder volume has this id (nor as name_id)"
-        )
+        category, why = _orphan_or_unknown(inventory, "volumes", "no Cinder volume has this id (nor as name_id)")
         return "", category, why
     owner = f"volume {volume['id']}" + (f" ({volume['name']})" if volume.get("name") else "")
     if volume["id"] != uuid:
@@ -208,8 +270,14 @@ def _volume_category(volume: dict | None, uuid: str, inventory: Inventory, now: 
     if idle and _age_days(volume, now) >= unused_days:
         return owner, "unused", f"available and attached to nothing for {_age_days(volume, now):.0f} days"
     if idle:
-        return owner, "in-use", (f"available and attached to nothing, but changed {_age_days(volume, now):.0f} days "
-                                 f"ago (unused only after {unused_days:g} days)")  # fmt: skip
+        return (
+            owner,
+            "in-use",
+            (
+                f"available and attached to nothing, but changed {_age_days(volume, now):.0f} days "
+                f"ago (unused only after {unused_days:g} days)"
+            ),
+        )
     return owner, "in-use", f"status {status}" + (", attached" if volume.get("attachments") else "")
 
 
@@ -223,11 +291,7 @@ def _snapshot_notes(names: list[str], snapshots: dict, inventory: Inventory) -> 
             kind = (
                 "cinder snapshot"
                 if known
-                else (
-                    "cinder snapshot (no API record)"
-                    if "snapshots" in inventory.known
-                    else "cinder snapshot?"
-                )
+                else ("cinder snapshot (no API record)" if "snapshots" in inventory.known else "cinder snapshot?")
             )
         elif name.endswith(".clone_snap"):
             kind = "clone source"
@@ -255,10 +319,14 @@ def reclaim_summary(ledger_frame: pd.DataFrame) -> pd.DataFrame:
     """Per pool and category: images and bytes (actual and raw)."""
     if ledger_frame.empty:
         return pd.DataFrame(columns=["pool", "category", "images", "used_gib", "raw_gib"])
-    grouped = ledger_frame.groupby(["pool", "category"]).agg(images=("image", "count"), used=("used_bytes", "sum"),
-                                                           raw=("raw_bytes", "sum")).reset_index()  # fmt: skip
+    grouped = (
+        ledger_frame.groupby(["pool", "category"])
+        .agg(images=("image", "count"), used=("used_bytes", "sum"), raw=("raw_bytes", "sum"))
+        .reset_index()
+    )
     return grouped.assign(used_gib=grouped["used"] / 1024**3, raw_gib=grouped["raw"] / 1024**3)[
-        ["pool", "category", "images", "used_gib", "raw_gib"]]  # fmt: skip
+        ["pool", "category", "images", "used_gib", "raw_gib"]
+    ]
 
 
 def reclaim_effect(osds: pd.DataFrame, freed_raw_bytes: float) -> pd.DataFrame:
@@ -280,23 +348,43 @@ def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) ->
         return findings
     reclaimable = ledger_frame[ledger_frame["category"].isin(["orphan", "unused", "in-trash"])]
     for row in ledger_frame[ledger_frame["category"] == "orphan"].itertuples():
-        findings.append(Finding("ceph_capacity", "rbd-orphan", "warn", f"{row.pool}/{row.image}",
-                                f"{row.why}; it holds {row.used_bytes / 1024**2:.0f} MiB ({row.raw_bytes / 1024**2:.0f} MiB raw)",
-                                row.command, {"raw_bytes": int(row.raw_bytes)}))  # fmt: skip
+        findings.append(
+            Finding(
+                "ceph_capacity",
+                "rbd-orphan",
+                "warn",
+                f"{row.pool}/{row.image}",
+                f"{row.why}; it holds {row.used_bytes / 1024**2:.0f} MiB ({row.raw_bytes / 1024**2:.0f} MiB raw)",
+                row.command,
+                {"raw_bytes": int(row.raw_bytes)},
+            )
+        )
     if reclaimable.empty:
         return findings
     freed = reclaimable["raw_bytes"].sum()
     after = reclaim_effect(osds, freed)
     before_max, after_max = osds["utilization"].max(), after["utilization"].max()
     per_pool = ", ".join(
-        f"{pool} {raw / 1024**3:.2f} GiB"
-        for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
+        f"{pool} {raw / 1024**3:.2f} GiB" for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
     )
-    how = (" The cluster is full: delete with `rbd rm` (it may write to a full pool); the OpenStack APIs' deletes "
-           "would hang, then reconcile the API records.") if full else ""  # fmt: skip
-    findings.append(Finding("ceph_capacity", "reclaimable", "info", "reclaim ledger",
-                            f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / 1024**3:.2f} GiB raw "
-                            f"({per_pool}): the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}.{how}",
-                            "see the ledger: check each with `rbd status <pool>/<image>` (no watchers) before deleting",
-                            {"raw_bytes": int(freed)}))  # fmt: skip
+    how = (
+        (
+            " The cluster is full: delete with `rbd rm` (it may write to a full pool); the OpenStack APIs' deletes "
+            "would hang, then reconcile the API records."
+        )
+        if full
+        else ""
+    )
+    findings.append(
+        Finding(
+            "ceph_capacity",
+            "reclaimable",
+            "info",
+            "reclaim ledger",
+            f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / 1024**3:.2f} GiB raw "
+            f"({per_pool}): the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}.{how}",
+            "see the ledger: check each with `rbd status <pool>/<image>` (no watchers) before deleting",
+            {"raw_bytes": int(freed)},
+        )
+    )
     return findings

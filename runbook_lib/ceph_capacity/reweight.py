@@ -76,8 +76,11 @@ def predict(osds: pd.DataFrame, changes: dict[int, float], scale: float = 1.0) -
         share = (1 - new / old) * scale  # > 0: data leaves; < 0: the OSD attracts data
         moved = after.at[i, "kb_movable"] * share
         moved_pgs = after.at[i, "pgs"] * share
-        peers = after[(after["device_class"] == after.at[i, "device_class"]) & (after["kb"] > 0)
-                      & (~after["osd"].isin(list(changes)))]  # fmt: skip
+        peers = after[
+            (after["device_class"] == after.at[i, "device_class"])
+            & (after["kb"] > 0)
+            & (~after["osd"].isin(list(changes)))
+        ]
         pull = peers["crush_weight"] * peers["reweight"]
         if pull.sum() <= 0:
             continue
@@ -109,8 +112,7 @@ class ReweightStep:
     @property
     def commands(self) -> list[str]:
         return [
-            shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"])
-            for osd, (_, new) in self.changes.items()
+            shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"]) for osd, (_, new) in self.changes.items()
         ]
 
     @property
@@ -135,14 +137,34 @@ class ReweightPlan:
     limits: dict
 
     def table(self) -> pd.DataFrame:
-        rows = [{"step": s.number, "commands": "; ".join(s.commands), "osds": ", ".join(
-                    f"osd.{o} {a:.4f}→{b:.4f}" for o, (a, b) in s.changes.items()),
-                 "moved_gib": s.moved_kb / 1024**2, "moved_pgs": round(s.moved_pgs, 1),
-                 "fullest_before": s.max_before, "fullest_after": s.max_after,
-                 "model": "Ceph's PG count" if s.exact else "first-order", "guard": _guard_note(s)}
-                for s in self.steps]  # fmt: skip
-        return pd.DataFrame(rows, columns=["step", "commands", "osds", "moved_gib", "moved_pgs", "fullest_before",
-                                           "fullest_after", "model", "guard"])  # fmt: skip
+        rows = [
+            {
+                "step": s.number,
+                "commands": "; ".join(s.commands),
+                "osds": ", ".join(f"osd.{o} {a:.4f}→{b:.4f}" for o, (a, b) in s.changes.items()),
+                "moved_gib": s.moved_kb / 1024**2,
+                "moved_pgs": round(s.moved_pgs, 1),
+                "fullest_before": s.max_before,
+                "fullest_after": s.max_after,
+                "model": "Ceph's PG count" if s.exact else "first-order",
+                "guard": _guard_note(s),
+            }
+            for s in self.steps
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "step",
+                "commands",
+                "osds",
+                "moved_gib",
+                "moved_pgs",
+                "fullest_before",
+                "fullest_after",
+                "model",
+                "guard",
+            ],
+        )
 
     def predicted_utilization(self, initial: pd.DataFrame) -> pd.DataFrame:
         """OSD × step: the predicted fill of every OSD after each step (step 0 = now)."""
@@ -153,16 +175,28 @@ class ReweightPlan:
 
 
 def plan_reweight(
-    osds: pd.DataFrame, ratios: dict[str, float], oload: int = 120, max_change: float = 0.05, max_osds: int = 4,
-    steps: int = 5, margin: float = 0.02, no_increasing: bool = True, ceph_proposal: dict | None = None,
-) -> ReweightPlan:  # fmt: skip
+    osds: pd.DataFrame,
+    ratios: dict[str, float],
+    oload: int = 120,
+    max_change: float = 0.05,
+    max_osds: int = 4,
+    steps: int = 5,
+    margin: float = 0.02,
+    no_increasing: bool = True,
+    ceph_proposal: dict | None = None,
+) -> ReweightPlan:
     """Up to ``steps`` steps of Ceph's algorithm on the predicted state, each guarded against backfillfull.
 
     ``ceph_proposal`` (the ``result`` of ``test-reweight-by-utilization`` for the same limits) counts the
     PG mappings Ceph's own CRUSH run moves: when step 1 is that proposal, its movement is scaled to it.
     """
-    limits = {"oload": oload, "max_change": max_change, "max_osds": max_osds, "margin": margin,
-              "no_increasing": no_increasing}  # fmt: skip
+    limits = {
+        "oload": oload,
+        "max_change": max_change,
+        "max_osds": max_osds,
+        "margin": margin,
+        "no_increasing": no_increasing,
+    }
     if not ratios or osds.empty:
         return ReweightPlan([], "no Ceph data to plan with", limits)
     ceiling = ratios["backfillfull"] - margin
@@ -189,13 +223,25 @@ def plan_reweight(
             proposal = {o: weights[o] - (weights[o] - w) / 2 for o, w in proposal.items()}
             scale = 1.0  # Ceph's count was for its own weights, not the halved ones
         if halved > 3:
-            stopped = (f"step {number} would push an OSD past backfillfull − margin ({ceiling:.0%}) even at an "
-                       "eighth of the change: reclaim space or add capacity first")  # fmt: skip
+            stopped = (
+                f"step {number} would push an OSD past backfillfull − margin ({ceiling:.0%}) even at an "
+                "eighth of the change: reclaim space or add capacity first"
+            )
             break
         moved = (state.set_index("osd")["kb_used"] - after.set_index("osd")["kb_used"]).clip(lower=0).sum()
         moved_pgs = (state.set_index("osd")["pgs"] - after.set_index("osd")["pgs"]).clip(lower=0).sum()
-        planned.append(ReweightStep(number, {o: (float(weights[o]), float(w)) for o, w in proposal.items()},
-                                    float(moved), float(moved_pgs), state, after, halved, scale != 1.0))  # fmt: skip
+        planned.append(
+            ReweightStep(
+                number,
+                {o: (float(weights[o]), float(w)) for o, w in proposal.items()},
+                float(moved),
+                float(moved_pgs),
+                state,
+                after,
+                halved,
+                scale != 1.0,
+            )
+        )
         state = after
     return ReweightPlan(planned, stopped, limits)
 
@@ -242,8 +288,17 @@ def plan_ceph_reweight(
     recorded = analysis.test_reweight or {}
     same = all(recorded.get(k) == v for k, v in limits.as_dict().items())
     proposal = recorded.get("result") if same else None
-    return plan_reweight(analysis.osds, analysis.ratios, limits.oload, limits.max_change, limits.max_osds, steps,
-                         margin, limits.no_increasing, proposal)  # fmt: skip
+    return plan_reweight(
+        analysis.osds,
+        analysis.ratios,
+        limits.oload,
+        limits.max_change,
+        limits.max_osds,
+        steps,
+        margin,
+        limits.no_increasing,
+        proposal,
+    )
 
 
 def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
@@ -256,10 +311,17 @@ def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
     ceph = {r["osd"]: r["new_weight"] for r in result.get("reweights", [])}
     ours = {o: new for o, (_, new) in plan.steps[0].changes.items()} if plan.steps else {}
     moved = (result.get("utilization") or {}).get("moved_pgs")
-    rows = [{"osd": f"osd.{o}", "ceph_proposes": ceph.get(o), "plan_step_1": ours.get(o),
-             "same": ceph.get(o) is not None and ours.get(o) is not None and abs(ceph[o] - ours[o]) < 1e-6,
-             "ceph_moved_pgs": moved, "plan_moved_pgs": round(plan.steps[0].moved_pgs, 1) if plan.steps else 0}
-            for o in sorted(set(ceph) | set(ours))]  # fmt: skip
+    rows = [
+        {
+            "osd": f"osd.{o}",
+            "ceph_proposes": ceph.get(o),
+            "plan_step_1": ours.get(o),
+            "same": ceph.get(o) is not None and ours.get(o) is not None and abs(ceph[o] - ours[o]) < 1e-6,
+            "ceph_moved_pgs": moved,
+            "plan_moved_pgs": round(plan.steps[0].moved_pgs, 1) if plan.steps else 0,
+        }
+        for o in sorted(set(ceph) | set(ours))
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -279,7 +341,15 @@ def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int
             predicted.at[osd, "utilization"],
         )
         seen = now.at[osd, "utilization"] if osd in now.index else float("nan")
-        rows.append({"osd": f"osd.{osd}", "before": before, "predicted": expected, "actual": seen,
-                     "difference": seen - expected, "tolerance": tolerance,
-                     "within": abs(seen - expected) <= tolerance + 1e-9})  # fmt: skip
+        rows.append(
+            {
+                "osd": f"osd.{osd}",
+                "before": before,
+                "predicted": expected,
+                "actual": seen,
+                "difference": seen - expected,
+                "tolerance": tolerance,
+                "within": abs(seen - expected) <= tolerance + 1e-9,
+            }
+        )
     return pd.DataFrame(rows)

@@ -59,9 +59,7 @@ class CpuTopologyAnalysis:
     @property
     def windows_images(self) -> pd.DataFrame:
         win = self.images[self.images["windows"]]
-        return win[
-            ["image", "recognised_by", "edition", "socket_limit", "limit_source", "hw_cpu_max_sockets"]
-        ]
+        return win[["image", "recognised_by", "edition", "socket_limit", "limit_source", "hw_cpu_max_sockets"]]
 
     @property
     def risky_pairs(self) -> pd.DataFrame:
@@ -77,9 +75,7 @@ class CpuTopologyAnalysis:
         return self.pairs[self.pairs["error"].notna()][["image", "flavor", "vcpus", "error"]]
 
 
-def analyse_cpu_topology(
-    snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None
-) -> CpuTopologyAnalysis:
+def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None) -> CpuTopologyAnalysis:
     """Tables, topology per server and per image × flavor pair, and findings, from one snapshot."""
     images_raw = snapshot.get("openstack/images")
     flavors_raw = snapshot.get("openstack/flavors")
@@ -169,9 +165,7 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 },
             )
         )
-    maybe = existing[
-        (existing["lost_vcpus"].fillna(0) == 0) & (existing["lost_if_booted_uncapped"].fillna(0) > 0)
-    ]
+    maybe = existing[(existing["lost_vcpus"].fillna(0) == 0) & (existing["lost_if_booted_uncapped"].fillna(0) > 0)]
     for row in maybe.itertuples():
         findings.append(
             Finding(
@@ -244,7 +238,8 @@ def _check_pairs(pairs: pd.DataFrame) -> list[Finding]:
                 f"image {image} ({image_id})",
                 f"Nova refuses to boot it (HTTP 400) on {len(group)} flavor(s): "
                 + "; ".join(f"{r.flavor}: {r.error}" for r in group.itertuples()),
-                "make the image's hw_cpu_* limits no larger than the flavors' hw:cpu_max_* (an image may only lower them)",
+                "make the image's hw_cpu_* limits no larger than the flavors' hw:cpu_max_* "
+                "(an image may only lower them)",
                 {"flavors": group["flavor"].tolist()},
             )
         )

@@ -26,9 +26,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def tabulate_images(
-    images: list[dict[str, Any]], socket_limits: Mapping[str, int] | None = None
-) -> pd.DataFrame:
+def tabulate_images(images: list[dict[str, Any]], socket_limits: Mapping[str, int] | None = None) -> pd.DataFrame:
     """One row per Glance image, with how (and whether) it was recognised as Windows."""
     overrides = dict(socket_limits or {})
     rows = []

@@ -55,9 +55,7 @@ def _image_effect(a: CpuTopologyAnalysis, image: Any, new_props: dict) -> str:
     flavors = a.flavors[a.flavors["is_public"]]
     before = after = refused = 0
     for flavor in flavors.itertuples():
-        old = evaluate_pair(
-            flavor.vcpus, flavor.extra_specs, image.properties, image.image, image.socket_limit
-        )
+        old = evaluate_pair(flavor.vcpus, flavor.extra_specs, image.properties, image.image, image.socket_limit)
         new = evaluate_pair(flavor.vcpus, flavor.extra_specs, new_props, image.image, image.socket_limit)
         before += bool(old["lost_vcpus"])
         after += bool(new["lost_vcpus"])
@@ -202,8 +200,5 @@ def plan_running_servers(a: CpuTopologyAnalysis) -> pd.DataFrame:
                     "needed before any rebuild/boot from the volume; existing server still needs nova-manage",
                 ),
             )
-        rows += [
-            {"server": s.server, "status": s.status, "option": o, "command": c, "cost": k}
-            for o, c, k in options
-        ]
+        rows += [{"server": s.server, "status": s.status, "option": o, "command": c, "cost": k} for o, c, k in options]
     return pd.DataFrame(rows, columns=["server", "status", "option", "command", "cost"])

@@ -180,9 +180,7 @@ class WindowsInfo:
     limit_source: str  # "edition table", "default (Pro)", "operator override"
 
 
-def detect_windows(
-    name: str, properties: Mapping[str, Any], override_limit: int | None = None
-) -> WindowsInfo:
+def detect_windows(name: str, properties: Mapping[str, Any], override_limit: int | None = None) -> WindowsInfo:
     """Recognise a Windows image from os_type, os_distro, then the name, and guess its socket limit."""
     os_type = str(properties.get("os_type") or "").strip().lower()
     os_distro = str(properties.get("os_distro") or "").strip().lower()

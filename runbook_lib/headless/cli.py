@@ -39,24 +39,30 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--snapshot", help="snapshot directory or .tar.gz (default: the embedded demo)")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--out", help="a one-off report directory (no history, no pruning)")
-    where.add_argument("--reports-dir", default="reports",
-                       help="root of the run history: runs go to ROOT/<source>/<UTC timestamp> (default: reports)")  # fmt: skip
+    where.add_argument(
+        "--reports-dir",
+        default="reports",
+        help="root of the run history: runs go to ROOT/<source>/<UTC timestamp> (default: reports)",
+    )
     _add_publishing(run)
-    run.add_argument("--keep", type=int, default=0,
-                     help="keep the newest N runs of this source under --reports-dir, delete older ones (0: all)")  # fmt: skip
+    run.add_argument(
+        "--keep",
+        type=int,
+        default=0,
+        help="keep the newest N runs of this source under --reports-dir, delete older ones (0: all)",
+    )
     run.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     run.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds (default: 600)")
     run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default: 2)")
     report = sub.add_parser("report", help="write a run's index, comparison and Prometheus file again")
     report.add_argument("run_dir", help="a run directory (summary.json, or notebooks executed elsewhere)")
+    report.add_argument("--source", default="", help="what the notebooks read, e.g. 'cloud prod' (new summaries)")
     report.add_argument(
-        "--source", default="", help="what the notebooks read, e.g. 'cloud prod' (new summaries)"
+        "--history",
+        action="store_true",
+        help="DIR sits in ROOT/<source>/<run>: compare with the previous run there, prune, index",
     )
-    report.add_argument("--history", action="store_true",
-                        help="DIR sits in ROOT/<source>/<run>: compare with the previous run there, prune, index")  # fmt: skip
-    report.add_argument(
-        "--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)"
-    )
+    report.add_argument("--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)")
     report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     _add_publishing(report)
     collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
@@ -66,12 +72,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_publishing(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--previous", default="",
-                        help="the run to compare with (a run directory), or 'none' (default: the newest earlier "
-                             "run of the same source under --reports-dir)")  # fmt: skip
-    parser.add_argument("--prometheus", default="",
-                        help="write findings as Prometheus text (node_exporter textfile collector): a file, or a "
-                             "directory for stack_runbooks_<source>.prom")  # fmt: skip
+    parser.add_argument(
+        "--previous",
+        default="",
+        help="the run to compare with (a run directory), or 'none' (default: the newest earlier "
+        "run of the same source under --reports-dir)",
+    )
+    parser.add_argument(
+        "--prometheus",
+        default="",
+        help="write findings as Prometheus text (node_exporter textfile collector): a file, or a "
+        "directory for stack_runbooks_<source>.prom",
+    )
 
 
 def _cmd_list() -> int:
@@ -101,9 +113,7 @@ def _split_parameters(notebooks: list[Path], pairs: list[list[str]]) -> dict[str
 
 def _progress(done: int, total: int, result: runner.RunResult) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n) or "no findings"
-    line = (
-        f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
-    )
+    line = f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
     print(line + (f"  {result.error}" if result.error else ""), flush=True)
 
 
@@ -136,20 +146,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
     history = not args.out
-    out = (
-        Path(args.out)
-        if args.out
-        else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
-    )
+    out = Path(args.out) if args.out else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
     if args.keep < 0:
         raise ParameterError("--keep must be 0 (keep all) or more")
     for n in range(1, 100):  # two runs started within one second must not share a directory
         if not (out.exists() and history):
             break
         out = out.with_name(f"{started:%Y%m%dT%H%M%SZ}-{n}")
-    print(
-        f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/"
-    )
+    print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
     clock = time.monotonic()
     results = runner.run_many(
         notebooks,
@@ -195,10 +199,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         if not results:
             raise ConfigError(f"{run_dir} holds neither summary.json nor executed notebooks")
         started = min(Path(r.notebook).stat().st_mtime - r.duration_s for r in results)
-        meta = {"source": args.source or f"directory {run_dir.resolve().parent.name}",
-                "started_at": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "exit_code": runner.overall_exit_code(results), "fail_on": args.fail_on,
-                "duration_s": round(sum(r.duration_s for r in results), 2)}  # fmt: skip
+        meta = {
+            "source": args.source or f"directory {run_dir.resolve().parent.name}",
+            "started_at": dt.datetime.fromtimestamp(started, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "exit_code": runner.overall_exit_code(results),
+            "fail_on": args.fail_on,
+            "duration_s": round(sum(r.duration_s for r in results), 2),
+        }
         payload = summary_payload(results, meta)
     if args.history:
         payload["history"] = True
@@ -218,22 +225,23 @@ def _publish(out: Path, payload: dict, previous: str, keep: int, prometheus: str
         try:
             compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
         except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"--previous {previous}: not a run directory (no readable summary.json: {exc})"
-            ) from exc
+            raise ConfigError(f"--previous {previous}: not a run directory (no readable summary.json: {exc})") from exc
     elif not previous and payload.get("history"):
         compare = history.find_previous(out, source, payload["started_at"])
     if compare or payload.get("history"):
-        payload["changes"] = history.compare_runs(payload, compare[1] if compare else None,
-                                                  str(compare[0]) if compare else "")  # fmt: skip
+        payload["changes"] = history.compare_runs(
+            payload, compare[1] if compare else None, str(compare[0]) if compare else ""
+        )
     out.mkdir(parents=True, exist_ok=True)
     write_summary(out, payload)
     (out / history.RUN_MARKER).touch()
     index = write_index(out, payload)
     changes = payload.get("changes")
     if changes and changes["previous"]:
-        print(f"since {Path(changes['previous']['dir']).name}: {len(changes['new'])} new, "
-              f"{len(changes['resolved'])} resolved, {len(changes['persisting'])} persisting")  # fmt: skip
+        print(
+            f"since {Path(changes['previous']['dir']).name}: {len(changes['new'])} new, "
+            f"{len(changes['resolved'])} resolved, {len(changes['persisting'])} persisting"
+        )
     if payload.get("history"):
         for path in history.prune_runs(out, source, keep):
             print(f"pruned {path} (--keep {keep})")

@@ -47,13 +47,17 @@ def _findings(summary: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def _brief(runbook: str, finding: dict[str, Any], fid: str) -> dict[str, Any]:
-    return {"id": fid, "runbook": runbook, "kind": finding["kind"], "severity": finding["severity"],
-            "subject": finding["subject"], "message": finding.get("message", "")}  # fmt: skip
+    return {
+        "id": fid,
+        "runbook": runbook,
+        "kind": finding["kind"],
+        "severity": finding["severity"],
+        "subject": finding["subject"],
+        "message": finding.get("message", ""),
+    }
 
 
-def compare_runs(
-    current: dict[str, Any], previous: dict[str, Any] | None, previous_dir: str = ""
-) -> dict[str, Any]:
+def compare_runs(current: dict[str, Any], previous: dict[str, Any] | None, previous_dir: str = "") -> dict[str, Any]:
     """New, resolved, persisting and re-rated findings of ``current`` against ``previous``."""
     if previous is None:
         return {
@@ -75,8 +79,11 @@ def compare_runs(
     new = [_brief(*now[i], i) for i in now if i not in then]
     resolved = [_brief(*then[i], i) for i in then if i not in now]
     persisting = [_brief(*now[i], i) for i in now if i in then]
-    changed = [{**_brief(*now[i], i), "was": then[i][1]["severity"]} for i in now
-               if i in then and then[i][1]["severity"] != now[i][1]["severity"]]  # fmt: skip
+    changed = [
+        {**_brief(*now[i], i), "was": then[i][1]["severity"]}
+        for i in now
+        if i in then and then[i][1]["severity"] != now[i][1]["severity"]
+    ]
     unfinished = sorted(ran_now - compared)
     return {
         "previous": {
@@ -138,10 +145,12 @@ def render_changes(changes: dict[str, Any]) -> str:
         return "<h2>Since last run</h2><p>No earlier run of this source here: nothing to compare with.</p>"
     prev = changes["previous"]
     link = html.escape(Path(prev["dir"]).name)
-    parts = [f'<h2>Since last run</h2><p>compared with <a href="../{link}/index.html">{link}</a> '
-             f"(started {html.escape(str(prev['started_at']))}, exit {prev['exit_code']}): "
-             f"<b>{len(changes['new'])} new</b>, <b>{len(changes['resolved'])} resolved</b>, "
-             f"{len(changes['persisting'])} persisting, {len(changes['changed'])} changed severity.</p>"]  # fmt: skip
+    parts = [
+        f'<h2>Since last run</h2><p>compared with <a href="../{link}/index.html">{link}</a> '
+        f"(started {html.escape(str(prev['started_at']))}, exit {prev['exit_code']}): "
+        f"<b>{len(changes['new'])} new</b>, <b>{len(changes['resolved'])} resolved</b>, "
+        f"{len(changes['persisting'])} persisting, {len(changes['changed'])} changed severity.</p>"
+    ]
     for title, key in (("New", "new"), ("Resolved", "resolved"), ("Changed severity", "changed")):
         items = changes[key]
         if not items:
@@ -154,8 +163,10 @@ def render_changes(changes: dict[str, Any]) -> str:
         )
         parts.append(f"<h3>{title}</h3><ul>{rows}</ul>")
     if changes["not_compared"]:
-        parts.append(f"<p>Not compared (did not finish in one of the runs, or not in the earlier one): "
-                     f"{html.escape(', '.join(changes['not_compared']))}</p>")  # fmt: skip
+        parts.append(
+            f"<p>Not compared (did not finish in one of the runs, or not in the earlier one): "
+            f"{html.escape(', '.join(changes['not_compared']))}</p>"
+        )
     return "\n".join(parts)
 
 
@@ -171,14 +182,15 @@ def write_history_index(run_dir: Path, source: str) -> Path:
         verdicts = ", ".join(f"{r['runbook']} {r['verdict']}" for r in summary.get("runbooks", []))
         changes = summary.get("changes") or {}
         delta = (
-            f"+{len(changes.get('new', []))} / −{len(changes.get('resolved', []))}"
-            if changes.get("previous")
-            else "—"
+            f"+{len(changes.get('new', []))} / −{len(changes.get('resolved', []))}" if changes.get("previous") else "—"
         )
-        rows.append(f'<tr><td><a href="{html.escape(path.name)}/index.html">{html.escape(path.name)}</a></td>'
-                    f"<td>{html.escape(str(summary.get('started_at', '')))}</td><td>{summary.get('exit_code', '')}</td>"
-                    f"<td>{html.escape(delta)}</td><td>{html.escape(verdicts)}</td></tr>")  # fmt: skip
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks runs: {html.escape(source)}</title>
+        rows.append(
+            f'<tr><td><a href="{html.escape(path.name)}/index.html">{html.escape(path.name)}</a></td>'
+            f"<td>{html.escape(str(summary.get('started_at', '')))}</td><td>{summary.get('exit_code', '')}</td>"
+            f"<td>{html.escape(delta)}</td><td>{html.escape(verdicts)}</td></tr>"
+        )
+    page = f"""<!doctype html><html><head><meta charset="utf-8">
+<title>stack-runbooks runs: {html.escape(source)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:6px 10px}}th{{background:#eee}}</style></head>
 <body><h1>Runs of {html.escape(source)}</h1>

@@ -63,9 +63,7 @@ def declared_parameters(notebook_path: str | Path) -> dict[str, Parameter]:
             raise ParameterError(f"{notebook_path}: every parameter needs 'name: type = default  # help'")
         type_name = ast.unparse(node.annotation).split("[")[0]
         if type_name not in _TYPES:
-            raise ParameterError(
-                f"{notebook_path}: parameter {node.target.id} has unsupported type {type_name}"
-            )
+            raise ParameterError(f"{notebook_path}: parameter {node.target.id} has unsupported type {type_name}")
         line = lines[node.lineno - 1]
         help_text = line.split("#", 1)[1].strip() if "#" in line else ""
         default = ast.literal_eval(node.value) if node.value is not None else None
@@ -86,18 +84,14 @@ def _coerce(p: Parameter, raw: Any) -> Any:
         try:
             value = kind(raw)
         except ValueError:
-            raise ParameterError(
-                f"parameter {p.name} must be {p.type_name}, got {raw!r} ({p.help})"
-            ) from None
+            raise ParameterError(f"parameter {p.name} must be {p.type_name}, got {raw!r} ({p.help})") from None
     else:
         import yaml
 
         try:
             value = yaml.safe_load(raw)
         except yaml.YAMLError:
-            raise ParameterError(
-                f"parameter {p.name} must be a {p.type_name} in YAML/JSON, got {raw!r}"
-            ) from None
+            raise ParameterError(f"parameter {p.name} must be a {p.type_name} in YAML/JSON, got {raw!r}") from None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
@@ -117,9 +111,7 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
         p = declared[key]
         value = _coerce(p, raw)
         if p.range and not (p.range[0] <= value <= p.range[1]):
-            raise ParameterError(
-                f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.help})"
-            )
+            raise ParameterError(f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.help})")
         if p.choices and str(value) not in p.choices:
             raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
         typed[key] = value

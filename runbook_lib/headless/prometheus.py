@@ -39,27 +39,58 @@ def render_textfile(summary: dict[str, Any], source: str, finished_at: float) ->
             lines.append(f"{PREFIX}_{name}{_labels(**labels)} {value:g}")
 
     runs = summary.get("runbooks", [])
-    metric("findings", "gauge", "Findings of the last run by runbook and severity.",
-           [({"source": source, "runbook": r["runbook"], "severity": s}, r.get("counts", {}).get(s, 0))
-            for r in runs for s in SEVERITIES[1:]])  # fmt: skip
-    metric("runbook_exit_code", "gauge", "Exit code of each runbook in the last run (0 ok, 1 findings, 2 config, "
-           "3 error, 4 timeout).", [({"source": source, "runbook": r["runbook"]}, r["exit_code"]) for r in runs])  # fmt: skip
-    metric("runbook_duration_seconds", "gauge", "Run time of each runbook in the last run.",
-           [({"source": source, "runbook": r["runbook"]}, r["duration_s"]) for r in runs])  # fmt: skip
+    metric(
+        "findings",
+        "gauge",
+        "Findings of the last run by runbook and severity.",
+        [
+            ({"source": source, "runbook": r["runbook"], "severity": s}, r.get("counts", {}).get(s, 0))
+            for r in runs
+            for s in SEVERITIES[1:]
+        ],
+    )
+    metric(
+        "runbook_exit_code",
+        "gauge",
+        "Exit code of each runbook in the last run (0 ok, 1 findings, 2 config, 3 error, 4 timeout).",
+        [({"source": source, "runbook": r["runbook"]}, r["exit_code"]) for r in runs],
+    )
+    metric(
+        "runbook_duration_seconds",
+        "gauge",
+        "Run time of each runbook in the last run.",
+        [({"source": source, "runbook": r["runbook"]}, r["duration_s"]) for r in runs],
+    )
     changes = summary.get("changes") or {}
     if changes.get("previous"):
         for key in ("new", "resolved"):
             per_runbook = {r["runbook"]: 0 for r in runs}
             for item in changes.get(key, []):
                 per_runbook[item["runbook"]] = per_runbook.get(item["runbook"], 0) + 1
-            metric(f"findings_{key}", "gauge", f"Findings {key} since the previous run.",
-                   [({"source": source, "runbook": name}, n) for name, n in per_runbook.items()])  # fmt: skip
-    metric("run_exit_code", "gauge", "Exit code of the last run as a whole.",
-           [({"source": source}, summary.get("exit_code", 0))])  # fmt: skip
-    metric("run_duration_seconds", "gauge", "Wall time of the last run.",
-           [({"source": source}, summary.get("duration_s", 0.0))])  # fmt: skip
-    metric("last_run_timestamp_seconds", "gauge", "When the last run finished (Unix time).",
-           [({"source": source}, round(finished_at, 3))])  # fmt: skip
+            metric(
+                f"findings_{key}",
+                "gauge",
+                f"Findings {key} since the previous run.",
+                [({"source": source, "runbook": name}, n) for name, n in per_runbook.items()],
+            )
+    metric(
+        "run_exit_code",
+        "gauge",
+        "Exit code of the last run as a whole.",
+        [({"source": source}, summary.get("exit_code", 0))],
+    )
+    metric(
+        "run_duration_seconds",
+        "gauge",
+        "Wall time of the last run.",
+        [({"source": source}, summary.get("duration_s", 0.0))],
+    )
+    metric(
+        "last_run_timestamp_seconds",
+        "gauge",
+        "When the last run finished (Unix time).",
+        [({"source": source}, round(finished_at, 3))],
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -48,8 +48,11 @@ def summary_payload(results: list[Any], meta: dict[str, Any]) -> dict[str, Any]:
 
     runbooks = []
     for r in results:
-        run = {**dataclasses.asdict(r), "notebook": Path(r.notebook).name if r.notebook else "",
-               "html": Path(r.html).name if r.html else ""}  # fmt: skip
+        run = {
+            **dataclasses.asdict(r),
+            "notebook": Path(r.notebook).name if r.notebook else "",
+            "html": Path(r.html).name if r.html else "",
+        }
         run["findings"] = [{**f, "id": finding_id(r.runbook, f["kind"], f["subject"])} for f in r.findings]
         runbooks.append(run)
     return {

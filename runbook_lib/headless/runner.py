@@ -53,9 +53,7 @@ def resolve_runbook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
     path = Path(name)
     if path.suffix == ".ipynb" and path.exists():
         return path
-    raise ConfigError(
-        f"no runbook named {name!r}; available: {', '.join(books) or 'none'} (see 'runbook list')"
-    )
+    raise ConfigError(f"no runbook named {name!r}; available: {', '.join(books) or 'none'} (see 'runbook list')")
 
 
 def ensure_kernel() -> str:
@@ -113,10 +111,7 @@ def _ipc_kernel_manager_class(sockets: str) -> type:
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
     text = f"{type(exc).__name__} {exc}"
-    return any(
-        s in text
-        for s in ("Kernel didn't respond", "ZMQError", "Address already in use", "kernel died before")
-    )
+    return any(s in text for s in ("Kernel didn't respond", "ZMQError", "Address already in use", "kernel died before"))
 
 
 def run_notebook(
@@ -174,8 +169,15 @@ def run_notebook(
             error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
             break
     sockets_dir.cleanup()
-    result = RunResult(name, verdict_text, exit_code, round(time.monotonic() - started, 2), str(output), error=error,
-                       parameters=typed)  # fmt: skip
+    result = RunResult(
+        name,
+        verdict_text,
+        exit_code,
+        round(time.monotonic() - started, 2),
+        str(output),
+        error=error,
+        parameters=typed,
+    )
     return read_result(result, fail_on) if output.exists() else result
 
 
@@ -196,8 +198,11 @@ def read_result(result: RunResult, fail_on: str = "crit") -> RunResult:
         ename, evalue = _error_output(nb)
         result.verdict = "ERROR"
         result.exit_code = EXIT_CONFIG if ename in _CONFIG_ERRORS else EXIT_ERROR
-        result.error = (f"{ename}: {evalue}" if ename else
-                        "the notebook published no findings (its last cell must call rb.publish_findings)")  # fmt: skip
+        result.error = (
+            f"{ename}: {evalue}"
+            if ename
+            else "the notebook published no findings (its last cell must call rb.publish_findings)"
+        )
     if not result.error and not decided:
         ename, evalue = _error_output(nb)
         if ename:
@@ -213,8 +218,14 @@ def results_from_dir(run_dir: Path, fail_on: str = "crit") -> list[RunResult]:
     results = []
     for path in sorted(run_dir.glob("*.ipynb")):
         papermill = nbformat.read(path, as_version=4).metadata.get("papermill", {})
-        result = RunResult(path.stem, "", EXIT_OK, round(float(papermill.get("duration") or 0.0), 2), str(path),
-                           parameters=dict(papermill.get("parameters") or {}))  # fmt: skip
+        result = RunResult(
+            path.stem,
+            "",
+            EXIT_OK,
+            round(float(papermill.get("duration") or 0.0), 2),
+            str(path),
+            parameters=dict(papermill.get("parameters") or {}),
+        )
         results.append(read_result(result, fail_on))
     return results
 

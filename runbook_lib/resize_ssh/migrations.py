@@ -31,8 +31,18 @@ MIGRATION_TYPES = ("resize", "migration", "live-migration", "evacuation")
 
 
 def tabulate_migrations(migrations: list[dict[str, Any]]) -> pd.DataFrame:
-    columns = ["uuid", "server_id", "project_id", "migration_type", "status", "source_compute", "dest_compute",
-               "dest_host", "created_at", "updated_at"]  # fmt: skip
+    columns = [
+        "uuid",
+        "server_id",
+        "project_id",
+        "migration_type",
+        "status",
+        "source_compute",
+        "dest_compute",
+        "dest_host",
+        "created_at",
+        "updated_at",
+    ]
     rows = [{**m, "server_id": m.get("instance_uuid") or m.get("server_id")} for m in migrations]
     frame = pd.DataFrame(rows).reindex(columns=columns)
     for column in ("created_at", "updated_at"):
@@ -60,15 +70,19 @@ def _failed_event(actions: list[dict[str, Any]], server_id: str, after: Any) -> 
             continue
         for event in action.get("events") or []:
             if event.get("result") == "Error":
-                candidates.append({**event, "action": action.get("action"), "request_id": action.get("request_id"),
-                                   "action_start": action.get("start_time")})  # fmt: skip
+                candidates.append(
+                    {
+                        **event,
+                        "action": action.get("action"),
+                        "request_id": action.get("request_id"),
+                        "action_start": action.get("start_time"),
+                    }
+                )
     if not candidates:
         return None
     start = pd.Timestamp(after) if after is not None and not pd.isna(after) else None
     later = [
-        c
-        for c in candidates
-        if start is None or pd.Timestamp(c["action_start"]) >= start - pd.Timedelta(seconds=5)
+        c for c in candidates if start is None or pd.Timestamp(c["action_start"]) >= start - pd.Timedelta(seconds=5)
     ]
     return min(later or candidates, key=lambda c: c.get("start_time") or "")
 
@@ -83,24 +97,34 @@ def explain_failures(
         details = (event or {}).get("details") or ""
         text, from_log = details, False
         if logs is not None and not logs.empty and "not able to execute ssh command" in details:
-            hits = logs[
-                (logs["instance"] == m.server_id) & logs["message"].str.contains("Stderr:", regex=False)
-            ]
+            hits = logs[(logs["instance"] == m.server_id) & logs["message"].str.contains("Stderr:", regex=False)]
             if not hits.empty:
                 text, from_log = hits.iloc[-1]["message"], True
         ssh = "not able to execute ssh command" in text
         parsed = parse_ssh_error(text)
         cause = classify_ssh_failure(text, m.dest_host) if ssh else SshCause("not-ssh", "", "")
-        rows.append({
-            "server_id": m.server_id, "migration": m.uuid, "type": m.migration_type, "source": m.source_compute,
-            "dest_host": m.dest_host, "failed_at": m.updated_at,
-            "dest": m.dest_compute if isinstance(m.dest_compute, str) else "(none: scheduling failed)",
-            "event": (event or {}).get("event"), "event_host": (event or {}).get("host"),
-            "reason": details.split("\n")[0][:160],
-            "ssh": ssh, "cause": cause.cause, "exit_code": parsed["exit_code"], "stderr": parsed["stderr"],
-            "stderr_truncated": parsed["truncated"] and not from_log, "evidence": "log" if from_log else ("event" if event else "none"),
-            "explanation": cause.explanation, "fix": cause.fix,
-        })  # fmt: skip
+        rows.append(
+            {
+                "server_id": m.server_id,
+                "migration": m.uuid,
+                "type": m.migration_type,
+                "source": m.source_compute,
+                "dest_host": m.dest_host,
+                "failed_at": m.updated_at,
+                "dest": m.dest_compute if isinstance(m.dest_compute, str) else "(none: scheduling failed)",
+                "event": (event or {}).get("event"),
+                "event_host": (event or {}).get("host"),
+                "reason": details.split("\n")[0][:160],
+                "ssh": ssh,
+                "cause": cause.cause,
+                "exit_code": parsed["exit_code"],
+                "stderr": parsed["stderr"],
+                "stderr_truncated": parsed["truncated"] and not from_log,
+                "evidence": "log" if from_log else ("event" if event else "none"),
+                "explanation": cause.explanation,
+                "fix": cause.fix,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -110,30 +134,42 @@ def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = 
     if explained.empty:
         return findings
     for row in explained[~explained["ssh"]].itertuples():
-        findings.append(Finding(RUNBOOK, "migration-failed", "warn", f"migration {row.migration} ({row.source} → {row.dest})",
-                                f"{row.type} of server {row.server_id} failed at {row.event or 'an unknown step'}, not over "
-                                f"SSH: {row.reason or 'no event details (need admin and microversion 2.84)'}",
-                                "see the instance action events and the compute logs", {"server": row.server_id}))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "migration-failed",
+                "warn",
+                f"migration {row.migration} ({row.source} → {row.dest})",
+                f"{row.type} of server {row.server_id} failed at {row.event or 'an unknown step'}, not over "
+                f"SSH: {row.reason or 'no event details (need admin and microversion 2.84)'}",
+                "see the instance action events and the compute logs",
+                {"server": row.server_id},
+            )
+        )
     ssh = explained[explained["ssh"]]
-    for (source, dest, dest_host, cause), group in ssh.groupby(
-        ["source", "dest", "dest_host", "cause"], dropna=False
-    ):
+    for (source, dest, dest_host, cause), group in ssh.groupby(["source", "dest", "dest_host", "cause"], dropna=False):
         first = group.iloc[0]
         whole = group[~group["stderr_truncated"]]
         stderr = (whole.iloc[0] if not whole.empty else first)["stderr"]
         cut = (
-            ""
-            if not whole.empty
-            else " (cut at 255 characters in the API; the source's nova-compute log has it whole)"
+            "" if not whole.empty else " (cut at 255 characters in the API; the source's nova-compute log has it whole)"
         )
-        findings.append(Finding(
-            RUNBOOK, f"ssh-{cause}", "crit", f"nova ssh {source} → {dest} ({dest_host})",
-            f"{len(group)} migration(s) failed because nova on {source} cannot SSH to {dest_host}: "
-            f"{first['explanation']}; stderr: {stderr!r}{cut}",
-            first["fix"],
-            {"migrations": group["migration"].tolist(), "servers": group["server_id"].tolist(),
-             "exit_code": None if pd.isna(first["exit_code"]) else int(first["exit_code"])},
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                f"ssh-{cause}",
+                "crit",
+                f"nova ssh {source} → {dest} ({dest_host})",
+                f"{len(group)} migration(s) failed because nova on {source} cannot SSH to {dest_host}: "
+                f"{first['explanation']}; stderr: {stderr!r}{cut}",
+                first["fix"],
+                {
+                    "migrations": group["migration"].tolist(),
+                    "servers": group["server_id"].tolist(),
+                    "exit_code": None if pd.isna(first["exit_code"]) else int(first["exit_code"]),
+                },
+            )
+        )
     return findings
 
 
@@ -159,11 +195,21 @@ class ResizeSshAnalysis:
 
     @property
     def failures_table(self) -> pd.DataFrame:
-        columns = ["failed_at", "type", "server_id", "source", "dest", "dest_host", "event", "cause", "exit_code",
-                   "stderr", "reason", "evidence"]  # fmt: skip
-        return (
-            self.explained.reindex(columns=columns).astype({"exit_code": "Int64"}).fillna({"dest_host": ""})
-        )
+        columns = [
+            "failed_at",
+            "type",
+            "server_id",
+            "source",
+            "dest",
+            "dest_host",
+            "event",
+            "cause",
+            "exit_code",
+            "stderr",
+            "reason",
+            "evidence",
+        ]
+        return self.explained.reindex(columns=columns).astype({"exit_code": "Int64"}).fillna({"dest_host": ""})
 
     @property
     def ssh_log_lines(self) -> pd.DataFrame:
@@ -176,8 +222,10 @@ class ResizeSshAnalysis:
     @property
     def summary(self) -> str:
         ssh = int(self.explained["ssh"].sum()) if not self.explained.empty else 0
-        return (f"{len(self.failed)} failed migration(s) {self.window}; {ssh} of them failed over SSH, "
-                f"explained by {len(self.broken_pairs)} broken source → destination pair(s)")  # fmt: skip
+        return (
+            f"{len(self.failed)} failed migration(s) {self.window}; {ssh} of them failed over SSH, "
+            f"explained by {len(self.broken_pairs)} broken source → destination pair(s)"
+        )
 
 
 def _window(snapshot: Snapshot, since_hours: float) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -208,6 +256,4 @@ def analyse_resize_ssh(
         explained, snapshot.problems_for(("openstack/migrations", "openstack/instance_actions"))
     )
     window = f"in the {since_hours:g} h before {end:%Y-%m-%d %H:%M} UTC"
-    return ResizeSshAnalysis(
-        migrations, failed, explained, find_broken_pairs(explained), logs, findings, window
-    )
+    return ResizeSshAnalysis(migrations, failed, explained, find_broken_pairs(explained), logs, findings, window)

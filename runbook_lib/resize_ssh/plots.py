@@ -14,11 +14,20 @@ if TYPE_CHECKING:
 
 
 _OUTCOME_COLOURS = {
-    "ok": "#66bb6a", "—": "#ffffff", "": "#ffffff", "not-probed": "#cfd8dc",
-    "host-key-unknown": "#ffa726", "host-key-changed": "#6a1b9a", "publickey-denied": "#ef5350",
-    "account-not-available": "#ab47bc", "bad-key-permissions": "#ec407a", "connection-refused": "#8d6e63",
-    "timeout": "#5d4037", "no-route": "#795548", "name-resolution": "#42a5f5",
-}  # fmt: skip
+    "ok": "#66bb6a",
+    "—": "#ffffff",
+    "": "#ffffff",
+    "not-probed": "#cfd8dc",
+    "host-key-unknown": "#ffa726",
+    "host-key-changed": "#6a1b9a",
+    "publickey-denied": "#ef5350",
+    "account-not-available": "#ab47bc",
+    "bad-key-permissions": "#ec407a",
+    "connection-refused": "#8d6e63",
+    "timeout": "#5d4037",
+    "no-route": "#795548",
+    "name-resolution": "#42a5f5",
+}
 _OTHER_COLOUR = "#b71c1c"
 
 
@@ -47,8 +56,12 @@ def plot_trust_matrix(pivot: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel("source (nova-compute running the ssh)")
     ax.set_title("Can nova on the source SSH to the destination?")
     seen = sorted({v for v in pivot.to_numpy().ravel() if v not in ("", "—")})
-    ax.legend(handles=[Patch(color=_OUTCOME_COLOURS.get(v, _OTHER_COLOUR), label=v) for v in seen],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # fmt: skip
+    ax.legend(
+        handles=[Patch(color=_OUTCOME_COLOURS.get(v, _OTHER_COLOUR), label=v) for v in seen],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        fontsize=8,
+    )
     fig.tight_layout()
     return fig
 

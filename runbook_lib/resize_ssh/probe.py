@@ -38,5 +38,10 @@ def trust_probe(
     for address in (migration_addresses or {}).values():
         check_host_name(address)
     return TrustProbe(
-        access or host_access(), trust_hosts, trust_sources, dict(migration_addresses or {}), nova_user, parallel
+        access or host_access(),
+        trust_hosts,
+        trust_sources,
+        dict(migration_addresses or {}),
+        nova_user,
+        parallel,
     )

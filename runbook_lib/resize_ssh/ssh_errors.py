@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 _BLOCK = re.compile(
-    r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)(?:\nStdout: (?P<stdout>'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
+    r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)"
+    r"(?:\nStdout: (?P<stdout>'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
     re.S,
 )
 
@@ -26,33 +27,64 @@ class SshCause:
 # (cause, pattern searched in stdout+stderr, explanation, fix). Patterns also match the prefixes that
 # survive Nova's 255-character truncation of event details ("Host key v", "…: Permiss").
 _CAUSES: tuple[tuple[str, str, str, str], ...] = (
-    ("host-key-changed", r"REMOTE HOST IDENTIFICATION HAS CHANGED",
-     "the destination answers with a different host key than the one nova trusted: it was reinstalled, "
-     "or something else answers on that address",
-     "verify the new fingerprint on the destination (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then as "
-     "nova on the source: ssh-keygen -R {dest} and add the new key"),
-    ("host-key-unknown", r"Host key v|Host key verification",
-     "the destination's host key is not in the nova user's known_hosts (BatchMode cannot ask)",
-     "as nova on the source: ssh-keyscan -H {dest} >> ~nova/.ssh/known_hosts (check the fingerprint)"),
-    ("account-not-available", r"This account is currently not available",
-     "the nova user's login shell on the destination is nologin, so every ssh command is refused",
-     "on the destination: usermod -s /bin/bash nova"),
-    ("bad-key-permissions", r"UNPROTECTED PRIVATE KEY FILE|bad permissions|are too open",
-     "ssh ignores a private key readable by others, so no key is offered",
-     "on the source: chmod 600 ~nova/.ssh/id_*; chmod 700 ~nova/.ssh"),
-    ("publickey-denied", r"Permission denied|: Permiss|(?m:^[\w.-]+@[\w.:\[\]-]*$)",
-     "the destination does not accept the nova user's key (missing in authorized_keys, or no key)",
-     "as nova on the source: ssh-keygen if there is no key, then add ~nova/.ssh/id_*.pub to the "
-     "destination's ~nova/.ssh/authorized_keys (ssh-copy-id)"),
-    ("name-resolution", r"Could not resolve hostname|Name or service not known",
-     "the destination name does not resolve on the source", "fix DNS or /etc/hosts, or use the migration IP"),
-    ("connection-refused", r"Connection refused", "nothing listens on the destination's SSH port",
-     "start sshd on the destination and check the port (nova's ~/.ssh/config)"),
-    ("timeout", r"Connection timed out|Operation timed out|timed out",
-     "the destination does not answer on SSH (firewall, routing)", "open the SSH port between computes"),
-    ("no-route", r"No route to host|Network is unreachable", "no route to the destination's migration address",
-     "check the migration network and routes"),
-)  # fmt: skip
+    (
+        "host-key-changed",
+        r"REMOTE HOST IDENTIFICATION HAS CHANGED",
+        "the destination answers with a different host key than the one nova trusted: it was reinstalled, "
+        "or something else answers on that address",
+        "verify the new fingerprint on the destination (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then as "
+        "nova on the source: ssh-keygen -R {dest} and add the new key",
+    ),
+    (
+        "host-key-unknown",
+        r"Host key v|Host key verification",
+        "the destination's host key is not in the nova user's known_hosts (BatchMode cannot ask)",
+        "as nova on the source: ssh-keyscan -H {dest} >> ~nova/.ssh/known_hosts (check the fingerprint)",
+    ),
+    (
+        "account-not-available",
+        r"This account is currently not available",
+        "the nova user's login shell on the destination is nologin, so every ssh command is refused",
+        "on the destination: usermod -s /bin/bash nova",
+    ),
+    (
+        "bad-key-permissions",
+        r"UNPROTECTED PRIVATE KEY FILE|bad permissions|are too open",
+        "ssh ignores a private key readable by others, so no key is offered",
+        "on the source: chmod 600 ~nova/.ssh/id_*; chmod 700 ~nova/.ssh",
+    ),
+    (
+        "publickey-denied",
+        r"Permission denied|: Permiss|(?m:^[\w.-]+@[\w.:\[\]-]*$)",
+        "the destination does not accept the nova user's key (missing in authorized_keys, or no key)",
+        "as nova on the source: ssh-keygen if there is no key, then add ~nova/.ssh/id_*.pub to the "
+        "destination's ~nova/.ssh/authorized_keys (ssh-copy-id)",
+    ),
+    (
+        "name-resolution",
+        r"Could not resolve hostname|Name or service not known",
+        "the destination name does not resolve on the source",
+        "fix DNS or /etc/hosts, or use the migration IP",
+    ),
+    (
+        "connection-refused",
+        r"Connection refused",
+        "nothing listens on the destination's SSH port",
+        "start sshd on the destination and check the port (nova's ~/.ssh/config)",
+    ),
+    (
+        "timeout",
+        r"Connection timed out|Operation timed out|timed out",
+        "the destination does not answer on SSH (firewall, routing)",
+        "open the SSH port between computes",
+    ),
+    (
+        "no-route",
+        r"No route to host|Network is unreachable",
+        "no route to the destination's migration address",
+        "check the migration network and routes",
+    ),
+)
 
 
 # Whole ssh messages, for stderr that Nova cut short (matched as prefixes). A cut banner of '@' is not
@@ -103,5 +135,8 @@ def classify_ssh_failure(text: str, dest: str = "<dest_host>") -> SshCause:
             "read the whole error in the source's nova-compute log (run again with -p log_dir <collected logs>), "
             f"or as nova on the source run: ssh -o BatchMode=yes {dest} true",
         )
-    return SshCause("other", "the ssh command failed for a reason not recognised here",
-                    "run the command from 'Command:' as the nova user on the source and read its output")  # fmt: skip
+    return SshCause(
+        "other",
+        "the ssh command failed for a reason not recognised here",
+        "run the command from 'Command:' as the nova user on the source and read its output",
+    )

@@ -80,10 +80,19 @@ def tabulate_trust(records: list[dict[str, Any]]) -> pd.DataFrame:
         if not record.get("reached"):
             for dest, address in destinations:
                 if dest != record["host"]:
-                    rows.append({"source": record["host"], "dest": dest, "dest_address": address,
-                                 "outcome": NOT_PROBED, "exit_code": None, "known_host": None,
-                                 "stderr": record.get("error", ""), "explanation":
-                                 "the operator could not log in to the source", "fix": ""})  # fmt: skip
+                    rows.append(
+                        {
+                            "source": record["host"],
+                            "dest": dest,
+                            "dest_address": address,
+                            "outcome": NOT_PROBED,
+                            "exit_code": None,
+                            "known_host": None,
+                            "stderr": record.get("error", ""),
+                            "explanation": "the operator could not log in to the source",
+                            "fix": "",
+                        }
+                    )
             continue
         for probe in record["probes"]:
             if probe["exit_code"] == 0:
@@ -91,9 +100,19 @@ def tabulate_trust(records: list[dict[str, Any]]) -> pd.DataFrame:
             else:
                 cause = classify_ssh_failure(probe["stderr"], probe["dest_address"])
                 outcome, explanation, fix = cause.cause, cause.explanation, cause.fix
-            rows.append({"source": record["host"], "dest": probe["dest"], "dest_address": probe["dest_address"],
-                         "outcome": outcome, "exit_code": probe["exit_code"], "known_host": probe["known_host"],
-                         "stderr": _last_words(probe["stderr"]), "explanation": explanation, "fix": fix})  # fmt: skip
+            rows.append(
+                {
+                    "source": record["host"],
+                    "dest": probe["dest"],
+                    "dest_address": probe["dest_address"],
+                    "outcome": outcome,
+                    "exit_code": probe["exit_code"],
+                    "known_host": probe["known_host"],
+                    "stderr": _last_words(probe["stderr"]),
+                    "explanation": explanation,
+                    "fix": fix,
+                }
+            )
     columns = [
         "source",
         "dest",
@@ -136,14 +155,19 @@ def host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
         home = account.get("home", "")
         private = [f for p, f in files.items() if p.startswith(f"{home}/.ssh/id_") and not p.endswith(".pub")]
         problems = _file_problems(account, files, private, record)
-        rows.append({
-            "host": record["host"], "reached": bool(record.get("reached")), "user": account.get("user", ""),
-            "shell": account.get("shell", ""), "ssh_dir_mode": (files.get(f"{home}/.ssh") or {}).get("mode", ""),
-            "private_keys": ", ".join(f"{f['path'].rsplit('/', 1)[1]} ({f['mode']})" for f in private),
-            "key_fingerprints": ", ".join(k["fingerprint"] for k in record.get("pubkeys", [])),
-            "authorized_keys": len(record.get("authorized", [])),
-            "problems": "; ".join(problems) if record.get("reached") else f"not reached: {record.get('error', '')}",
-        })  # fmt: skip
+        rows.append(
+            {
+                "host": record["host"],
+                "reached": bool(record.get("reached")),
+                "user": account.get("user", ""),
+                "shell": account.get("shell", ""),
+                "ssh_dir_mode": (files.get(f"{home}/.ssh") or {}).get("mode", ""),
+                "private_keys": ", ".join(f"{f['path'].rsplit('/', 1)[1]} ({f['mode']})" for f in private),
+                "key_fingerprints": ", ".join(k["fingerprint"] for k in record.get("pubkeys", [])),
+                "authorized_keys": len(record.get("authorized", [])),
+                "problems": "; ".join(problems) if record.get("reached") else f"not reached: {record.get('error', '')}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -158,9 +182,7 @@ def _file_problems(account: dict, files: dict, private: list[dict], record: dict
         problems.append(f"login shell {account['shell']}: every ssh command to this host is refused")
     if not private:
         problems.append("no private key: nova offers no key to its peers")
-    problems += [
-        f"{f['path']} is mode {f['mode']}: ssh ignores it" for f in private if _too_open(f["mode"], 0o077)
-    ]
+    problems += [f"{f['path']} is mode {f['mode']}: ssh ignores it" for f in private if _too_open(f["mode"], 0o077)]
     for name, mask in ((f"{home}/.ssh", 0o077), (f"{home}/.ssh/authorized_keys", 0o022), (home, 0o022)):
         if name in files and _too_open(files[name]["mode"], mask):
             problems.append(f"{name} is mode {files[name]['mode']}: sshd (StrictModes) refuses the keys")
@@ -198,26 +220,53 @@ def plan_trust_fixes(
         command: str = "",
     ):
         prefix = become if run_as == "nova" else as_root
-        fixes.append(TrustFix(host, run_as, action, tuple(argv), stdin, tuple(pairs), automatic, why,
-                              command or shlex.join([*prefix, *argv])))  # fmt: skip
+        fixes.append(
+            TrustFix(
+                host,
+                run_as,
+                action,
+                tuple(argv),
+                stdin,
+                tuple(pairs),
+                automatic,
+                why,
+                command or shlex.join([*prefix, *argv]),
+            )
+        )
 
     for source, group in broken.groupby("source", sort=True):
         facts = by_host.get(source, {})
         home = (facts.get("account") or {}).get("home", "~nova")
-        open_keys = [f["path"] for f in facts.get("files", []) if f["path"].startswith(f"{home}/.ssh/id_")
-                     and not f["path"].endswith(".pub") and _too_open(f["mode"], 0o077)]  # fmt: skip
+        open_keys = [
+            f["path"]
+            for f in facts.get("files", [])
+            if f["path"].startswith(f"{home}/.ssh/id_")
+            and not f["path"].endswith(".pub")
+            and _too_open(f["mode"], 0o077)
+        ]
         pairs = [f"{source}→{d}" for d in group.loc[group["outcome"] == "bad-key-permissions", "dest"]]
         if open_keys and pairs:
-            fix(source, "nova", "chmod-private-key", ("chmod", "600", *open_keys), "", pairs, True,
-                "ssh ignores a private key that others can read")  # fmt: skip
-        if (
-            facts.get("reached")
-            and not facts.get("pubkeys")
-            and (group["outcome"] == "publickey-denied").any()
-        ):
-            fix(source, "nova", "create-key", ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{home}/.ssh/id_ed25519"),
-                "", [f"{source}→{d}" for d in group["dest"]], True,
-                "nova has no key to offer; run the plan again afterwards to authorize the new key")  # fmt: skip
+            fix(
+                source,
+                "nova",
+                "chmod-private-key",
+                ("chmod", "600", *open_keys),
+                "",
+                pairs,
+                True,
+                "ssh ignores a private key that others can read",
+            )
+        if facts.get("reached") and not facts.get("pubkeys") and (group["outcome"] == "publickey-denied").any():
+            fix(
+                source,
+                "nova",
+                "create-key",
+                ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{home}/.ssh/id_ed25519"),
+                "",
+                [f"{source}→{d}" for d in group["dest"]],
+                True,
+                "nova has no key to offer; run the plan again afterwards to authorize the new key",
+            )
     for dest, group in broken[broken["outcome"] == "publickey-denied"].groupby("dest", sort=True):
         home = (by_host.get(dest, {}).get("account") or {}).get("home", "~nova")
         keyed = [(s, k) for s in group["source"] for k in by_host.get(s, {}).get("pubkeys", [])]
@@ -225,42 +274,84 @@ def plan_trust_fixes(
             continue
         command = "; ".join(
             f"ssh {shlex.quote(s)} cat {shlex.quote(k['path'])} | ssh {shlex.quote(dest)} {nova} tee -a "
-            f"{shlex.quote(home + '/.ssh/authorized_keys')}" for s, k in keyed)  # fmt: skip
-        fix(dest, "nova", "authorize-keys", ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "authorized_keys"),
-            "".join(f"{k['key']} nova@{s}\n" for s, k in keyed), [f"{s}→{dest}" for s, _ in keyed], True,
-            f"{dest} does not accept the keys of nova on {', '.join(sorted({s for s, _ in keyed}))}", command)  # fmt: skip
+            f"{shlex.quote(home + '/.ssh/authorized_keys')}"
+            for s, k in keyed
+        )
+        fix(
+            dest,
+            "nova",
+            "authorize-keys",
+            ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "authorized_keys"),
+            "".join(f"{k['key']} nova@{s}\n" for s, k in keyed),
+            [f"{s}→{dest}" for s, _ in keyed],
+            True,
+            f"{dest} does not accept the keys of nova on {', '.join(sorted({s for s, _ in keyed}))}",
+            command,
+        )
     for source, group in broken[broken["outcome"] == "host-key-unknown"].groupby("source", sort=True):
         home = (by_host.get(source, {}).get("account") or {}).get("home", "~nova")
-        keys = {
-            row.dest_address: by_host.get(row.dest, {}).get("host_keys", []) for row in group.itertuples()
-        }
-        expected = "; ".join(f"{a}: {', '.join(k['fingerprint'] for k in ks) or 'unknown (host not reached)'}"
-                             for a, ks in keys.items())  # fmt: skip
-        command = (f"ssh-keyscan -H {' '.join(shlex.quote(a) for a in keys)} | {nova} tee -a "
-                   f"{shlex.quote(home + '/.ssh/known_hosts')}   # first compare: ssh-keyscan <address> | ssh-keygen -lf - "
-                   f"must show {expected}")  # fmt: skip
-        fix(source, "nova", "trust-host-keys", ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "known_hosts"),
+        keys = {row.dest_address: by_host.get(row.dest, {}).get("host_keys", []) for row in group.itertuples()}
+        expected = "; ".join(
+            f"{a}: {', '.join(k['fingerprint'] for k in ks) or 'unknown (host not reached)'}" for a, ks in keys.items()
+        )
+        command = (
+            f"ssh-keyscan -H {' '.join(shlex.quote(a) for a in keys)} | {nova} tee -a "
+            f"{shlex.quote(home + '/.ssh/known_hosts')}   # first compare: ssh-keyscan <address> | ssh-keygen -lf - "
+            f"must show {expected}"
+        )
+        fix(
+            source,
+            "nova",
+            "trust-host-keys",
+            ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "known_hosts"),
             "".join(f"{a} {k['key']}\n" for a, ks in keys.items() for k in ks),
-            [f"{source}→{d}" for d in group["dest"]], all(keys.values()),
+            [f"{source}→{d}" for d in group["dest"]],
+            all(keys.values()),
             f"nova on {source} does not know the host keys of {', '.join(group['dest'])}; the keys added are read "
-            "from each destination over the operator's checked SSH, not scanned from the network", command)  # fmt: skip
+            "from each destination over the operator's checked SSH, not scanned from the network",
+            command,
+        )
     for dest, group in broken[broken["outcome"] == "account-not-available"].groupby("dest", sort=True):
         user = (by_host.get(dest, {}).get("account") or {}).get("user", "nova")
-        fix(dest, "root", "login-shell", ("usermod", "-s", "/bin/bash", user), "",
-            [f"{s}→{dest}" for s in group["source"]], by_host.get(dest, {}).get("reached", False),
-            "sshd runs every command through the login shell, and nologin refuses them all")  # fmt: skip
-    for (dest, outcome), group in broken[~broken["outcome"].isin(_AUTOMATIC)].groupby(
-        ["dest", "outcome"], sort=True
-    ):
+        fix(
+            dest,
+            "root",
+            "login-shell",
+            ("usermod", "-s", "/bin/bash", user),
+            "",
+            [f"{s}→{dest}" for s in group["source"]],
+            by_host.get(dest, {}).get("reached", False),
+            "sshd runs every command through the login shell, and nologin refuses them all",
+        )
+    for (dest, outcome), group in broken[~broken["outcome"].isin(_AUTOMATIC)].groupby(["dest", "outcome"], sort=True):
         first = group.iloc[0]
-        fix(dest, "root", f"manual-{outcome}", (), "", [f"{s}→{dest}" for s in group["source"]], False,
-            first["explanation"], f"by hand: {first['fix']}")  # fmt: skip
+        fix(
+            dest,
+            "root",
+            f"manual-{outcome}",
+            (),
+            "",
+            [f"{s}→{dest}" for s in group["source"]],
+            False,
+            first["explanation"],
+            f"by hand: {first['fix']}",
+        )
     return fixes
 
 
 def tabulate_fixes(fixes: list[TrustFix]) -> pd.DataFrame:
-    rows = [{"host": f.host, "action": f.action, "run_as": f.run_as, "automatic": f.automatic, "command": f.command,
-             "fixes": ", ".join(f.pairs), "why": f.why} for f in fixes]  # fmt: skip
+    rows = [
+        {
+            "host": f.host,
+            "action": f.action,
+            "run_as": f.run_as,
+            "automatic": f.automatic,
+            "command": f.command,
+            "fixes": ", ".join(f.pairs),
+            "why": f.why,
+        }
+        for f in fixes
+    ]
     return pd.DataFrame(rows, columns=["host", "action", "run_as", "automatic", "command", "fixes", "why"])
 
 
@@ -269,24 +360,50 @@ def check_trust(matrix: pd.DataFrame, records: list[dict[str, Any]]) -> list[Fin
     findings: list[Finding] = []
     for record in records:
         if not record.get("reached"):
-            findings.append(Finding(RUNBOOK, "trust-host-unreached", "error", f"host {record['host']}",
-                                    f"the operator could not run the probe on {record['host']}: {record.get('error', '')}",
-                                    "check ssh_user / ssh_config / sudo, then run again"))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "trust-host-unreached",
+                    "error",
+                    f"host {record['host']}",
+                    f"the operator could not run the probe on {record['host']}: {record.get('error', '')}",
+                    "check ssh_user / ssh_config / sudo, then run again",
+                )
+            )
     broken = matrix[~matrix["outcome"].isin([OK, NOT_PROBED])]
     for outcome, group in broken.groupby("outcome", sort=True):
         side = "source" if outcome in _SOURCE_SIDE else "dest"
         for host, pairs in group.groupby(side, sort=True):
             others = pairs["dest" if side == "source" else "source"].tolist()
             first = pairs.iloc[0]
-            what = f"nova on {host} cannot reach {len(others)} host(s)" if side == "source" \
-                else f"{len(others)} host(s) cannot reach {host} ({first['dest_address']}) as nova"  # fmt: skip
-            findings.append(Finding(RUNBOOK, f"trust-{outcome}", "crit", f"nova ssh {'from' if side == 'source' else 'to'} {host}",
-                                    f"{what}: {first['explanation']} ({', '.join(others)}); ssh says: {first['stderr']!r}",
-                                    first["fix"], {"pairs": [f"{s}→{d}" for s, d in zip(pairs['source'], pairs['dest'], strict=True)]}))  # fmt: skip
+            what = (
+                f"nova on {host} cannot reach {len(others)} host(s)"
+                if side == "source"
+                else f"{len(others)} host(s) cannot reach {host} ({first['dest_address']}) as nova"
+            )
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    f"trust-{outcome}",
+                    "crit",
+                    f"nova ssh {'from' if side == 'source' else 'to'} {host}",
+                    f"{what}: {first['explanation']} ({', '.join(others)}); ssh says: {first['stderr']!r}",
+                    first["fix"],
+                    {"pairs": [f"{s}→{d}" for s, d in zip(pairs["source"], pairs["dest"], strict=True)]},
+                )
+            )
     probed = matrix[matrix["outcome"] != NOT_PROBED]
     if not probed.empty and broken.empty:
-        findings.append(Finding(RUNBOOK, "trust-ok", "ok", "nova ssh between computes",
-                                f"all {len(probed)} probed source → destination pairs work", ""))  # fmt: skip
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "trust-ok",
+                "ok",
+                "nova ssh between computes",
+                f"all {len(probed)} probed source → destination pairs work",
+                "",
+            )
+        )
     return findings
 
 
@@ -308,8 +425,17 @@ def join_failures(explained: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame
             verdict = "source not reached by the probe"
         else:
             verdict = "still broken" + ("" if pair == row.cause else f" (now {pair})")
-        rows.append({"server_id": row.server_id, "source": row.source, "dest": row.dest, "dest_host": row.dest_host,
-                     "cause": row.cause, "pair_now": pair or "", "verdict": verdict})  # fmt: skip
+        rows.append(
+            {
+                "server_id": row.server_id,
+                "source": row.source,
+                "dest": row.dest,
+                "dest_host": row.dest_host,
+                "cause": row.cause,
+                "pair_now": pair or "",
+                "verdict": verdict,
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -322,12 +448,11 @@ def trust_targets(
     """Host → the address nova SSHes to (``migration.dest_host``): an override, else the hypervisor's
     ``host_ip`` (Nova's my_ip), else the host name. ``trust_hosts``: "all" or a comma list."""
     computes = sorted({s["host"] for s in services if s.get("binary") == "nova-compute"})
-    if trust_hosts.strip() == "all":
-        hosts = computes
-    else:
-        hosts = [h.strip() for h in trust_hosts.split(",") if h.strip()]
-    host_ip = {(h.get("service") or {}).get("host") or h.get("hypervisor_hostname"): h.get("host_ip")
-               for h in hypervisors}  # fmt: skip
+    named = [h.strip() for h in trust_hosts.split(",") if h.strip()]
+    hosts = computes if trust_hosts.strip() == "all" else named
+    host_ip = {
+        (h.get("service") or {}).get("host") or h.get("hypervisor_hostname"): h.get("host_ip") for h in hypervisors
+    }
     overrides = migration_addresses or {}
     return {h: overrides.get(h) or host_ip.get(h) or h for h in hosts}
 
@@ -361,9 +486,11 @@ class TrustAnalysis:
         probed = self.matrix[self.matrix["outcome"] != NOT_PROBED]
         broken = probed[probed["outcome"] != OK]
         still = (self.explained_failures["verdict"].str.startswith("still broken")).sum()
-        return (f"{len(probed)} source → destination pair(s) probed, {len(broken)} broken; "
-                f"{len(self.fixes)} fix(es) planned, {sum(f.automatic for f in self.fixes)} of them automatic; "
-                f"{still} of {len(self.explained_failures)} failed migration(s) explained by a pair still broken")  # fmt: skip
+        return (
+            f"{len(probed)} source → destination pair(s) probed, {len(broken)} broken; "
+            f"{len(self.fixes)} fix(es) planned, {sum(f.automatic for f in self.fixes)} of them automatic; "
+            f"{still} of {len(self.explained_failures)} failed migration(s) explained by a pair still broken"
+        )
 
 
 def analyse_ssh_trust(

@@ -53,9 +53,7 @@ def parse_ceph_json(text: str, what: str) -> Any:
         return json.loads(_BARE_NUMBER.sub("null", text))
     except json.JSONDecodeError as exc:
         snippet = text.strip()[:120] or "(nothing)"
-        raise SourceError(
-            f"'{what}' did not return JSON ({exc.msg} at line {exc.lineno}): {snippet!r}"
-        ) from None
+        raise SourceError(f"'{what}' did not return JSON ({exc.msg} at line {exc.lineno}): {snippet!r}") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,21 +129,15 @@ def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceEr
             "set ceph_conf to the cluster's ceph.conf"
         )
     if "timed out" in stderr or "error connecting to the cluster" in stderr or code == 110:
-        return SourceUnreachable(
-            f"'{what}': no monitor answered ({last}); check mon_host in the conf and the network"
-        )
+        return SourceUnreachable(f"'{what}': no monitor answered ({last}); check mon_host in the conf and the network")
     if "Permission denied" in stderr or "EACCES" in stderr or code == 13 or "(13)" in stderr:
-        return PermissionDenied(
-            f"'{what}': permission denied ({last}); use a client with mon 'allow r' or run as root"
-        )
+        return PermissionDenied(f"'{what}': permission denied ({last}); use a client with mon 'allow r' or run as root")
     if "No such file or directory" in stderr and ("keyring" in stderr or "conf" in stderr):
         return SourceUnreachable(f"'{what}': {last}; set ceph_conf (and ceph_id) to this cluster's files")
     return SourceError(f"'{what}' failed with exit code {code}: {last}")
 
 
-def test_reweight(
-    access: CephAccess, oload: int, max_change: float, max_osds: int, no_increasing: bool
-) -> dict:
+def test_reweight(access: CephAccess, oload: int, max_change: float, max_osds: int, no_increasing: bool) -> dict:
     """What Ceph itself would reweight with these limits (a dry run; the mon never applies ``test-``)."""
     args = ["osd", "test-reweight-by-utilization", str(oload), f"{max_change:g}", str(max_osds)]
     if no_increasing:
@@ -207,9 +199,15 @@ def collect_ceph(
     if "ceph/osd_dump" not in parts:
         raise SourceError(f"ceph answered, but not 'osd dump': {problems.get('ceph/osd_dump')}")
     epoch_after = run_json(access, "ceph", ["osd", "dump"])["epoch"]
-    parts["ceph/gather"] = [{"epoch_before": parts["ceph/osd_dump"][0]["epoch"], "epoch_after": epoch_after,
-                             "command": access.command, "pools": list(pools),
-                             "access": dataclasses.asdict(access)}]  # how to reach it again (no secret: paths, names)  # fmt: skip
+    parts["ceph/gather"] = [
+        {
+            "epoch_before": parts["ceph/osd_dump"][0]["epoch"],
+            "epoch_after": epoch_after,
+            "command": access.command,
+            "pools": list(pools),
+            "access": dataclasses.asdict(access),
+        }
+    ]  # how to reach it again (no secret: paths, names)
     if reweight_limits:
         parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
     parts["ceph/rbd"] = [collect_rbd(access, pool) for pool in pools]

@@ -28,7 +28,8 @@ done
 for f in "$home"/.ssh/*.pub; do
   [ -f "$f" ] && echo "@pubkey $(ssh-keygen -lf "$f" | cut -d' ' -f2) $(cut -d' ' -f1,2 "$f") $f"
 done
-[ -f "$home/.ssh/authorized_keys" ] && ssh-keygen -lf "$home/.ssh/authorized_keys" 2>/dev/null | cut -d' ' -f2 | sed 's/^/@authorized /'
+[ -f "$home/.ssh/authorized_keys" ] &&
+  ssh-keygen -lf "$home/.ssh/authorized_keys" 2>/dev/null | cut -d' ' -f2 | sed 's/^/@authorized /'
 for f in /etc/ssh/ssh_host_*_key.pub; do
   [ -f "$f" ] && echo "@hostkey $(ssh-keygen -lf "$f" | cut -d' ' -f2) $(cut -d' ' -f1,2 "$f")"
 done
@@ -37,7 +38,8 @@ for dest in "$@"; do
   name=$dest; [ "${port:-22}" = 22 ] || name="[$dest]:$port"
   known=no
   ssh-keygen -F "$name" >/dev/null 2>&1 && known=user
-  [ "$known" = no ] && [ -f /etc/ssh/ssh_known_hosts ] && ssh-keygen -F "$name" -f /etc/ssh/ssh_known_hosts >/dev/null 2>&1 && known=global
+  [ "$known" = no ] && [ -f /etc/ssh/ssh_known_hosts ] &&
+    ssh-keygen -F "$name" -f /etc/ssh/ssh_known_hosts >/dev/null 2>&1 && known=global
   err=$(ssh -o BatchMode=yes -o ConnectTimeout="$timeout" "$dest" true 2>&1 </dev/null)
   rc=$?
   echo "@probe $dest ${port:-22} $known $rc $(printf %s "$err" | base64 | tr -d '
@@ -48,8 +50,14 @@ done
 
 def parse_trust_probe(stdout: str) -> dict[str, Any]:
     """The tagged lines of TRUST_PROBE as a record (public keys kept: the fixes need them)."""
-    facts: dict[str, Any] = {"account": None, "files": [], "pubkeys": [], "authorized": [], "host_keys": [],
-                             "probes": []}  # fmt: skip
+    facts: dict[str, Any] = {
+        "account": None,
+        "files": [],
+        "pubkeys": [],
+        "authorized": [],
+        "host_keys": [],
+        "probes": [],
+    }
     for line in stdout.splitlines():
         tag, _, rest = line.partition(" ")
         fields = rest.split(" ")
@@ -58,18 +66,24 @@ def parse_trust_probe(stdout: str) -> dict[str, Any]:
         elif tag == "@file" and len(fields) >= 3:
             facts["files"].append({"mode": fields[0], "owner": fields[1], "path": " ".join(fields[2:])})
         elif tag == "@pubkey" and len(fields) >= 4:
-            facts["pubkeys"].append({"fingerprint": fields[0], "key": f"{fields[1]} {fields[2]}",
-                                     "path": " ".join(fields[3:])})  # fmt: skip
+            facts["pubkeys"].append(
+                {"fingerprint": fields[0], "key": f"{fields[1]} {fields[2]}", "path": " ".join(fields[3:])}
+            )
         elif tag == "@authorized" and fields[0]:
             facts["authorized"].append(fields[0])
         elif tag == "@hostkey" and len(fields) >= 3:
             facts["host_keys"].append({"fingerprint": fields[0], "key": f"{fields[1]} {fields[2]}"})
         elif tag == "@probe" and len(fields) >= 4:
             encoded = fields[4] if len(fields) > 4 else ""
-            facts["probes"].append({
-                "dest_address": fields[0], "port": int(fields[1]), "known_host": fields[2],
-                "exit_code": int(fields[3]), "stderr": base64.b64decode(encoded).decode(errors="replace").strip(),
-            })  # fmt: skip
+            facts["probes"].append(
+                {
+                    "dest_address": fields[0],
+                    "port": int(fields[1]),
+                    "known_host": fields[2],
+                    "exit_code": int(fields[3]),
+                    "stderr": base64.b64decode(encoded).decode(errors="replace").strip(),
+                }
+            )
     return facts
 
 
@@ -102,17 +116,19 @@ def probe_ssh_trust(
         reached = facts["account"] is not None
         for probe in facts["probes"]:
             probe["dest"] = names.get(probe["dest_address"], probe["dest_address"])
-        records.append({
-            "host": source, "reached": reached, "via": "local" if access.local_host and source == access.local_host else "ssh",
-            "error": "" if reached else (result.stderr.strip() or f"exit code {result.exit_code}")[-500:],
-            **facts,
-        })  # fmt: skip
+        records.append(
+            {
+                "host": source,
+                "reached": reached,
+                "via": "local" if access.local_host and source == access.local_host else "ssh",
+                "error": "" if reached else (result.stderr.strip() or f"exit code {result.exit_code}")[-500:],
+                **facts,
+            }
+        )
     return records
 
 
-def apply_host_fixes(
-    access: HostAccess, fixes: list[Any], nova_user: str, timeout: float = 60
-) -> list[dict[str, Any]]:
+def apply_host_fixes(access: HostAccess, fixes: list[Any], nova_user: str, timeout: float = 60) -> list[dict[str, Any]]:
     """Run each automatic fix (a :class:`runbook_lib.resize_ssh.trust.TrustFix`) on its host, in order."""
     done = []
     for fix in fixes:
@@ -120,8 +136,14 @@ def apply_host_fixes(
             continue
         prefix = access.become(nova_user) if fix.run_as == "nova" else access.as_root()
         result = run_on_host(access, fix.host, [*prefix, *fix.argv], fix.stdin, timeout)
-        done.append({"host": fix.host, "action": fix.action, "ok": result.ok,
-                     "output": (result.stderr or result.stdout).strip()[-300:]})  # fmt: skip
+        done.append(
+            {
+                "host": fix.host,
+                "action": fix.action,
+                "ok": result.ok,
+                "output": (result.stderr or result.stdout).strip()[-300:],
+            }
+        )
     return done
 
 
@@ -130,12 +152,15 @@ def apply_host_fixes(
 # the files' change times. Option names are fixed here: no other line (no password) leaves the host.
 HOST_FACTS_SCRIPT = r"""
 ps -eo pid=,ppid=,lstart=,args= | while read -r pid ppid d1 d2 d3 d4 d5 args; do
-  case "$args" in *nova-compute*) echo "@proc $pid $ppid $(date -d "$d1 $d2 $d3 $d4 $d5" +%s 2>/dev/null || echo 0) $args";; esac
+  case "$args" in
+    *nova-compute*) echo "@proc $pid $ppid $(date -d "$d1 $d2 $d3 $d4 $d5" +%s 2>/dev/null || echo 0) $args";;
+  esac
 done
 for f in /etc/nova/nova.conf /etc/nova/nova.conf.d/*.conf /etc/kolla/nova-compute/nova.conf; do
   [ -r "$f" ] || continue
   echo "@conf $(stat -c %Y "$f") $f"
-  grep -E '^[[:space:]]*(\[[^]]+\]|vif_plugging_is_fatal|vif_plugging_timeout)[[:space:]]*(=|$)' "$f" | sed 's/^/@line /'
+  grep -E '^[[:space:]]*(\[[^]]+\]|vif_plugging_is_fatal|vif_plugging_timeout)[[:space:]]*(=|$)' "$f" |
+    sed 's/^/@line /'
 done
 """
 
@@ -144,5 +169,12 @@ def read_host_facts(access: HostAccess, hosts: list[str], parallel: int = 8) -> 
     """nova-compute processes and vif-plugging options per host (see HOST_FACTS_SCRIPT)."""
     argv = [*access.as_root(), "sh", "-c", HOST_FACTS_SCRIPT]
     results = run_on_hosts(access, {check_host_name(h): (argv, "") for h in hosts}, parallel, timeout=60)
-    return [{"host": h, "reached": results[h].ok, "error": "" if results[h].ok else results[h].stderr.strip()[-300:],
-             "lines": results[h].stdout.splitlines()} for h in hosts]  # fmt: skip
+    return [
+        {
+            "host": h,
+            "reached": results[h].ok,
+            "error": "" if results[h].ok else results[h].stderr.strip()[-300:],
+            "lines": results[h].stdout.splitlines(),
+        }
+        for h in hosts
+    ]

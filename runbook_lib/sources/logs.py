@@ -21,15 +21,11 @@ def read_log_dir(path: str | Path, pattern: str = "*.log") -> list[dict[str, Any
     """Every file matching ``pattern`` under ``path`` (Kolla's /var/log/kolla/nova/ layout works as is)."""
     root = Path(path).expanduser()
     if not root.is_dir():
-        raise ParameterError(
-            f"log_dir {str(path)!r} is not a directory; pass a directory of collected logs or ''"
-        )
+        raise ParameterError(f"log_dir {str(path)!r} is not a directory; pass a directory of collected logs or ''")
     records = []
     for file in sorted(root.rglob(pattern)):
         lines = file.read_text(errors="replace").splitlines()[-MAX_LINES_PER_FILE:]
-        records.append(
-            {"source": log_host(file), "service": log_service(file), "path": str(file), "lines": lines}
-        )
+        records.append({"source": log_host(file), "service": log_service(file), "path": str(file), "lines": lines})
     return records
 
 
@@ -70,11 +66,18 @@ fi
 echo "@none"
 """
 LOG_PATHS = {
-    "nova-compute": ("/var/log/nova/nova-compute.log", "/var/log/kolla/nova/nova-compute.log",
-                     "/var/log/containers/nova/nova-compute.log"),
-    "neutron-server": ("/var/log/neutron/neutron-server.log", "/var/log/neutron/server.log",
-                       "/var/log/kolla/neutron/neutron-server.log", "/var/log/containers/neutron/server.log"),
-}  # fmt: skip
+    "nova-compute": (
+        "/var/log/nova/nova-compute.log",
+        "/var/log/kolla/nova/nova-compute.log",
+        "/var/log/containers/nova/nova-compute.log",
+    ),
+    "neutron-server": (
+        "/var/log/neutron/neutron-server.log",
+        "/var/log/neutron/server.log",
+        "/var/log/kolla/neutron/neutron-server.log",
+        "/var/log/containers/neutron/server.log",
+    ),
+}
 
 
 def read_remote_logs(
@@ -103,11 +106,10 @@ def read_remote_logs(
         if not result.ok or not header.startswith(("@file", "@journal")):
             missing[host] = (result.stderr.strip() or "no log file and no journal found")[-300:]
             continue
-        records.append({"source": host, "service": service, "path": header.split(" ", 1)[1],
-                        "lines": body.splitlines()})  # fmt: skip
+        records.append(
+            {"source": host, "service": service, "path": header.split(" ", 1)[1], "lines": body.splitlines()}
+        )
     return records, missing
-
-
 
 
 def open_logs(log_dir: str = "") -> list[dict[str, Any]]:

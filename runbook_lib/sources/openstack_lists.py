@@ -64,9 +64,7 @@ def _collect_ports(conn: Any) -> list[dict[str, Any]]:
     # One paginated list, joined to servers in pandas: never a call per server. Compute ports are
     # "compute:<az>" (Neutron filters only exact values), and a failed build leaves its port unowned.
     return [
-        _wire(p)
-        for p in conn.network.ports()
-        if (p.device_owner or "").startswith("compute:") or not p.device_owner
+        _wire(p) for p in conn.network.ports() if (p.device_owner or "").startswith("compute:") or not p.device_owner
     ]
 
 
@@ -90,24 +88,33 @@ COLLECTORS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
 
 def suspect_networks(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Networks of compute (or unowned) ports that are not ACTIVE: the only ones whose DHCP agents matter."""
-    return sorted({p["network_id"] for p in parts.get("openstack/ports", [])
-                   if p.get("status") != "ACTIVE" and p.get("network_id")})  # fmt: skip
+    return sorted(
+        {
+            p["network_id"]
+            for p in parts.get("openstack/ports", [])
+            if p.get("status") != "ACTIVE" and p.get("network_id")
+        }
+    )
 
 
 def collect_dhcp_hosting(conn: Any, network_ids: list[str]) -> list[dict[str, Any]]:
     """The DHCP agents hosting each suspect network (one call per suspect network, none otherwise)."""
-    return [{"network_id": n, "agents": [{"id": a.id, "host": a.host, "alive": a.is_alive,
-                                          "admin_state_up": a.is_admin_state_up}
-                                         for a in conn.network.network_hosting_dhcp_agents(n)]}
-            for n in network_ids]  # fmt: skip
+    return [
+        {
+            "network_id": n,
+            "agents": [
+                {"id": a.id, "host": a.host, "alive": a.is_alive, "admin_state_up": a.is_admin_state_up}
+                for a in conn.network.network_hosting_dhcp_agents(n)
+            ],
+        }
+        for n in network_ids
+    ]
 
 
 def suspect_servers(parts: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Servers worth a per-server call: a failed migration, or status ERROR. Never the healthy ones."""
     suspects = {
-        m.get("instance_uuid")
-        for m in parts.get("openstack/migrations", [])
-        if m.get("status") in ("error", "failed")
+        m.get("instance_uuid") for m in parts.get("openstack/migrations", []) if m.get("status") in ("error", "failed")
     }
     suspects |= {s.get("id") for s in parts.get("openstack/servers", []) if s.get("status") == "ERROR"}
     return sorted(s for s in suspects if s)
@@ -126,19 +133,24 @@ def collect_instance_actions(conn: Any, server_ids: list[str]) -> list[dict[str,
 
 
 SUSPECT_COLLECTORS = {
-    "openstack/instance_actions": (collect_instance_actions, suspect_servers,
-                                   "servers with a failed migration or in ERROR"),
-    "openstack/dhcp_hosting": (collect_dhcp_hosting, suspect_networks, "networks of ports that are not ACTIVE"),
-}  # fmt: skip
+    "openstack/instance_actions": (
+        collect_instance_actions,
+        suspect_servers,
+        "servers with a failed migration or in ERROR",
+    ),
+    "openstack/dhcp_hosting": (
+        collect_dhcp_hosting,
+        suspect_networks,
+        "networks of ports that are not ACTIVE",
+    ),
+}
 
 
 def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
     """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
     wanted = [p for p in (parts or list(COLLECTORS)) if p in COLLECTORS]
     snapshot = Snapshot(
-        manifest=new_manifest(
-            cloud, {"runbook_lib": VERSION, "openstacksdk": openstack.version.__version__}
-        ),
+        manifest=new_manifest(cloud, {"runbook_lib": VERSION, "openstacksdk": openstack.version.__version__}),
         parts={},
         live=True,
     )

@@ -48,18 +48,31 @@ def get_volume_image_metadata(conn: Any, volume_id: str) -> dict[str, Any]:
     return dict(conn.block_storage.get_volume(volume_id).volume_image_metadata or {})
 
 
-def boot_canary(conn: Any, name: str, host: str, image: str, flavor: str, network: str, timeout: int = 600) -> dict[str, Any]:  # fmt: skip
+def boot_canary(
+    conn: Any, name: str, host: str, image: str, flavor: str, network: str, timeout: int = 600
+) -> dict[str, Any]:
     """Boot one server on ``host`` (``availability_zone=nova:<host>``, admin), wait until it is ACTIVE or
     ERROR (or ``timeout``), read its fault and ports, then delete it whatever happened."""
-    found = {"image": conn.image.find_image(image), "flavor": conn.compute.find_flavor(flavor),
-             "network": conn.network.find_network(network)}  # fmt: skip
-    missing = [f"{kind} {value!r}" for (kind, value) in (("image", image), ("flavor", flavor), ("network", network))
-               if found[kind] is None]  # fmt: skip
+    found = {
+        "image": conn.image.find_image(image),
+        "flavor": conn.compute.find_flavor(flavor),
+        "network": conn.network.find_network(network),
+    }
+    missing = [
+        f"{kind} {value!r}"
+        for (kind, value) in (("image", image), ("flavor", flavor), ("network", network))
+        if found[kind] is None
+    ]
     if missing:
         raise ParameterError(f"canary: no {', no '.join(missing)} in this cloud")
     started = time.monotonic()
-    server = conn.compute.create_server(name=name, image_id=found["image"].id, flavor_id=found["flavor"].id,
-                                        networks=[{"uuid": found["network"].id}], availability_zone=f"nova:{host}")  # fmt: skip
+    server = conn.compute.create_server(
+        name=name,
+        image_id=found["image"].id,
+        flavor_id=found["flavor"].id,
+        networks=[{"uuid": found["network"].id}],
+        availability_zone=f"nova:{host}",
+    )
     record: dict[str, Any] = {"host": host, "server_id": server.id, "name": name, "status": "BUILD"}
     try:
         while time.monotonic() - started < timeout:
@@ -67,10 +80,16 @@ def boot_canary(conn: Any, name: str, host: str, image: str, flavor: str, networ
             if server.status in ("ACTIVE", "ERROR") and server.task_state is None:
                 break
             time.sleep(1)
-        record.update(status=server.status, elapsed_s=round(time.monotonic() - started, 1),
-                      fault=(server.fault or {}).get("message", ""), built_on=server.compute_host)  # fmt: skip
-        record["ports"] = [{"id": p.id, "status": p.status, "vif_type": p.binding_vif_type}
-                           for p in conn.network.ports(device_id=server.id)]  # fmt: skip
+        record.update(
+            status=server.status,
+            elapsed_s=round(time.monotonic() - started, 1),
+            fault=(server.fault or {}).get("message", ""),
+            built_on=server.compute_host,
+        )
+        record["ports"] = [
+            {"id": p.id, "status": p.status, "vif_type": p.binding_vif_type}
+            for p in conn.network.ports(device_id=server.id)
+        ]
     finally:
         conn.compute.delete_server(server.id, ignore_missing=True)
         conn.compute.wait_for_delete(server, wait=120)

@@ -118,16 +118,15 @@ def run_on_hosts(
     """host → (argv, stdin) on many hosts, at most ``parallel`` at once; ``progress`` sees each result."""
     results: dict[str, HostResult] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        futures = {pool.submit(run_on_host, access, host, argv, stdin, timeout): host
-                   for host, (argv, stdin) in jobs.items()}  # fmt: skip
+        futures = {
+            pool.submit(run_on_host, access, host, argv, stdin, timeout): host for host, (argv, stdin) in jobs.items()
+        }
         for future in concurrent.futures.as_completed(futures):
             result = future.result()
             results[futures[future]] = result
             if progress:
                 progress(result, len(results), len(jobs))
     return results
-
-
 
 
 def host_access(

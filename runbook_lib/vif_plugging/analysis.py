@@ -49,8 +49,19 @@ class VifPluggingAnalysis:
         """What each host said: its nova-compute processes and effective vif_plugging_* options."""
         if self.host_facts.empty:
             return self.host_facts
-        return self.host_facts[["host", "reached", "nova_compute_pids", "duplicate_pids", "vif_plugging_is_fatal",
-                                "fatal_from", "vif_plugging_timeout", "timeout_from", "started_before_config_change"]]  # fmt: skip
+        return self.host_facts[
+            [
+                "host",
+                "reached",
+                "nova_compute_pids",
+                "duplicate_pids",
+                "vif_plugging_is_fatal",
+                "fatal_from",
+                "vif_plugging_timeout",
+                "timeout_from",
+                "started_before_config_change",
+            ]
+        ]
 
     @property
     def diagnosis_table(self) -> pd.DataFrame:
@@ -77,19 +88,39 @@ class VifPluggingAnalysis:
         rows = []
         if not self.logs.empty:
             for r in self.logs[self.logs["instance"] == server_id].itertuples():
-                rows.append({"time": r.time, "source": f"nova-compute {r.source} ({r.level})",
-                             "what": r.message.split("\n")[0][:110]})  # fmt: skip
+                rows.append(
+                    {
+                        "time": r.time,
+                        "source": f"nova-compute {r.source} ({r.level})",
+                        "what": r.message.split("\n")[0][:110],
+                    }
+                )
         for r in self.notifier[self.notifier["server_id"] == server_id].itertuples():
-            rows.append({"time": r.time, "source": "neutron-server notifier",
-                         "what": f"{r.event} port {str(r.port)[:8]}: {r.outcome} (code {r.code})"})  # fmt: skip
+            rows.append(
+                {
+                    "time": r.time,
+                    "source": "neutron-server notifier",
+                    "what": f"{r.event} port {str(r.port)[:8]}: {r.outcome} (code {r.code})",
+                }
+            )
         row = self.diagnosis[self.diagnosis["server_id"] == server_id].iloc[0]
         for p in self.ports[self.ports["port_id"].isin(row["ports"])].itertuples():
-            rows.append({"time": p.updated_at, "source": "neutron port",
-                         "what": f"port {p.port_id[:8]} last update: {p.status}, {p.vif_type}"})  # fmt: skip
+            rows.append(
+                {
+                    "time": p.updated_at,
+                    "source": "neutron port",
+                    "what": f"port {p.port_id[:8]} last update: {p.status}, {p.vif_type}",
+                }
+            )
         failed = self.failed[self.failed["server_id"] == server_id]
         if not failed.empty:
-            rows.append({"time": failed.iloc[0]["fault_at"], "source": "nova fault",
-                         "what": failed.iloc[0]["fault"][:110]})  # fmt: skip
+            rows.append(
+                {
+                    "time": failed.iloc[0]["fault_at"],
+                    "source": "nova fault",
+                    "what": failed.iloc[0]["fault"][:110],
+                }
+            )
         frame = pd.DataFrame(rows, columns=columns).dropna(subset=["time"])
         frame = pd.concat([frame, self._heartbeats(row["host"], frame["time"])], ignore_index=True)
         return frame.sort_values("time", kind="stable").reset_index(drop=True)
@@ -101,8 +132,10 @@ class VifPluggingAnalysis:
         columns = ["time", "source", "what"]
         if self.agents.empty or times.empty:
             return pd.DataFrame(columns=columns)
-        mine = self.agents[((self.agents["host"] == host) & self.agents["agent_type"].isin(L2_AGENT_TYPES))
-                           | (self.agents["agent_type"] == DHCP_AGENT)]  # fmt: skip
+        mine = self.agents[
+            ((self.agents["host"] == host) & self.agents["agent_type"].isin(L2_AGENT_TYPES))
+            | (self.agents["agent_type"] == DHCP_AGENT)
+        ]
         start, end = times.min(), times.max()
         rows = []
         for a in mine.itertuples():
@@ -114,9 +147,7 @@ class VifPluggingAnalysis:
             if start - pd.Timedelta(hours=1) <= beat <= end + pd.Timedelta(hours=1):
                 rows.append({"time": beat, "source": "neutron agent", "what": what})
             else:
-                rows.append(
-                    {"time": start, "source": "neutron agent", "what": f"{what} {beat} (off the chart)"}
-                )
+                rows.append({"time": start, "source": "neutron agent", "what": f"{what} {beat} (off the chart)"})
         return pd.DataFrame(rows, columns=columns)
 
     @property
@@ -148,9 +179,7 @@ class VifPluggingAnalysis:
         return self.agents[~working(self.agents)]
 
 
-def analyse_vif_plugging(
-    snapshot: Snapshot, extra_logs: list[dict[str, Any]] | None = None
-) -> VifPluggingAnalysis:
+def analyse_vif_plugging(snapshot: Snapshot, extra_logs: list[dict[str, Any]] | None = None) -> VifPluggingAnalysis:
     """Failed builds, unwired servers, timeouts, ports, agents, neutron-server's notifier lines and (when
     read) the hosts' own processes and options from one snapshot, with a cause for each failure."""
     records = snapshot.get("logs/nova-compute") + snapshot.get(NEUTRON_LOG_PART) + list(extra_logs or [])
@@ -162,16 +191,34 @@ def analyse_vif_plugging(
     agents = tabulate_agents(snapshot.get("openstack/network_agents"))
     unwired = find_unwired_servers(snapshot.get("openstack/servers"), ports, timeouts)
     facts = tabulate_host_facts(snapshot.get(HOST_FACTS_PART))
-    duplicates = (
-        {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
-    )
+    duplicates = {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
     hosts = build_hosts(snapshot.get("openstack/instance_actions"))
-    diagnosis = diagnose(failed, unwired, hosts, timeouts, agents, logs, duplicates, neutron_logs, ports,
-                         snapshot.get("openstack/dhcp_hosting"))  # fmt: skip
+    diagnosis = diagnose(
+        failed,
+        unwired,
+        hosts,
+        timeouts,
+        agents,
+        logs,
+        duplicates,
+        neutron_logs,
+        ports,
+        snapshot.get("openstack/dhcp_hosting"),
+    )
     problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.problems.items() if p in EXTRA_PARTS}
     findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
-    return VifPluggingAnalysis(failed, unwired, timeouts, ports, agents, logs, diagnosis, findings, facts,
-                               notifier_events(neutron_logs))  # fmt: skip
+    return VifPluggingAnalysis(
+        failed,
+        unwired,
+        timeouts,
+        ports,
+        agents,
+        logs,
+        diagnosis,
+        findings,
+        facts,
+        notifier_events(neutron_logs),
+    )
 
 
 def final_findings(analysis: VifPluggingAnalysis, canaries: Canaries) -> list[Finding]:

@@ -26,8 +26,10 @@ def canary_plan(hosts: list[str], image: str, flavor: str, network: str) -> pd.D
     rows = []
     for h in hosts:
         name = NAME_PREFIX + h
-        command = (f"openstack server create --image {q(image)} --flavor {q(flavor)} --network {q(network)} "
-                   f"--availability-zone {q('nova:' + h)} --wait {q(name)}; openstack server delete --wait {q(name)}")  # fmt: skip
+        command = (
+            f"openstack server create --image {q(image)} --flavor {q(flavor)} --network {q(network)} "
+            f"--availability-zone {q('nova:' + h)} --wait {q(name)}; openstack server delete --wait {q(name)}"
+        )
         rows.append({"host": h, "server": name, "command": command})
     return pd.DataFrame(rows, columns=["host", "server", "command"])
 
@@ -35,8 +37,13 @@ def canary_plan(hosts: list[str], image: str, flavor: str, network: str) -> pd.D
 def tabulate_canaries(records: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per canary: the status it reached, how long it took, its ports, its fault, deleted or not."""
     columns = ["host", "status", "elapsed_s", "ports_active", "fault", "deleted"]
-    rows = [{**r, "ports_active": f"{sum(p['status'] == 'ACTIVE' for p in r.get('ports', []))}/{len(r.get('ports', []))}"}
-            for r in records]  # fmt: skip
+    rows = [
+        {
+            **r,
+            "ports_active": f"{sum(p['status'] == 'ACTIVE' for p in r.get('ports', []))}/{len(r.get('ports', []))}",
+        }
+        for r in records
+    ]
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
@@ -46,15 +53,31 @@ def check_canaries(records: list[dict[str, Any]]) -> list[Finding]:
     for r in records:
         subject = f"host {r['host']}"
         if r["status"] == "ACTIVE":
-            findings.append(Finding(RUNBOOK, "canary-booted", "info", subject,
-                                    f"a canary server went ACTIVE on {r['host']} in {r['elapsed_s']} s: the host "
-                                    "builds with its network now", "", {"canary": r}))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "canary-booted",
+                    "info",
+                    subject,
+                    f"a canary server went ACTIVE on {r['host']} in {r['elapsed_s']} s: the host "
+                    "builds with its network now",
+                    "",
+                    {"canary": r},
+                )
+            )
         else:
             what = r.get("fault") or f"still {r['status']} after {r.get('elapsed_s')} s"
-            findings.append(Finding(RUNBOOK, "canary-failed", "crit", subject,
-                                    f"a canary server did not build on {r['host']}: {what[:200]}",
-                                    "the cause above is not fixed yet: fix it, then boot the canary again",
-                                    {"canary": r}))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "canary-failed",
+                    "crit",
+                    subject,
+                    f"a canary server did not build on {r['host']}: {what[:200]}",
+                    "the cause above is not fixed yet: fix it, then boot the canary again",
+                    {"canary": r},
+                )
+            )
     return findings
 
 

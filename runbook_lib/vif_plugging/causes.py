@@ -22,43 +22,64 @@ from runbook_lib.vif_plugging.evidence import (
 from runbook_lib.vif_plugging.neutron_events import covers, notifier_events
 
 CAUSES = {
-    "port-binding-failed": ("Neutron could not bind the port on this host (a different fault: PortBindingFailed)",
-                            "check the mechanism drivers and that the L2 agent's host equals nova's [DEFAULT] host; "
-                            "neutron-server logs 'Failed to bind port'"),
-    "port-error": ("Neutron set the port to ERROR (its agent could not wire it) and sent network-vif-plugged with "
-                   "status failed: Nova aborted the build at once ('Neutron Reported failure on event'), no timeout",
-                   "read the L2 agent's log on {host} for the port, and 'openstack port show <port>' (status ERROR); "
-                   "fix the wiring (bridge mappings, OVS, the physical network) before rebuilding"),
-    "l2-agent-missing": ("no L2 agent is registered for the host: ML2 bound the port but nothing wires it, so it "
-                         "stays DOWN and network-vif-plugged is never sent",
-                         "install/start the L2 agent (OVS / Linux bridge / OVN controller) on {host}; its [DEFAULT] "
-                         "host must equal nova's"),
-    "l2-agent-dead": ("the host's L2 agent is not alive (or administratively down): the port stays DOWN",
-                      "restart the L2 agent on {host} and check its log; 'openstack network agent list --host {host}'"),
-    "dhcp-agent-dead": ("the L2 agent is alive, but a DHCP agent is not: a port created with a device owner on a "
-                        "network that agent hosts keeps its DHCP provisioning block, so it stays DOWN and the event "
-                        "is never sent (ports Nova creates itself carry no owner at creation, and Neutron 29 gives "
-                        "them no DHCP block)",
-                        "restart the DHCP agent on {agent_hosts} (or take the dead agent off the network: "
-                        "'openstack network agent remove network --dhcp <agent> <network>')"),
-    "events-not-delivered": ("the port went ACTIVE but Neutron's notifier could not deliver network-vif-plugged "
-                             "(refused by Nova, or the notifier itself failing)",
-                             "check neutron.conf [nova] (auth_url, credentials, region_name, endpoint_type) and "
-                             "notify_nova_on_port_status_changes on the neutron-server hosts; then restart "
-                             "neutron-server"),
-    "duplicate-nova-compute": ("another nova-compute for the same host received the event ('Received unexpected "
-                               "event'): the process that builds the guest never sees it",
-                               "on {host}: pgrep -af nova-compute; stop the stray process (not parent/child)"),
-    "event-not-received": ("Neutron delivered network-vif-plugged and Nova's API accepted it before the timeout, "
-                           "but the building nova-compute never got it: most often a second nova-compute for the "
-                           "host consumed it from the compute.<host> queue",
-                           "read the host (host_facts) or on {host}: pgrep -af nova-compute; stop the stray process; "
-                           "check the RPC path (rabbitmqctl list_consumers for compute.{host})"),
-    "event-late": ("the event arrived, but after the timeout: the agent is alive but too slow",
-                   "find why the agent is slow (rootwrap daemon mode, RPC backlog); raise vif_plugging_timeout only "
-                   "with that reason"),
-    "unknown": ("nothing checked explains it", "read neutron-server's notifier lines and the L2 agent's log on {host}"),
-}  # fmt: skip
+    "port-binding-failed": (
+        "Neutron could not bind the port on this host (a different fault: PortBindingFailed)",
+        "check the mechanism drivers and that the L2 agent's host equals nova's [DEFAULT] host; "
+        "neutron-server logs 'Failed to bind port'",
+    ),
+    "port-error": (
+        "Neutron set the port to ERROR (its agent could not wire it) and sent network-vif-plugged with "
+        "status failed: Nova aborted the build at once ('Neutron Reported failure on event'), no timeout",
+        "read the L2 agent's log on {host} for the port, and 'openstack port show <port>' (status ERROR); "
+        "fix the wiring (bridge mappings, OVS, the physical network) before rebuilding",
+    ),
+    "l2-agent-missing": (
+        "no L2 agent is registered for the host: ML2 bound the port but nothing wires it, so it "
+        "stays DOWN and network-vif-plugged is never sent",
+        "install/start the L2 agent (OVS / Linux bridge / OVN controller) on {host}; its [DEFAULT] "
+        "host must equal nova's",
+    ),
+    "l2-agent-dead": (
+        "the host's L2 agent is not alive (or administratively down): the port stays DOWN",
+        "restart the L2 agent on {host} and check its log; 'openstack network agent list --host {host}'",
+    ),
+    "dhcp-agent-dead": (
+        "the L2 agent is alive, but a DHCP agent is not: a port created with a device owner on a "
+        "network that agent hosts keeps its DHCP provisioning block, so it stays DOWN and the event "
+        "is never sent (ports Nova creates itself carry no owner at creation, and Neutron 29 gives "
+        "them no DHCP block)",
+        "restart the DHCP agent on {agent_hosts} (or take the dead agent off the network: "
+        "'openstack network agent remove network --dhcp <agent> <network>')",
+    ),
+    "events-not-delivered": (
+        "the port went ACTIVE but Neutron's notifier could not deliver network-vif-plugged "
+        "(refused by Nova, or the notifier itself failing)",
+        "check neutron.conf [nova] (auth_url, credentials, region_name, endpoint_type) and "
+        "notify_nova_on_port_status_changes on the neutron-server hosts; then restart "
+        "neutron-server",
+    ),
+    "duplicate-nova-compute": (
+        "another nova-compute for the same host received the event ('Received unexpected "
+        "event'): the process that builds the guest never sees it",
+        "on {host}: pgrep -af nova-compute; stop the stray process (not parent/child)",
+    ),
+    "event-not-received": (
+        "Neutron delivered network-vif-plugged and Nova's API accepted it before the timeout, "
+        "but the building nova-compute never got it: most often a second nova-compute for the "
+        "host consumed it from the compute.<host> queue",
+        "read the host (host_facts) or on {host}: pgrep -af nova-compute; stop the stray process; "
+        "check the RPC path (rabbitmqctl list_consumers for compute.{host})",
+    ),
+    "event-late": (
+        "the event arrived, but after the timeout: the agent is alive but too slow",
+        "find why the agent is slow (rootwrap daemon mode, RPC backlog); raise vif_plugging_timeout only "
+        "with that reason",
+    ),
+    "unknown": (
+        "nothing checked explains it",
+        "read neutron-server's notifier lines and the L2 agent's log on {host}",
+    ),
+}
 
 
 @dataclasses.dataclass
@@ -75,9 +96,7 @@ class Evidence:
     notifier: pd.DataFrame  # neutron-server's notifier events
     neutron_logs: pd.DataFrame
     duplicates: dict[str, list[int]]
-    port_networks: dict[str, str] = dataclasses.field(
-        default_factory=dict
-    )  # port → network (ports that exist)
+    port_networks: dict[str, str] = dataclasses.field(default_factory=dict)  # port → network (ports that exist)
     dhcp_hosting: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # network → its DHCP agents
 
     @property
@@ -90,22 +109,24 @@ def _port_error(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | Non
     notifier line cannot tell: it logs Nova's answer, whose status reads 'completed' for a failed event too.)"""
     if ev.logs.empty:
         return None
-    lines = ev.logs[(ev.logs["instance"] == ev.server_id)
-                    & ev.logs["message"].str.contains("Neutron Reported failure on event", regex=False)]  # fmt: skip
+    lines = ev.logs[
+        (ev.logs["instance"] == ev.server_id)
+        & ev.logs["message"].str.contains("Neutron Reported failure on event", regex=False)
+    ]
     if lines.empty:
         return None
     first = lines.iloc[0]
-    return "port-error", [*checked, f"{ev.host} pid {first['pid']} at {first['time']}: "
-                                    f"{first['message'].split(chr(10))[0][:200]}"]  # fmt: skip
+    return "port-error", [
+        *checked,
+        f"{ev.host} pid {first['pid']} at {first['time']}: {first['message'].split(chr(10))[0][:200]}",
+    ]
 
 
 def _delivery(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
     """What neutron-server's notifier did with this server's network-vif-plugged."""
     if ev.notifier.empty:
         return None
-    mine = ev.notifier[
-        (ev.notifier["server_id"] == ev.server_id) & (ev.notifier["event"] == "network-vif-plugged")
-    ]
+    mine = ev.notifier[(ev.notifier["server_id"] == ev.server_id) & (ev.notifier["event"] == "network-vif-plugged")]
     for r in mine.itertuples():
         said = f"neutron-server {r.time}: network-vif-plugged for port {str(r.port)[:8]} {r.outcome} (code {r.code})"
         if r.outcome in DELIVERY_FAILURES:
@@ -124,9 +145,7 @@ def _duplicate_in_log(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
     if host_logs.empty:
         return None
     waiter = ev.timeout["pid"] if ev.timeout is not None else None
-    for r in host_logs[
-        host_logs["message"].str.contains("Received unexpected event", regex=False)
-    ].itertuples():
+    for r in host_logs[host_logs["message"].str.contains("Received unexpected event", regex=False)].itertuples():
         match = UNEXPECTED_EVENT.search(r.message)
         if not match or match.group("port") not in ev.ports:
             continue
@@ -141,20 +160,19 @@ def _duplicate_in_log(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
 
 def _agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
     agents = ev.agents
-    l2 = (
-        agents[(agents["host"] == ev.host) & agents["agent_type"].isin(L2_AGENT_TYPES)]
-        if not agents.empty
-        else agents
-    )
+    l2 = agents[(agents["host"] == ev.host) & agents["agent_type"].isin(L2_AGENT_TYPES)] if not agents.empty else agents
     if l2.empty:
         return "l2-agent-missing", [
             *checked,
             f"no L2 agent registered for host {ev.host} ({len(agents)} agents in all)",
         ]
     if not working(l2).any():
-        return "l2-agent-dead", [*checked, f"L2 agent on {ev.host}: alive={l2['alive'].tolist()}, "
-                                           f"admin_state_up={l2['admin_state_up'].tolist()}, "
-                                           f"last heartbeat {l2['heartbeat_timestamp'].max()}"]  # fmt: skip
+        return "l2-agent-dead", [
+            *checked,
+            f"L2 agent on {ev.host}: alive={l2['alive'].tolist()}, "
+            f"admin_state_up={l2['admin_state_up'].tolist()}, "
+            f"last heartbeat {l2['heartbeat_timestamp'].max()}",
+        ]
     checked.append(f"L2 agent on {ev.host} alive")
     return _dhcp_agents(ev, checked)
 
@@ -167,16 +185,22 @@ def _dhcp_agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | No
         hosting = [(n, a) for n in known for a in ev.dhcp_hosting[n]]
         dead = [(n, a) for n, a in hosting if not (a.get("alive") and a.get("admin_state_up"))]
         if dead:
-            return "dhcp-agent-dead", [*checked, "DHCP agents hosting the port's network, not alive: " + ", ".join(
-                f"{a['host']} (network {n[:8]})" for n, a in dead)]  # fmt: skip
+            return "dhcp-agent-dead", [
+                *checked,
+                "DHCP agents hosting the port's network, not alive: "
+                + ", ".join(f"{a['host']} (network {n[:8]})" for n, a in dead),
+            ]
         checked.append(f"the {len(hosting)} DHCP agent(s) hosting the port's network are alive")
         return None
     dhcp = ev.agents[ev.agents["agent_type"] == DHCP_AGENT] if not ev.agents.empty else ev.agents
     dead = dhcp[~working(dhcp)] if not dhcp.empty else dhcp
     if not dead.empty:
-        return "dhcp-agent-dead", [*checked, "DHCP agents not alive: " + ", ".join(
-            f"{r.host} (last heartbeat {r.heartbeat_timestamp})" for r in dead.itertuples())
-            + " (which network the port was on is not known: the port is gone or its DHCP agents were not read)"]  # fmt: skip
+        return "dhcp-agent-dead", [
+            *checked,
+            "DHCP agents not alive: "
+            + ", ".join(f"{r.host} (last heartbeat {r.heartbeat_timestamp})" for r in dead.itertuples())
+            + " (which network the port was on is not known: the port is gone or its DHCP agents were not read)",
+        ]
     checked.append(f"DHCP agents alive ({len(dhcp)})")
     return None
 
@@ -186,13 +210,17 @@ def _notifier_failing(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
         return None
     failures = ev.notifier[ev.notifier["outcome"].isin(DELIVERY_FAILURES)]
     if not pd.isna(ev.timed_out_at):  # failures during this build's wait (timeout up to an hour)
-        failures = failures[(failures["time"] <= ev.timed_out_at)
-                            & (failures["time"] >= ev.timed_out_at - pd.Timedelta(hours=1))]  # fmt: skip
+        failures = failures[
+            (failures["time"] <= ev.timed_out_at) & (failures["time"] >= ev.timed_out_at - pd.Timedelta(hours=1))
+        ]
     if failures.empty:
         return None
     first = failures.iloc[0]
-    return "events-not-delivered", [*checked, f"neutron-server's notifier failing: {len(failures)} line(s), "
-                                              f"first at {first['time']}: {first['message'][:140]}"]  # fmt: skip
+    return "events-not-delivered", [
+        *checked,
+        f"neutron-server's notifier failing: {len(failures)} line(s), "
+        f"first at {first['time']}: {first['message'][:140]}",
+    ]
 
 
 def _cause(ev: Evidence) -> tuple[str, list[str]]:
@@ -203,8 +231,10 @@ def _cause(ev: Evidence) -> tuple[str, list[str]]:
         return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
     if ev.duplicates.get(ev.host):
         pids = ", ".join(map(str, ev.duplicates[ev.host]))
-        return "duplicate-nova-compute", [f"{ev.host} runs {len(ev.duplicates[ev.host])} separate nova-compute "
-                                          f"processes (pids {pids}), read on the host"]  # fmt: skip
+        return "duplicate-nova-compute", [
+            f"{ev.host} runs {len(ev.duplicates[ev.host])} separate nova-compute "
+            f"processes (pids {pids}), read on the host"
+        ]
     checked: list[str] = []
     for check in (_port_error, _delivery, _duplicate_in_log):
         found = check(ev, checked)
@@ -216,8 +246,10 @@ def _cause(ev: Evidence) -> tuple[str, list[str]]:
         if found:
             return found
     if covers(ev.neutron_logs, ev.timed_out_at):
-        checked.append("neutron-server's log covers the wait and has no network-vif-plugged for the port: "
-                       "the port never went ACTIVE (read the L2 agent's log)")  # fmt: skip
+        checked.append(
+            "neutron-server's log covers the wait and has no network-vif-plugged for the port: "
+            "the port never went ACTIVE (read the L2 agent's log)"
+        )
     return "unknown", checked
 
 
@@ -229,10 +261,18 @@ def concurrent_pids(host_logs: pd.DataFrame) -> bool:
     return bool((spans["min"].shift(-1) < spans["max"]).iloc[:-1].any())
 
 
-def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str], timeouts: pd.DataFrame,
-             agents: pd.DataFrame, logs: pd.DataFrame, duplicates: dict[str, list[int]] | None = None,
-             neutron_logs: pd.DataFrame | None = None, ports: pd.DataFrame | None = None,
-             dhcp_hosting: list[dict] | None = None) -> pd.DataFrame:  # fmt: skip
+def diagnose(
+    failed: pd.DataFrame,
+    unwired: pd.DataFrame,
+    hosts: dict[str, str],
+    timeouts: pd.DataFrame,
+    agents: pd.DataFrame,
+    logs: pd.DataFrame,
+    duplicates: dict[str, list[int]] | None = None,
+    neutron_logs: pd.DataFrame | None = None,
+    ports: pd.DataFrame | None = None,
+    dhcp_hosting: list[dict] | None = None,
+) -> pd.DataFrame:
     """One row per failed build or unwired server: the cause, and what was checked to get there."""
     neutron_logs = pd.DataFrame(columns=logs.columns) if neutron_logs is None else neutron_logs
     notifier = notifier_events(neutron_logs)
@@ -252,26 +292,64 @@ def diagnose(failed: pd.DataFrame, unwired: pd.DataFrame, hosts: dict[str, str],
         if binding:
             ports_of = [binding.group("port")]
         if not ports_of and not logs.empty:  # no timeout: Neutron may have reported the port failed at once
-            reported = logs[(logs["instance"] == r.server_id)
-                            & logs["message"].str.contains("Neutron Reported failure on event", regex=False)]  # fmt: skip
+            reported = logs[
+                (logs["instance"] == r.server_id)
+                & logs["message"].str.contains("Neutron Reported failure on event", regex=False)
+            ]
             ports_of = sorted(
                 {p for m in reported["message"] for p in UUID_PATTERN.findall(m.split(" for instance")[0])}
             )
         timeout = mine.iloc[0] if not mine.empty else None
-        cause, evidence = _cause(Evidence(host, fault, ports_of, r.server_id, timeout, agents, logs, notifier,
-                                          neutron_logs, duplicates or {}, port_networks, hosting))  # fmt: skip
-        if timeout is not None:
-            evidence.insert(
-                0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}"
+        cause, evidence = _cause(
+            Evidence(
+                host,
+                fault,
+                ports_of,
+                r.server_id,
+                timeout,
+                agents,
+                logs,
+                notifier,
+                neutron_logs,
+                duplicates or {},
+                port_networks,
+                hosting,
             )
+        )
+        if timeout is not None:
+            evidence.insert(0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}")
         dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
         explanation, fix = CAUSES[cause]
         fix = fix.format(host=host or "<host>", agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>")
-        rows.append({"server_id": r.server_id, "server": r.server, "outcome": outcome, "host": host, "ports": ports_of,
-                     "cause": cause, "explanation": explanation, "fix": fix, "evidence": evidence,
-                     "timed_out_at": timeout["time"] if timeout is not None else pd.NaT})  # fmt: skip
-    return pd.DataFrame(rows, columns=["server_id", "server", "outcome", "host", "ports", "cause", "explanation", "fix",
-                                       "evidence", "timed_out_at"])  # fmt: skip
+        rows.append(
+            {
+                "server_id": r.server_id,
+                "server": r.server,
+                "outcome": outcome,
+                "host": host,
+                "ports": ports_of,
+                "cause": cause,
+                "explanation": explanation,
+                "fix": fix,
+                "evidence": evidence,
+                "timed_out_at": timeout["time"] if timeout is not None else pd.NaT,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "server_id",
+            "server",
+            "outcome",
+            "host",
+            "ports",
+            "cause",
+            "explanation",
+            "fix",
+            "evidence",
+            "timed_out_at",
+        ],
+    )
 
 
 def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None = None) -> list[Finding]:
@@ -279,9 +357,21 @@ def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None 
     for r in diagnosis.itertuples():
         hidden = r.outcome == "ACTIVE without wiring"
         severity = "warn" if hidden else "crit"
-        message = (f"server {r.server} went ACTIVE on {r.host} although Nova timed out waiting for "
-                   "network-vif-plugged (vif_plugging_is_fatal=False hid it): " if hidden else
-                   f"build of server {r.server} on {r.host or 'an unknown host'} aborted: ")  # fmt: skip
-        findings.append(Finding(RUNBOOK, f"vif-{r.cause}", severity, f"server {r.server} ({r.server_id})",
-                                message + r.explanation, r.fix, {"host": r.host, "ports": r.ports, "evidence": r.evidence}))  # fmt: skip
+        message = (
+            f"server {r.server} went ACTIVE on {r.host} although Nova timed out waiting for "
+            "network-vif-plugged (vif_plugging_is_fatal=False hid it): "
+            if hidden
+            else f"build of server {r.server} on {r.host or 'an unknown host'} aborted: "
+        )
+        findings.append(
+            Finding(
+                RUNBOOK,
+                f"vif-{r.cause}",
+                severity,
+                f"server {r.server} ({r.server_id})",
+                message + r.explanation,
+                r.fix,
+                {"host": r.host, "ports": r.ports, "evidence": r.evidence},
+            )
+        )
     return findings

@@ -45,8 +45,10 @@ L2_AGENT_TYPES = (
 NEUTRON_LOG_PART = "logs/neutron-server"
 DHCP_AGENT = "DHCP agent"
 DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
-UNEXPECTED_EVENT = re.compile(r"Received unexpected event network-vif-plugged-(?P<port>[0-9a-f-]{36}) for instance "
-                         r"with vm_state (?P<vm>\w+)")  # fmt: skip
+UNEXPECTED_EVENT = re.compile(
+    r"Received unexpected event network-vif-plugged-(?P<port>[0-9a-f-]{36}) for instance "
+    r"with vm_state (?P<vm>\w+)"
+)
 
 
 def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
@@ -56,9 +58,17 @@ def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
         message = (s.get("fault") or {}).get("message", "")
         if s.get("status") != "ERROR" or not (_ABORT.search(message) or BINDING_FAILED.search(message)):
             continue
-        rows.append({"server_id": s["id"], "server": s.get("name"), "project_id": s.get("tenant_id"),
-                     "fault": message, "fault_at": (s.get("fault") or {}).get("created"),
-                     "binding_failed": bool(BINDING_FAILED.search(message)), "created": s.get("created")})  # fmt: skip
+        rows.append(
+            {
+                "server_id": s["id"],
+                "server": s.get("name"),
+                "project_id": s.get("tenant_id"),
+                "fault": message,
+                "fault_at": (s.get("fault") or {}).get("created"),
+                "binding_failed": bool(BINDING_FAILED.search(message)),
+                "created": s.get("created"),
+            }
+        )
     frame = pd.DataFrame(
         rows, columns=["server_id", "server", "project_id", "fault", "fault_at", "binding_failed", "created"]
     )
@@ -91,15 +101,21 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
     for r in hits.itertuples():
         match = _TIMEOUT.search(r.message)
         events = match.group("events") if match else ""
-        rows.append({"time": r.time, "host": r.source, "instance": r.instance, "pid": r.pid,
-                     "ports": UUID_PATTERN.findall(events), "form": "≤ Xena tuple" if "('" in events else "≥ Yoga",
-                     "message": r.message.split("\n")[0]})  # fmt: skip
+        rows.append(
+            {
+                "time": r.time,
+                "host": r.source,
+                "instance": r.instance,
+                "pid": r.pid,
+                "ports": UUID_PATTERN.findall(events),
+                "form": "≤ Xena tuple" if "('" in events else "≥ Yoga",
+                "message": r.message.split("\n")[0],
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
-def find_unwired_servers(
-    servers: list[dict[str, Any]], ports: pd.DataFrame, timeouts: pd.DataFrame
-) -> pd.DataFrame:
+def find_unwired_servers(servers: list[dict[str, Any]], ports: pd.DataFrame, timeouts: pd.DataFrame) -> pd.DataFrame:
     """ACTIVE servers whose build timed out waiting for the event: vif_plugging_is_fatal=False hid it."""
     timed_out = set(timeouts["instance"].dropna())
     rows = []
@@ -107,8 +123,14 @@ def find_unwired_servers(
         if s.get("status") != "ACTIVE" or s["id"] not in timed_out:
             continue
         own = ports[ports["device_id"] == s["id"]] if not ports.empty else ports
-        rows.append({"server_id": s["id"], "server": s.get("name"), "host": s.get("OS-EXT-SRV-ATTR:host"),
-                     "ports_down": int((own["status"] != "ACTIVE").sum()) if not own.empty else None})  # fmt: skip
+        rows.append(
+            {
+                "server_id": s["id"],
+                "server": s.get("name"),
+                "host": s.get("OS-EXT-SRV-ATTR:host"),
+                "ports_down": int((own["status"] != "ACTIVE").sum()) if not own.empty else None,
+            }
+        )
     return pd.DataFrame(rows, columns=["server_id", "server", "host", "ports_down"])
 
 
@@ -124,10 +146,20 @@ def tabulate_ports(ports: list[dict[str, Any]]) -> pd.DataFrame:
         "vif_type",
         "updated_at",
     ]
-    rows = [{"port_id": p.get("id"), "name": p.get("name"), "status": p.get("status"), "network_id": p.get("network_id"),
-             "device_id": p.get("device_id"),
-             "device_owner": p.get("device_owner"), "host": p.get("binding:host_id"),
-             "vif_type": p.get("binding:vif_type"), "updated_at": p.get("updated_at")} for p in ports]  # fmt: skip
+    rows = [
+        {
+            "port_id": p.get("id"),
+            "name": p.get("name"),
+            "status": p.get("status"),
+            "network_id": p.get("network_id"),
+            "device_id": p.get("device_id"),
+            "device_owner": p.get("device_owner"),
+            "host": p.get("binding:host_id"),
+            "vif_type": p.get("binding:vif_type"),
+            "updated_at": p.get("updated_at"),
+        }
+        for p in ports
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["updated_at"] = pd.to_datetime(frame["updated_at"], errors="coerce", utc=True).dt.tz_localize(None)
     return frame

@@ -101,16 +101,22 @@ def tabulate_host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
         newest_conf = max((f["mtime"] for f in facts["files"]), default=0)
         stale = [p["pid"] for p in top if p["started"] and newest_conf and p["started"] < newest_conf]
         duplicates = [p["pid"] for group in duplicate_groups(top) for p in group]
-        rows.append({
-            "host": record["host"], "reached": record.get("reached", False), "error": record.get("error", ""),
-            "nova_compute_pids": [p["pid"] for p in top], "duplicate_pids": duplicates, "duplicate": bool(duplicates),
-            "commands": [p["args"][:160] for p in top],
-            "vif_plugging_is_fatal": options["vif_plugging_is_fatal"][0],
-            "fatal_from": options["vif_plugging_is_fatal"][1],
-            "vif_plugging_timeout": options["vif_plugging_timeout"][0],
-            "timeout_from": options["vif_plugging_timeout"][1],
-            "started_before_config_change": stale,
-        })  # fmt: skip
+        rows.append(
+            {
+                "host": record["host"],
+                "reached": record.get("reached", False),
+                "error": record.get("error", ""),
+                "nova_compute_pids": [p["pid"] for p in top],
+                "duplicate_pids": duplicates,
+                "duplicate": bool(duplicates),
+                "commands": [p["args"][:160] for p in top],
+                "vif_plugging_is_fatal": options["vif_plugging_is_fatal"][0],
+                "fatal_from": options["vif_plugging_is_fatal"][1],
+                "vif_plugging_timeout": options["vif_plugging_timeout"][0],
+                "timeout_from": options["vif_plugging_timeout"][1],
+                "started_before_config_change": stale,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -118,26 +124,56 @@ def check_host_facts(facts: pd.DataFrame) -> list[Finding]:
     findings = []
     for row in facts.itertuples():
         if not row.reached:
-            findings.append(Finding(RUNBOOK, "host-unreached", "error", f"host {row.host}",
-                                    f"could not read {row.host}: {row.error}", "check ssh_user / ssh_config / sudo"))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "host-unreached",
+                    "error",
+                    f"host {row.host}",
+                    f"could not read {row.host}: {row.error}",
+                    "check ssh_user / ssh_config / sudo",
+                )
+            )
             continue
         if row.duplicate:
-            findings.append(Finding(RUNBOOK, "duplicate-nova-compute-process", "crit", f"host {row.host}",
-                                    f"{len(row.duplicate_pids)} separate nova-compute processes with the same config (pids "
-                                    f"{', '.join(map(str, row.duplicate_pids))}): the event for a build can reach the "
-                                    "one that is not waiting for it", f"on {row.host}: keep the service's process, stop "
-                                    f"the stray one (kill <pid> after checking `ps -o pid,ppid,lstart,args -p "
-                                    f"{','.join(map(str, row.duplicate_pids))}`)",
-                                    {"pids": list(row.duplicate_pids), "commands": list(row.commands)}))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "duplicate-nova-compute-process",
+                    "crit",
+                    f"host {row.host}",
+                    f"{len(row.duplicate_pids)} separate nova-compute processes with the same config (pids "
+                    f"{', '.join(map(str, row.duplicate_pids))}): the event for a build can reach the "
+                    "one that is not waiting for it",
+                    f"on {row.host}: keep the service's process, stop "
+                    f"the stray one (kill <pid> after checking `ps -o pid,ppid,lstart,args -p "
+                    f"{','.join(map(str, row.duplicate_pids))}`)",
+                    {"pids": list(row.duplicate_pids), "commands": list(row.commands)},
+                )
+            )
         if row.vif_plugging_is_fatal in ("false", "0", "no", "off"):
-            findings.append(Finding(RUNBOOK, "vif-plugging-not-fatal", "warn", f"host {row.host}",
-                                    f"vif_plugging_is_fatal = False ({row.fatal_from}): a server whose port never comes "
-                                    "up goes ACTIVE anyway, without network — the failure is hidden, not fixed",
-                                    "find why the event does not arrive (this runbook's causes), then set it back to "
-                                    "True and restart nova-compute"))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "vif-plugging-not-fatal",
+                    "warn",
+                    f"host {row.host}",
+                    f"vif_plugging_is_fatal = False ({row.fatal_from}): a server whose port never comes "
+                    "up goes ACTIVE anyway, without network — the failure is hidden, not fixed",
+                    "find why the event does not arrive (this runbook's causes), then set it back to "
+                    "True and restart nova-compute",
+                )
+            )
         if row.started_before_config_change:
-            findings.append(Finding(RUNBOOK, "nova-compute-config-newer", "info", f"host {row.host}",
-                                    f"nova-compute (pid {row.started_before_config_change[0]}) started before its config "
-                                    "last changed: the options shown may not be the ones it runs with",
-                                    f"restart nova-compute on {row.host} when it is safe"))  # fmt: skip
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "nova-compute-config-newer",
+                    "info",
+                    f"host {row.host}",
+                    f"nova-compute (pid {row.started_before_config_change[0]}) started before its config "
+                    "last changed: the options shown may not be the ones it runs with",
+                    f"restart nova-compute on {row.host} when it is safe",
+                )
+            )
     return findings

@@ -5,8 +5,10 @@ Neutron sends ``network-vif-plugged`` when a compute port goes ACTIVE (status ``
 Its log is the only place that tells "the port never went ACTIVE" (no event line at all) from "the
 event was sent and Nova took it" (code 200) from "the notifier is failing" (exceptions, refusals):
 
-    INFO  Nova event matching ['req-…'] response: {'server_uuid': …, 'name': 'network-vif-plugged', 'tag': <port>, 'status': 'completed', 'code': 200}
-    WARNING Nova event matching ['req-…']: {… 'code': 422} returned with failed status    (404 unknown server, 422 no host)
+    INFO  Nova event matching ['req-…'] response: {'server_uuid': …, 'name': 'network-vif-plugged',
+          'tag': <port>, 'status': 'completed', 'code': 200}                      (one line in the log)
+    WARNING Nova event matching ['req-…']: {… 'code': 422} returned with failed status
+                                                               (404 unknown server, 422 no host)
     ERROR Error response returned from nova: …          ERROR Failed to notify nova on events: …
     ERROR Nova endpoint not found, invalidating the session
     WARNING Nova returned NotFound for event: [{…}]     (≤ Train: nova answered 404 for a whole batch; DEBUG since)
@@ -68,9 +70,19 @@ def notifier_events(logs: pd.DataFrame) -> pd.DataFrame:
         for event in _events(first):
             outcome = _outcome(first, event.get("code"))
             if outcome:
-                rows.append({"time": r.time, "source": r.source, "outcome": outcome, "event": event.get("name"),
-                             "server_id": event.get("server_uuid"), "port": event.get("tag"),
-                             "status": event.get("status"), "code": event.get("code"), "message": first[:200]})  # fmt: skip
+                rows.append(
+                    {
+                        "time": r.time,
+                        "source": r.source,
+                        "outcome": outcome,
+                        "event": event.get("name"),
+                        "server_id": event.get("server_uuid"),
+                        "port": event.get("tag"),
+                        "status": event.get("status"),
+                        "code": event.get("code"),
+                        "message": first[:200],
+                    }
+                )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

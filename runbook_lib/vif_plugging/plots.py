@@ -19,9 +19,7 @@ def plot_timeline(events: pd.DataFrame, title: str) -> plt.Figure:
     for i, e in enumerate(events.itertuples()):
         y = len(events) - i
         ax.scatter(e.time, y, color=colours[lanes[e.source] % len(colours)], zorder=3)
-        ax.annotate(
-            f"{e.source}: {e.what}", (e.time, y), xytext=(6, -3), textcoords="offset points", fontsize=8
-        )
+        ax.annotate(f"{e.source}: {e.what}", (e.time, y), xytext=(6, -3), textcoords="offset points", fontsize=8)
     ax.set_yticks([])
     ax.set_ylim(0, len(events) + 1)
     start, end = events["time"].min(), events["time"].max()

@@ -27,8 +27,14 @@ SILENT = [(L2, "vif-down-1"), (DHCP, "net-1")]  # report once: the L2 agent of t
 
 def report(db, agents, start):
     for (binary, agent_type, topic, configurations), host in agents:
-        state = {"binary": binary, "host": host, "topic": topic, "agent_type": agent_type,
-                 "configurations": configurations, "start_flag": start}  # fmt: skip
+        state = {
+            "binary": binary,
+            "host": host,
+            "topic": topic,
+            "agent_type": agent_type,
+            "configurations": configurations,
+            "start_flag": start,
+        }
         db.create_or_update_agent(context.get_admin_context(), state)
 
 

@@ -8,9 +8,7 @@ import os
 import openstack
 from seedlib import ensure_catalog_entry
 
-admin_pw, service_pw, member_pw = (
-    os.environ[f"MINICLOUD_{who}_PASSWORD"] for who in ("ADMIN", "SERVICE", "MEMBER")
-)
+admin_pw, service_pw, member_pw = (os.environ[f"MINICLOUD_{who}_PASSWORD"] for who in ("ADMIN", "SERVICE", "MEMBER"))
 conn = openstack.connect(
     auth_url="http://127.0.0.1:5000/v3",
     username="admin",

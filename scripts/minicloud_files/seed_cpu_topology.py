@@ -88,9 +88,7 @@ for name, image, flavor, conn in SERVERS:
     if conn.compute.find_server(name):
         continue
     created.append(
-        conn.compute.create_server(
-            name=name, image_id=images[image], flavor_id=flavors[flavor], networks="none"
-        )
+        conn.compute.create_server(name=name, image_id=images[image], flavor_id=flavors[flavor], networks="none")
     )
 for server in created:
     admin.compute.wait_for_server(server, status="ACTIVE", wait=120)

@@ -4,7 +4,8 @@ nvh-boot       boot with a flavor requiring a trait no host has   → ERROR "No 
 resize-nvh     resize to that flavor                              → migration error, server ACTIVE, no fault
 migrate-fail   cold migrate to minicompute2 (finish_resize fails) → ERROR, migration error
 bind-fail      boot with a port on fail-bind-1                    → ERROR PortBindingFailed, port binding_failed
-vif-timeout    boot with a port on vif-down-1 (fatal, 10 s)       → ERROR "Failed to allocate the network(s), not rescheduling."
+vif-timeout    boot with a port on vif-down-1 (fatal, 10 s)       → ERROR "Failed to allocate the network(s),
+                                                                     not rescheduling."
 vif-nonfatal   boot with a port on vif-down-2 (not fatal)         → ACTIVE after the timeout, port DOWN
 vif-late       boot with a port on vif-late-1 (agent after 3 s)   → ACTIVE, port ACTIVE (the healthy control)
 vif-error      boot with a port on vif-fail-1: the "agent" sets the port ERROR after 3 s → Neutron sends
@@ -44,14 +45,24 @@ if not list(network.subnets(network_id=net.id)):
 etc = Path(os.environ["MINICLOUD_ETC"]) / "neutron"
 SILENT_HOSTS = ("vif-down-1", "net-1")
 if not any(a.host in SILENT_HOSTS for a in network.agents()):  # once only: a re-seed must not revive them
-    subprocess.run([sys.executable, str(Path(__file__).parent / "agents.py"), "--config-file",
-                    str(etc / "neutron.conf"), "--config-file", str(etc / "plugins/ml2/ml2_conf.ini"), "once"],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).parent / "agents.py"),
+            "--config-file",
+            str(etc / "neutron.conf"),
+            "--config-file",
+            str(etc / "plugins/ml2/ml2_conf.ini"),
+            "once",
+        ],
+        check=True,
+    )
 dhcp_agent = next(network.agents(host="net-1", agent_type="DHCP agent"))
 dhcp_net = network.find_network("dhcp-net") or network.create_network(name="dhcp-net")
 if not list(network.subnets(network_id=dhcp_net.id)):
-    network.create_subnet(network_id=dhcp_net.id, ip_version=4, cidr="10.0.1.0/24", name="dhcp-net-v4",
-                          is_dhcp_enabled=True)  # fmt: skip
+    network.create_subnet(
+        network_id=dhcp_net.id, ip_version=4, cidr="10.0.1.0/24", name="dhcp-net-v4", is_dhcp_enabled=True
+    )
 if not any(a.id == dhcp_agent.id for a in network.network_hosting_dhcp_agents(dhcp_net)):
     network.add_dhcp_agent_to_network(dhcp_agent, dhcp_net)
 
@@ -83,9 +94,7 @@ def settle(server, timeout=90, want=("ACTIVE", "ERROR", "VERIFY_RESIZE", "SHUTOF
         if server.task_state is None and server.status in want:
             return server
         time.sleep(1)
-    raise SystemExit(
-        f"seed failures: {server.name} did not settle (status {server.status}, task {server.task_state})"
-    )
+    raise SystemExit(f"seed failures: {server.name} did not settle (status {server.status}, task {server.task_state})")
 
 
 def migration_done(server, timeout=60):
@@ -134,13 +143,15 @@ if servers["ssh-ok"].status == "VERIFY_RESIZE":
     compute.confirm_server_resize(servers["ssh-ok"])
     servers["ssh-ok"] = settle(servers["ssh-ok"], want=("ACTIVE",))
 silent_agents_dead()
-servers.update({
-    "vif-timeout": boot("vif-timeout", host="vif-down-1", with_port=True),
-    "vif-nonfatal": boot("vif-nonfatal", host="vif-down-2", with_port=True),
-    "vif-late": boot("vif-late", host="vif-late-1", with_port=True),
-    "vif-dhcp": boot("vif-dhcp", host="vif-dhcp-1", on=dhcp_net),
-    "vif-error": boot("vif-error", host="vif-fail-1", with_port=True),
-})  # fmt: skip
+servers.update(
+    {
+        "vif-timeout": boot("vif-timeout", host="vif-down-1", with_port=True),
+        "vif-nonfatal": boot("vif-nonfatal", host="vif-down-2", with_port=True),
+        "vif-late": boot("vif-late", host="vif-late-1", with_port=True),
+        "vif-dhcp": boot("vif-dhcp", host="vif-dhcp-1", on=dhcp_net),
+        "vif-error": boot("vif-error", host="vif-fail-1", with_port=True),
+    }
+)
 for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late", "vif-dhcp", "vif-error"):
     servers[name] = settle(servers[name])
 

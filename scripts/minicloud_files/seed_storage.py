@@ -22,17 +22,21 @@ if image is None:
     with tempfile.NamedTemporaryFile(suffix=".raw") as blob:
         blob.write(os.urandom(8 * 1024 * 1024))
         blob.flush()
-        image = conn.image.create_image(name="demo-rbd-base", filename=blob.name, disk_format="raw",
-                                        container_format="bare", visibility="public", wait=True,
-                                        validate_checksum=False)  # fmt: skip
+        image = conn.image.create_image(
+            name="demo-rbd-base",
+            filename=blob.name,
+            disk_format="raw",
+            container_format="bare",
+            visibility="public",
+            wait=True,
+            validate_checksum=False,
+        )
 
 
 def volume(name, **attrs):
     found = bs.find_volume(name, ignore_missing=True)
     if found is None:
-        found = bs.wait_for_status(
-            bs.create_volume(size=1, name=name, **attrs), "available", interval=0.5, wait=120
-        )
+        found = bs.wait_for_status(bs.create_volume(size=1, name=name, **attrs), "available", interval=0.5, wait=120)
         return found, True
     return found, False
 
@@ -40,11 +44,25 @@ def volume(name, **attrs):
 app, _ = volume("app-data", image_id=image.id)
 scratch, new = volume("scratch")
 if new:
-    subprocess.run(["rbd", "--conf", str(CEPH_CONF), "bench", "--io-type", "write", "--io-size", "4M",
-                    "--io-total", "12M", f"volumes/volume-{scratch.id}"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "rbd",
+            "--conf",
+            str(CEPH_CONF),
+            "bench",
+            "--io-type",
+            "write",
+            "--io-size",
+            "4M",
+            "--io-total",
+            "12M",
+            f"volumes/volume-{scratch.id}",
+        ],
+        check=True,
+        capture_output=True,
+    )
 if not list(bs.snapshots(volume_id=scratch.id)):
-    bs.wait_for_status(bs.create_snapshot(volume_id=scratch.id, name="scratch-before"), "available",
-                       interval=0.5, wait=120)  # fmt: skip
-print(
-    f"storage seeded: image {image.id} on rbd, volumes app-data {app.id} (COW clone) and scratch {scratch.id}"
-)
+    bs.wait_for_status(
+        bs.create_snapshot(volume_id=scratch.id, name="scratch-before"), "available", interval=0.5, wait=120
+    )
+print(f"storage seeded: image {image.id} on rbd, volumes app-data {app.id} (COW clone) and scratch {scratch.id}")

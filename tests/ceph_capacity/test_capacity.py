@@ -26,8 +26,14 @@ from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.ceph import CephAccess, check_pool_name, command_error, parse_ceph_json
 
 CEPH = FIXTURES / "ceph-pacific-minicluster"
-STATES = ["01-healthy-empty", "02-nearfull", "03-nearfull-with-rbd", "06-reweight-osd0-0.85-rebalanced",
-          "07-backfillfull", "08-full"]  # fmt: skip
+STATES = [
+    "01-healthy-empty",
+    "02-nearfull",
+    "03-nearfull-with-rbd",
+    "06-reweight-osd0-0.85-rebalanced",
+    "07-backfillfull",
+    "08-full",
+]
 
 
 def recorded(state: str, command: str) -> dict:
@@ -43,8 +49,16 @@ def snapshot_of(state: str) -> Snapshot:
     epoch = parts["ceph/osd_dump"][0]["epoch"]
     parts["ceph/gather"] = [{"epoch_before": epoch, "epoch_after": epoch}]
     if (CEPH / f"{state}.test_reweight_by_utilization.json").exists():
-        parts["ceph/test_reweight"] = [{"oload": 120, "max_change": 0.05, "max_osds": 4, "no_increasing": True,
-                                        "result": recorded(state, "test_reweight_by_utilization"), "error": ""}]  # fmt: skip
+        parts["ceph/test_reweight"] = [
+            {
+                "oload": 120,
+                "max_change": 0.05,
+                "max_osds": 4,
+                "no_increasing": True,
+                "result": recorded(state, "test_reweight_by_utilization"),
+                "error": "",
+            }
+        ]
     manifest = {
         "cloud": "ceph fixture",
         "collected_at": "2026-11-23T00:00:00Z",
@@ -67,12 +81,15 @@ def test_ratios_come_from_the_osdmap_and_float32_is_tolerated():
     assert osd_state(float("nan"), ratios) == "out"
 
 
-@pytest.mark.parametrize(("state", "expected"), [
-    ("01-healthy-empty", {"osd.0": "ok", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
-    ("02-nearfull", {"osd.0": "nearfull", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
-    ("07-backfillfull", {"osd.0": "backfillfull", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
-    ("08-full", {"osd.0": "full", "osd.1": "ok", "osd.2": "ok", "osd.3": "nearfull"}),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("01-healthy-empty", {"osd.0": "ok", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
+        ("02-nearfull", {"osd.0": "nearfull", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
+        ("07-backfillfull", {"osd.0": "backfillfull", "osd.1": "ok", "osd.2": "ok", "osd.3": "ok"}),
+        ("08-full", {"osd.0": "full", "osd.1": "ok", "osd.2": "ok", "osd.3": "nearfull"}),
+    ],
+)
 def test_osd_states_match_what_ceph_raised(state, expected):
     osds = osds_of(state)
     assert dict(zip(osds["name"], osds["state"], strict=True)) == expected
@@ -81,8 +98,7 @@ def test_osd_states_match_what_ceph_raised(state, expected):
 
 def test_findings_per_state():
     kinds = {
-        s: [(f.kind, f.severity, f.subject) for f in analyse_ceph_capacity(snapshot_of(s)).findings]
-        for s in STATES
+        s: [(f.kind, f.severity, f.subject) for f in analyse_ceph_capacity(snapshot_of(s)).findings] for s in STATES
     }
     assert kinds["01-healthy-empty"] == [("capacity-ok", "ok", "cluster")]
     assert ("osd-nearfull", "warn", "osd.0 (vm)") in kinds["02-nearfull"]
@@ -104,15 +120,14 @@ def test_ratios_out_of_order_and_a_changed_cluster_are_findings():
 def test_pools_say_what_users_can_still_write():
     pools = analyse_ceph_capacity(snapshot_of("08-full")).pools.set_index("pool")
     assert pools.loc["volumes", "max_avail"] == 0  # a full OSD leaves nothing writable
-    assert (
-        analyse_ceph_capacity(snapshot_of("02-nearfull")).pools.set_index("pool").loc["volumes", "max_avail"]
-        > 0
-    )
+    assert analyse_ceph_capacity(snapshot_of("02-nearfull")).pools.set_index("pool").loc["volumes", "max_avail"] > 0
 
 
 @pytest.mark.parametrize("state", STATES[1:])
-@pytest.mark.parametrize(("suffix", "oload"), [("test_reweight_by_utilization", 120),
-                                               ("test_reweight_by_utilization_oload110", 110)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("suffix", "oload"),
+    [("test_reweight_by_utilization", 120), ("test_reweight_by_utilization_oload110", 110)],
+)
 def test_the_port_proposes_exactly_what_ceph_proposed(state, suffix, oload):
     path = CEPH / f"{state}.{suffix}.json"
     if not path.exists():
@@ -123,10 +138,7 @@ def test_the_port_proposes_exactly_what_ceph_proposed(state, suffix, oload):
 
 
 def test_ceph_refuses_an_empty_cluster_and_the_record_says_so():
-    assert (
-        "Refusing to reweight"
-        in (CEPH / "01-healthy-empty.test_reweight_by_utilization.stderr.txt").read_text()
-    )
+    assert "Refusing to reweight" in (CEPH / "01-healthy-empty.test_reweight_by_utilization.stderr.txt").read_text()
     assert compare_with_ceph(
         {"result": None, "error": "EDOM"},
         plan_ceph_reweight(analyse_ceph_capacity(snapshot_of("01-healthy-empty"))),
@@ -171,10 +183,16 @@ def test_the_guard_stops_a_step_that_would_push_a_receiver_past_backfillfull():
 
 def test_ratio_bump_raises_top_down_restores_bottom_up_and_respects_the_failsafe():
     bump = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.01)
-    assert bump["raise"] == ["ceph osd set-full-ratio 0.96", "ceph osd set-backfillfull-ratio 0.91",
-                             "ceph osd set-nearfull-ratio 0.86"]  # fmt: skip
-    assert bump["restore"] == ["ceph osd set-nearfull-ratio 0.85", "ceph osd set-backfillfull-ratio 0.9",
-                               "ceph osd set-full-ratio 0.95"]  # fmt: skip
+    assert bump["raise"] == [
+        "ceph osd set-full-ratio 0.96",
+        "ceph osd set-backfillfull-ratio 0.91",
+        "ceph osd set-nearfull-ratio 0.86",
+    ]
+    assert bump["restore"] == [
+        "ceph osd set-nearfull-ratio 0.85",
+        "ceph osd set-backfillfull-ratio 0.9",
+        "ceph osd set-full-ratio 0.95",
+    ]
     refused = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.02)
     assert not refused["possible"] and "failsafe" in refused["why"]
 
@@ -189,23 +207,15 @@ def test_bare_inf_and_nan_are_read_as_null_and_garbage_is_one_clear_error():
         "b": [None, 1],
         "c": "inf",
     }
-    with pytest.raises(
-        SourceError, match=r"'osd dump' did not return JSON .*'Error initializing cluster client"
-    ):
+    with pytest.raises(SourceError, match=r"'osd dump' did not return JSON .*'Error initializing cluster client"):
         parse_ceph_json("Error initializing cluster client: ObjectNotFound", "osd dump")
 
 
 def test_argv_keeps_values_as_arguments_and_quotes_them_through_ssh():
     local = CephAccess("sudo ceph", conf="/etc/ceph/my cluster.conf", client_id="openstack")
     argv = local.argv("rbd", ["du", "--pool", "volumes"])
-    assert (
-        argv[:2] == ["sudo", "rbd"]
-        and "/etc/ceph/my cluster.conf" in argv
-        and argv[-2:] == ["--format", "json"]
-    )
-    remote = CephAccess("ssh admin@mon1 sudo ceph", conf="/etc/ceph/my cluster.conf").argv(
-        "ceph", ["osd", "dump"]
-    )
+    assert argv[:2] == ["sudo", "rbd"] and "/etc/ceph/my cluster.conf" in argv and argv[-2:] == ["--format", "json"]
+    remote = CephAccess("ssh admin@mon1 sudo ceph", conf="/etc/ceph/my cluster.conf").argv("ceph", ["osd", "dump"])
     assert remote[:3] == ["ssh", "admin@mon1", "sudo"] and "'/etc/ceph/my cluster.conf'" in remote
     with pytest.raises(ParameterError, match="must end with the ceph executable"):
         CephAccess("ceph; rm -rf /")
@@ -215,7 +225,9 @@ def test_argv_keeps_values_as_arguments_and_quotes_them_through_ssh():
 
 
 def test_command_errors_name_the_cause():
-    missing = "Error initializing cluster client: ObjectNotFound('RADOS object not found (error calling conf_read_file)')"
+    missing = (
+        "Error initializing cluster client: ObjectNotFound('RADOS object not found (error calling conf_read_file)')"
+    )
     assert "/etc/ceph/x.conf" in str(command_error("status", 1, missing, "/etc/ceph/x.conf"))
     assert isinstance(
         command_error("status", 1, "[errno 110] RADOS timed out (error connecting to the cluster)"),
@@ -237,9 +249,7 @@ def test_an_active_upmap_balancer_is_said_to_fight_override_weights():
     )
     assert [f.kind for f in active] == ["balancer-active"]
     assert "1 pg_upmap_items" in active[0].message and "osd 0" in active[0].message
-    assert (
-        check_balancer({"active": False, "mode": "upmap"}, dump) == []
-    )  # the lab's real state: balancer off
+    assert check_balancer({"active": False, "mode": "upmap"}, dump) == []  # the lab's real state: balancer off
 
 
 def test_apply_needs_a_live_cluster_and_a_dry_run_changes_nothing(capsys):
@@ -302,7 +312,4 @@ def test_other_releases_shapes_give_the_same_findings(state, release):
 
     same = analyse_ceph_capacity(_other_release(state, release))
     assert summary(same) == summary(analyse_ceph_capacity(snapshot_of(state)))
-    assert (
-        same.pools["max_avail"].tolist()
-        == analyse_ceph_capacity(snapshot_of(state)).pools["max_avail"].tolist()
-    )
+    assert same.pools["max_avail"].tolist() == analyse_ceph_capacity(snapshot_of(state)).pools["max_avail"].tolist()

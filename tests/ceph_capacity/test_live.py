@@ -26,9 +26,7 @@ def test_live_gather_reads_every_part_once_and_checks_the_epoch(cephlab):
 
 
 def test_live_analysis_finds_the_nearfull_osd_and_agrees_with_ceph(cephlab):
-    analysis = analyse_ceph_capacity(
-        open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
-    )
+    analysis = analyse_ceph_capacity(open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS))
     kinds = {(f.kind, f.subject.split(" ")[0]) for f in analysis.findings}
     assert ("osd-nearfull", "osd.0") in kinds and ("health-POOL_NEARFULL", "health") in kinds
     assert analysis.ratios == {"nearfull": 0.5, "backfillfull": 0.6, "full": 0.7}
@@ -39,13 +37,21 @@ def test_live_analysis_finds_the_nearfull_osd_and_agrees_with_ceph(cephlab):
 
 
 def test_the_notebook_runs_live(cephlab, tmp_path):
-    proc = run_cli("run", "ceph_capacity", "--out", str(tmp_path), "-p", "ceph_live", "true",
-                   "-p", "ceph_conf", str(cephlab))  # fmt: skip
+    proc = run_cli(
+        "run",
+        "ceph_capacity",
+        "--out",
+        str(tmp_path),
+        "-p",
+        "ceph_live",
+        "true",
+        "-p",
+        "ceph_conf",
+        str(cephlab),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr  # nearfull is WARN; --fail-on crit
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
-    assert run["verdict"] == "WARN" and {"osd-nearfull", "health-POOL_NEARFULL"} <= {
-        f["kind"] for f in run["findings"]
-    }
+    assert run["verdict"] == "WARN" and {"osd-nearfull", "health-POOL_NEARFULL"} <= {f["kind"] for f in run["findings"]}
     html = (tmp_path / "ceph_capacity.html").read_text()
     assert "Plan: one row per step" in html and "ceph osd reweight 0 0.9" in html
 
@@ -53,17 +59,28 @@ def test_the_notebook_runs_live(cephlab, tmp_path):
 def test_a_dead_monitor_is_reported_not_waited_for(cephlab, tmp_path):
     conf = tmp_path / "ceph.conf"
     conf.write_text(
-        cephlab.read_text()
-        .replace("127.0.0.1:3300", "127.0.0.1:3399")
-        .replace("127.0.0.1:6789", "127.0.0.1:6799")
+        cephlab.read_text().replace("127.0.0.1:3300", "127.0.0.1:3399").replace("127.0.0.1:6789", "127.0.0.1:6799")
     )
     with pytest.raises(SourceUnreachable, match="monitor"):
         open_ceph(ceph_live=True, ceph_conf=str(conf), ceph_timeout=3)
 
 
 def test_a_wrong_conf_is_one_readable_line_in_the_report(cephlab, tmp_path):
-    proc = run_cli("run", "ceph_capacity", "--out", str(tmp_path), "-p", "ceph_live", "true",
-                   "-p", "ceph_conf", str(tmp_path / "missing.conf"), "-p", "ceph_timeout", "3")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "ceph_capacity",
+        "--out",
+        str(tmp_path),
+        "-p",
+        "ceph_live",
+        "true",
+        "-p",
+        "ceph_conf",
+        str(tmp_path / "missing.conf"),
+        "-p",
+        "ceph_timeout",
+        "3",
+    )
     assert proc.returncode == 3, proc.stdout
     html = (tmp_path / "ceph_capacity.html").read_text()
     assert "missing.conf" in html and "Traceback" not in html
@@ -88,9 +105,7 @@ def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud
     images cannot be judged and must not be called orphans."""
     import uuid
 
-    server = next(
-        s for s in admin_conn.compute.servers(all_projects=True) if s.status == "ACTIVE" and s.image.id
-    )
+    server = next(s for s in admin_conn.compute.servers(all_projects=True) if s.status == "ACTIVE" and s.image.id)
     orphan_disk = f"{uuid.uuid4()}_disk"
     volume_image = f"volume-{uuid.uuid4()}"
     created = [
@@ -112,8 +127,14 @@ def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud
         assert ledger.loc[f"{server.id}_disk", "category"] == "in-use"
         assert ledger.loc[server.image.id, "category"] == "in-use"  # a server boots from it
         orphan = ledger.loc[orphan_disk]
-        du = json.loads(subprocess.run(["rbd", "--conf", str(cephlab), "du", f"vms/{orphan_disk}", "--format", "json"],
-                                       capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        du = json.loads(
+            subprocess.run(
+                ["rbd", "--conf", str(cephlab), "du", f"vms/{orphan_disk}", "--format", "json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         du_used = sum(i["used_size"] for i in du["images"])  # one image: no totals in the output
         assert orphan["category"] == "orphan" and orphan["used_bytes"] == du_used == 12 * 1024**2
         assert orphan["raw_bytes"] == 2 * orphan["used_bytes"]  # pool size 2
@@ -125,8 +146,20 @@ def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud
 
 @pytest.mark.minicloud
 def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicloud, tmp_path):
-    proc = run_cli("run", "ceph_capacity", "--cloud", "minicloud", "--out", str(tmp_path),
-                   "-p", "ceph_conf", str(tmp_path / "no-such-ceph.conf"), "-p", "ceph_timeout", "3")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "ceph_capacity",
+        "--cloud",
+        "minicloud",
+        "--out",
+        str(tmp_path),
+        "-p",
+        "ceph_conf",
+        str(tmp_path / "no-such-ceph.conf"),
+        "-p",
+        "ceph_timeout",
+        "3",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr  # findings, not a crash
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
@@ -147,12 +180,16 @@ def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
         compared = apply_ceph_step(source, analysis, plan, True, recovery_timeout=180)
         assert compared is not None and len(compared) == 4
         assert compared["within"].all(), compared.to_string()
-        dump = json.loads(subprocess.run(["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
-                                         capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        dump = json.loads(
+            subprocess.run(
+                ["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         assert abs(next(o["weight"] for o in dump["osds"] if o["osd"] == osd) - new) < 1e-4
         with pytest.raises(PlanError, match="osdmap moved"):  # the plan was made before the change
             apply_ceph_step(source, analysis, plan, True)
     finally:
-        subprocess.run(
-            ["ceph", "--conf", str(cephlab), "osd", "reweight", str(osd), "1"], capture_output=True
-        )
+        subprocess.run(["ceph", "--conf", str(cephlab), "osd", "reweight", str(osd), "1"], capture_output=True)

@@ -38,9 +38,7 @@ def storage(cephlab, minicloud):
 
 
 def _rbd(conf, *args):
-    return subprocess.run(
-        ["rbd", "--conf", str(conf), *args], check=True, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run(["rbd", "--conf", str(conf), *args], check=True, capture_output=True, text=True, timeout=120)
 
 
 def _used(conf, spec):
@@ -70,13 +68,18 @@ def test_ledger_of_real_cinder_and_glance_objects_and_an_api_delete(storage):
     with tempfile.NamedTemporaryFile(suffix=".raw") as blob:
         blob.write(os.urandom(8 * MIB))
         blob.flush()
-        image = conn.image.create_image(name="ledger-base", filename=blob.name, disk_format="raw",
-                                        container_format="bare", wait=True, validate_checksum=False)  # fmt: skip
-    clone = bs.wait_for_status(bs.create_volume(size=1, image_id=image.id, name="ledger-clone"), "available",
-                               interval=0.5, wait=120)  # fmt: skip
-    unused = bs.wait_for_status(
-        bs.create_volume(size=1, name="ledger-unused"), "available", interval=0.5, wait=120
+        image = conn.image.create_image(
+            name="ledger-base",
+            filename=blob.name,
+            disk_format="raw",
+            container_format="bare",
+            wait=True,
+            validate_checksum=False,
+        )
+    clone = bs.wait_for_status(
+        bs.create_volume(size=1, image_id=image.id, name="ledger-clone"), "available", interval=0.5, wait=120
     )
+    unused = bs.wait_for_status(bs.create_volume(size=1, name="ledger-unused"), "available", interval=0.5, wait=120)
     # what a guest would have written to it
     _rbd(
         conf,
@@ -89,33 +92,28 @@ def test_ledger_of_real_cinder_and_glance_objects_and_an_api_delete(storage):
         "12M",
         f"volumes/volume-{unused.id}",
     )
-    snapshot = bs.wait_for_status(bs.create_snapshot(volume_id=unused.id, name="ledger-snap"), "available",
-                                  interval=0.5, wait=120)  # fmt: skip
+    snapshot = bs.wait_for_status(
+        bs.create_snapshot(volume_id=unused.id, name="ledger-snap"), "available", interval=0.5, wait=120
+    )
     orphans = [f"volumes/volume-{uuid.uuid4()}", f"vms/{uuid.uuid4()}_disk"]  # no API object has these ids
     held = f"vms/{uuid.uuid4()}_disk"  # no server either, but a librbd client (a guest, say) has it open
     for spec in [*orphans, held]:
         _rbd(conf, "create", "--size", "64", spec)
         _rbd(conf, "bench", "--io-type", "write", "--io-size", "4M", "--io-total", "8M", spec)
-    client = subprocess.Popen(["/usr/bin/python3", "-c", HOLD_OPEN, str(conf), *held.split("/")],
-                              stdout=subprocess.PIPE, text=True)  # Debian's python3 has python3-rbd  # fmt: skip
+    client = subprocess.Popen(
+        ["/usr/bin/python3", "-c", HOLD_OPEN, str(conf), *held.split("/")], stdout=subprocess.PIPE, text=True
+    )  # Debian's python3 has python3-rbd
     assert client.stdout.readline().strip() == "open"
     try:
         ledger = _ledger(conf)
         blocked = ledger.loc[held.split("/")[1]]
         assert blocked["category"] == "blocked" and "open by a client: watcher 127.0.0.1:" in blocked["why"]
         assert ledger.loc[f"volume-{clone.id}", "category"] == "unused"  # available, attached to nothing
-        assert ledger.loc[f"volume-{clone.id}", "parent"].startswith(
-            f"images/{image.id}@snap"
-        )  # a real COW clone
+        assert ledger.loc[f"volume-{clone.id}", "parent"].startswith(f"images/{image.id}@snap")  # a real COW clone
         base = ledger.loc[image.id]
-        assert (
-            base["category"] == "in-use" and "snap (glance base)" in base["snapshot_notes"]
-        )  # a volume uses it
+        assert base["category"] == "in-use" and "snap (glance base)" in base["snapshot_notes"]  # a volume uses it
         row = ledger.loc[f"volume-{unused.id}"]
-        assert (
-            row["category"] == "unused"
-            and f"snapshot-{snapshot.id} (cinder snapshot)" in row["snapshot_notes"]
-        )
+        assert row["category"] == "unused" and f"snapshot-{snapshot.id} (cinder snapshot)" in row["snapshot_notes"]
         assert row["used_bytes"] == _used(conf, f"volumes/volume-{unused.id}") == 12 * MIB
         assert row["raw_bytes"] == 2 * row["used_bytes"]  # pool size 2
         for spec in orphans:
@@ -131,8 +129,7 @@ def test_ledger_of_real_cinder_and_glance_objects_and_an_api_delete(storage):
         _wait_gone(conn, unused.id)
         after = _ledger(conf)
         assert (
-            f"volume-{unused.id}" not in after.index
-            and f"volume-{unused.id}" not in _rbd(conf, "ls", "volumes").stdout
+            f"volume-{unused.id}" not in after.index and f"volume-{unused.id}" not in _rbd(conf, "ls", "volumes").stdout
         )
     finally:
         client.kill()

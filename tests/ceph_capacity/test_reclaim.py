@@ -17,9 +17,7 @@ from runbook_lib.ceph_capacity.reclaim import (
 )
 
 CAPTURES = FIXTURES / "cinder-glance-on-ceph"
-NOW = pd.Timestamp(
-    "2026-12-30", tz="UTC"
-)  # over 30 days after the capture: available volumes count as unused
+NOW = pd.Timestamp("2026-12-30", tz="UTC")  # over 30 days after the capture: available volumes count as unused
 EVERYTHING = frozenset({"volumes", "snapshots", "images", "servers"})
 
 
@@ -28,14 +26,25 @@ def load(phase: str, name: str):
 
 
 def rbd_parts(phase: str) -> list[dict]:
-    return [{"pool": pool, "images": load(phase, f"rbd-ls-l-{pool}.json"), "du": load(phase, f"rbd-du-{pool}.json"),
-             "trash": load(phase, f"rbd-trash-ls-{pool}.json")} for pool in ("volumes", "images", "vms")]  # fmt: skip
+    return [
+        {
+            "pool": pool,
+            "images": load(phase, f"rbd-ls-l-{pool}.json"),
+            "du": load(phase, f"rbd-du-{pool}.json"),
+            "trash": load(phase, f"rbd-trash-ls-{pool}.json"),
+        }
+        for pool in ("volumes", "images", "vms")
+    ]
 
 
 def ledger_of(phase: str, known=EVERYTHING, now=NOW) -> pd.DataFrame:
-    inventory = Inventory(load(phase, "cinder-volumes-detail-mv3_71.json")["volumes"],
-                          load(phase, "cinder-snapshots-detail-mv3_71.json")["snapshots"],
-                          load(phase, "glance-images.json")["images"], [], known)  # fmt: skip
+    inventory = Inventory(
+        load(phase, "cinder-volumes-detail-mv3_71.json")["volumes"],
+        load(phase, "cinder-snapshots-detail-mv3_71.json")["snapshots"],
+        load(phase, "glance-images.json")["images"],
+        [],
+        known,
+    )
     frame = ledger(tabulate_rbd(rbd_parts(phase)), inventory, now, 30, {"volumes": 2, "images": 2, "vms": 2})
     return frame.set_index("image")
 
@@ -44,15 +53,18 @@ def state(phase: str) -> dict:
     return load(phase, "scenario-state.json")
 
 
-@pytest.mark.parametrize(("name", "kind"), [
-    ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5", "cinder-volume"),
-    ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.deleted", "cinder-volume-deleted"),
-    ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk", "nova-disk"),
-    ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk.config", "nova-disk"),
-    ("c0df5e82-c6d0-4894-b875-6f8991e00796", "glance-image"),
-    ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.backup.base", "cinder-backup"),
-    ("my-test-image", "unknown"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5", "cinder-volume"),
+        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.deleted", "cinder-volume-deleted"),
+        ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk", "nova-disk"),
+        ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk.config", "nova-disk"),
+        ("c0df5e82-c6d0-4894-b875-6f8991e00796", "glance-image"),
+        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.backup.base", "cinder-backup"),
+        ("my-test-image", "unknown"),
+    ],
+)
 def test_names_follow_the_drivers(name, kind):
     assert classify_name(name)[0] == kind
 
@@ -60,9 +72,7 @@ def test_names_follow_the_drivers(name, kind):
 def test_phase1_orphans_are_found_with_their_real_bytes():
     frame, roles = ledger_of("phase1-after-basic-ops"), state("phase1-after-basic-ops")
     orphan = frame.loc[roles["orphan_volume"]]
-    assert (
-        orphan["category"] == "orphan" and orphan["used_bytes"] == 8 * 1024**2
-    )  # rbd du, not provisioned 1 GiB
+    assert orphan["category"] == "orphan" and orphan["used_bytes"] == 8 * 1024**2  # rbd du, not provisioned 1 GiB
     assert orphan["raw_bytes"] == 16 * 1024**2  # × size 2
     assert orphan["command"] == f"rbd rm volumes/{roles['orphan_volume']}"
     assert frame.loc[roles["orphan_vm_disk"], "category"] == "orphan"
@@ -102,8 +112,10 @@ def test_recent_volumes_are_in_use_and_without_inventory_nothing_is_an_orphan():
 
 def test_the_headline_says_what_deleting_frees_and_how_on_a_full_cluster():
     frame = ledger_of("phase1-after-basic-ops").reset_index()
-    osds = tabulate_osds(json.loads((FIXTURES / "ceph-pacific-minicluster" / "03-nearfull-with-rbd.osd_df_tree.json").read_text()),
-                         json.loads((FIXTURES / "ceph-pacific-minicluster" / "03-nearfull-with-rbd.osd_dump.json").read_text()))  # fmt: skip
+    osds = tabulate_osds(
+        json.loads((FIXTURES / "ceph-pacific-minicluster" / "03-nearfull-with-rbd.osd_df_tree.json").read_text()),
+        json.loads((FIXTURES / "ceph-pacific-minicluster" / "03-nearfull-with-rbd.osd_dump.json").read_text()),
+    )
     findings = check_reclaim(frame, osds, full=True)
     headline = next(f for f in findings if f.kind == "reclaimable")
     reclaimable = frame[frame["category"].isin(["orphan", "unused", "in-trash"])]
@@ -120,13 +132,42 @@ def test_an_image_a_client_has_open_is_never_proposed():
     fixtures = FIXTURES / "ceph-pacific-minicluster"
     watched = json.loads((fixtures / "rbd-status-watched.json").read_text())["watchers"]
     idle = json.loads((fixtures / "rbd-status-idle.json").read_text())["watchers"]
-    images = tabulate_rbd([{"pool": "vms", "error": "", "trash": [], "du": {}, "images": [
-        {"image": "0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk", "id": "a1", "size": 1, "format": 2},
-        {"image": "7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk", "id": "a2", "size": 1, "format": 2}]}])  # fmt: skip
+    images = tabulate_rbd(
+        [
+            {
+                "pool": "vms",
+                "error": "",
+                "trash": [],
+                "du": {},
+                "images": [
+                    {
+                        "image": "0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk",
+                        "id": "a1",
+                        "size": 1,
+                        "format": 2,
+                    },
+                    {
+                        "image": "7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk",
+                        "id": "a2",
+                        "size": 1,
+                        "format": 2,
+                    },
+                ],
+            }
+        ]
+    )
     inventory = Inventory([], [], [], [], frozenset({"volumes", "snapshots", "images", "servers"}))
-    table = ledger(images, inventory, pd.Timestamp("2026-11-24", tz="UTC"), 0, None,
-                   {"vms/0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk": watched,
-                    "vms/7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk": idle}).set_index("image")  # fmt: skip
+    table = ledger(
+        images,
+        inventory,
+        pd.Timestamp("2026-11-24", tz="UTC"),
+        0,
+        None,
+        {
+            "vms/0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk": watched,
+            "vms/7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk": idle,
+        },
+    ).set_index("image")
     held = table.loc["0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk"]
     assert held["category"] == "blocked" and "watcher 127.0.0.1:0/2271039429" in held["why"]
     assert table.loc["7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk", "category"] == "orphan"

@@ -38,20 +38,14 @@ def test_misspelled_keys_are_found_with_the_right_name(demo_analysis):
 def test_refused_pair_carries_novas_exception(demo_analysis):
     refused = demo_analysis.refused_pairs
     assert refused[["image", "flavor"]].values.tolist() == [["Rocky 9 (pinned 4 sockets)", "w1.large"]]
-    assert (
-        refused["error"]
-        .iloc[0]
-        .startswith("ImageVCPULimitsRangeExceeded: Image vCPU topology limits (sockets=4")
-    )
+    assert refused["error"].iloc[0].startswith("ImageVCPULimitsRangeExceeded: Image vCPU topology limits (sockets=4")
 
 
 def test_findings_and_verdict(demo_analysis):
     kinds = {}
     for f in demo_analysis.findings:
         kinds.setdefault(f.kind, []).append(f)
-    assert len(kinds["server-loses-vcpus"]) == 5 and all(
-        f.severity == "crit" for f in kinds["server-loses-vcpus"]
-    )
+    assert len(kinds["server-loses-vcpus"]) == 5 and all(f.severity == "crit" for f in kinds["server-loses-vcpus"])
     assert len(kinds["image-flavor-risk"]) == 4  # Win7 Pro, Win10 Home, Win10 Pro (typo), LTSC by name
     assert {f.subject.split(" (")[0] for f in kinds["boot-from-volume"]} == {"server vdi-home-bfv"}
     assert verdict(demo_analysis.findings) == "CRIT"

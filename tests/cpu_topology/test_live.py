@@ -44,10 +44,12 @@ def restore_cloud(admin_conn):
 def _outcomes(report_dir):
     nb = json.loads((report_dir / "cpu_topology.ipynb").read_text())
     return "\n".join(
-        "".join(o.get("data", {}).get("text/html", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+        "".join(o.get("data", {}).get("text/html", ""))
+        + "".join(o.get("data", {}).get("text/plain", ""))
         + "".join(o.get("text", ""))
-        for c in nb["cells"] for o in c.get("outputs", [])
-    )  # fmt: skip
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+    )
 
 
 def test_live_run_finds_what_the_seed_broke(minicloud, tmp_path):
@@ -56,9 +58,7 @@ def test_live_run_finds_what_the_seed_broke(minicloud, tmp_path):
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     lost = {f["subject"].split(" (")[0] for f in run["findings"] if f["kind"] == "server-loses-vcpus"}
     assert lost == {"server sql-win7", "server desk-home-1", "server rdp-pro-1", "server build-ltsc"}
-    assert "DRY RUN: 8 change(s) planned, none made" in _outcomes(tmp_path) or "DRY RUN" in _outcomes(
-        tmp_path
-    )
+    assert "DRY RUN: 8 change(s) planned, none made" in _outcomes(tmp_path) or "DRY RUN" in _outcomes(tmp_path)
 
 
 def test_member_run_reports_what_it_could_not_see(minicloud, tmp_path):
@@ -69,13 +69,9 @@ def test_member_run_reports_what_it_could_not_see(minicloud, tmp_path):
     assert [f["subject"] for f in problems] == ["openstack/servers"]
 
 
-def test_apply_changes_only_the_planned_keys_verifies_and_is_idempotent(
-    minicloud, admin_conn, restore_cloud, tmp_path
-):
+def test_apply_changes_only_the_planned_keys_verifies_and_is_idempotent(minicloud, admin_conn, restore_cloud, tmp_path):
     before = {n: dict(admin_conn.image.find_image(n).properties) for n in WINDOWS_IMAGES}
-    first = run_cli(
-        "run", "cpu_topology", "--cloud", "minicloud", "-p", "apply", "true", "--out", str(tmp_path / "1")
-    )
+    first = run_cli("run", "cpu_topology", "--cloud", "minicloud", "-p", "apply", "true", "--out", str(tmp_path / "1"))
     assert first.returncode == 1, first.stdout + first.stderr  # running servers still lose vCPUs: by design
     assert "applied and verified" in _outcomes(tmp_path / "1")
 
@@ -84,18 +80,12 @@ def test_apply_changes_only_the_planned_keys_verifies_and_is_idempotent(
     assert after["Windows 10 Pro 22H2"]["hw_cpu_max_sockets"] == "2"
     assert "hw_max_sockets" not in after["Windows 10 Pro 22H2"]
     for name in WINDOWS_IMAGES:  # every other custom property survived
-        untouched = {
-            k: v for k, v in before[name].items() if k not in ("hw_max_sockets", "hw_cpu_max_sockets")
-        }
+        untouched = {k: v for k, v in before[name].items() if k not in ("hw_max_sockets", "hw_cpu_max_sockets")}
         assert {k: after[name].get(k) for k in untouched} == untouched
-    specs = admin_conn.compute.fetch_flavor_extra_specs(
-        admin_conn.compute.find_flavor("m1.legacy")
-    ).extra_specs
+    specs = admin_conn.compute.fetch_flavor_extra_specs(admin_conn.compute.find_flavor("m1.legacy")).extra_specs
     assert specs == {"hw:cpu_max_sockets": "2"}
 
-    second = run_cli(
-        "run", "cpu_topology", "--cloud", "minicloud", "-p", "apply", "true", "--out", str(tmp_path / "2")
-    )
+    second = run_cli("run", "cpu_topology", "--cloud", "minicloud", "-p", "apply", "true", "--out", str(tmp_path / "2"))
     # Running servers keep the properties Nova copied at boot: no longer CRIT (the API cannot show the
     # copy), but each is still reported with the nova-manage command that checks and fixes it.
     assert second.returncode == 0, second.stdout + second.stderr
@@ -111,13 +101,18 @@ def test_no_secret_reaches_any_report(minicloud, tmp_path, monkeypatch):
     clouds = yaml.safe_load(minicloud.read_text())
     real_password = clouds["clouds"]["minicloud"]["auth"]["password"]
     canary = "canary-7f3e9b2d-do-not-leak"
-    clouds["clouds"]["decoy"] = {
-        "auth": {"auth_url": "http://127.0.0.1:5000/v3", "username": "x", "password": canary}
-    }
+    clouds["clouds"]["decoy"] = {"auth": {"auth_url": "http://127.0.0.1:5000/v3", "username": "x", "password": canary}}
     (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(clouds))
     out = tmp_path / "reports"
-    proc = run_cli("run", "all", "--cloud", "minicloud", "--out", str(out),
-                   env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")})  # fmt: skip
+    proc = run_cli(
+        "run",
+        "all",
+        "--cloud",
+        "minicloud",
+        "--out",
+        str(out),
+        env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")},
+    )
     assert proc.returncode == 1, proc.stderr
     files = [p for p in out.rglob("*") if p.suffix in (".ipynb", ".html", ".json")]
     assert {p.suffix for p in files} == {".ipynb", ".html", ".json"}

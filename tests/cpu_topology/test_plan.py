@@ -38,11 +38,7 @@ def test_image_value_never_exceeds_a_flavor_cap(demo_copy):
 
 
 def test_flavor_plan_caps_the_lossy_flavors(demo_analysis):
-    plan = [
-        s
-        for s in plan_cpu_topology(demo_analysis, fix_via="flavor")
-        if s.target == "flavor" and s.action == "set"
-    ]
+    plan = [s for s in plan_cpu_topology(demo_analysis, fix_via="flavor") if s.target == "flavor" and s.action == "set"]
     assert {s.target_name for s in plan} >= {"m1.medium", "m1.large", "m1.xlarge"}
     assert {s.value for s in plan if s.key == "hw:cpu_max_sockets" and s.target_name != "m1.legacy"} == {"1"}
 

@@ -74,9 +74,7 @@ def test_upstream_best_config(specs, props, allow_threads, expected):
 
 
 def test_int_and_string_properties_are_the_same():
-    assert best_topology(8, {}, {"hw_cpu_max_sockets": 2}) == best_topology(
-        8, {}, {"hw_cpu_max_sockets": "2"}
-    )
+    assert best_topology(8, {}, {"hw_cpu_max_sockets": 2}) == best_topology(8, {}, {"hw_cpu_max_sockets": "2"})
 
 
 def test_image_limit_above_flavor_limit_is_refused_with_novas_message():
@@ -114,9 +112,7 @@ def test_non_integer_flavor_spec_is_novas_invalid_request():
 
 
 def test_unknown_keys_are_ignored():
-    assert best_topology(4, {"hw:max_sockets": "2", "foo": "bar"}, {"hw_sockets": "1", "x": "y"}) == Topology(
-        4, 1, 1
-    )
+    assert best_topology(4, {"hw:max_sockets": "2", "foo": "bar"}, {"hw_sockets": "1", "x": "y"}) == Topology(4, 1, 1)
 
 
 @pytest.mark.parametrize(

@@ -81,8 +81,7 @@ def test_unknown_runbook_lists_the_available_ones():
     proc = run_cli("run", "nope")
     assert (
         proc.returncode == 2
-        and "no runbook named 'nope'; available: ceph_capacity, cpu_topology, resize_ssh, vif_plugging"
-        in proc.stderr
+        and "no runbook named 'nope'; available: ceph_capacity, cpu_topology, resize_ssh, vif_plugging" in proc.stderr
     )
 
 
@@ -92,10 +91,7 @@ def test_malformed_snapshot_names_the_file(tmp_path):
     (snap / "manifest.json").write_text('{"schema_version": 1, "parts": {"openstack/servers": {}}}')
     (snap / "openstack" / "servers.json").write_text('[{"id": ')
     proc = run_cli("run", "cpu_topology", "--snapshot", str(snap))
-    assert (
-        proc.returncode == 2
-        and f"snapshot file {snap}/openstack/servers.json is not valid JSON" in proc.stderr
-    )
+    assert proc.returncode == 2 and f"snapshot file {snap}/openstack/servers.json is not valid JSON" in proc.stderr
 
 
 def test_library_error_inside_the_notebook_is_one_readable_line(tmp_path):
@@ -161,16 +157,17 @@ def _clouds(tmp_path, text):
     return {"OS_CLIENT_CONFIG_FILE": str(path)}
 
 
-ENTRY = "{auth: {auth_url: 'AUTH', username: u, password: p, project_name: x, user_domain_name: Default, project_domain_name: Default}, region_name: RegionOne}"
+ENTRY = (
+    "{auth: {auth_url: 'AUTH', username: u, password: p, project_name: x, user_domain_name: Default, "
+    "project_domain_name: Default}, region_name: RegionOne}"
+)
 
 
 def test_unknown_cloud_exits_2_and_lists_the_known_ones(tmp_path):
     env = _clouds(tmp_path, f"clouds: {{alpha: {ENTRY}, beta: {ENTRY}}}")
     proc = run_cli("run", "cpu_topology", "--cloud", "prod", "--out", str(tmp_path / "r"), env=env)
     assert proc.returncode == 2 and not (tmp_path / "r").exists()
-    assert (
-        "cloud 'prod' not found in clouds.yaml" in proc.stderr and "known clouds: alpha, beta" in proc.stderr
-    )
+    assert "cloud 'prod' not found in clouds.yaml" in proc.stderr and "known clouds: alpha, beta" in proc.stderr
 
 
 def test_unreachable_cloud_exits_2_before_any_kernel(tmp_path):

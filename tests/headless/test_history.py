@@ -28,10 +28,23 @@ def _finding(kind, subject, severity="warn", message="m"):
 
 
 def _summary(runbooks, started="2026-11-24T01:00:00Z", source="cloud prod"):
-    return {"source": source, "started_at": started, "exit_code": 1, "duration_s": 12.5,
-            "runbooks": [{"runbook": name, "verdict": verdict, "exit_code": 1, "duration_s": 3.0,
-                          "counts": {"info": 0, "warn": len(f), "crit": 0, "error": 0}, "findings": f}
-                         for name, verdict, f in runbooks]}  # fmt: skip
+    return {
+        "source": source,
+        "started_at": started,
+        "exit_code": 1,
+        "duration_s": 12.5,
+        "runbooks": [
+            {
+                "runbook": name,
+                "verdict": verdict,
+                "exit_code": 1,
+                "duration_s": 3.0,
+                "counts": {"info": 0, "warn": len(f), "crit": 0, "error": 0},
+                "findings": f,
+            }
+            for name, verdict, f in runbooks
+        ],
+    }
 
 
 A, B, C = _finding("osd-nearfull", "osd.0 (h1)"), _finding("osd-nearfull", "osd.1 (h1)"), _finding("x", "y")
@@ -39,24 +52,18 @@ A, B, C = _finding("osd-nearfull", "osd.0 (h1)"), _finding("osd-nearfull", "osd.
 
 def test_new_resolved_persisting_and_changed_severity():
     then = _summary([("ceph_capacity", "WARN", [A, B])])
-    now = _summary(
-        [("ceph_capacity", "CRIT", [{**A, "severity": "crit", "message": "osd.0 is 91% full"}, C])]
-    )
+    now = _summary([("ceph_capacity", "CRIT", [{**A, "severity": "crit", "message": "osd.0 is 91% full"}, C])])
     changes = compare_runs(now, then, "reports/prod/1")
     assert [i["subject"] for i in changes["new"]] == ["y"]
     assert [i["subject"] for i in changes["resolved"]] == ["osd.1 (h1)"]
-    assert [i["subject"] for i in changes["persisting"]] == [
-        "osd.0 (h1)"
-    ]  # the message changed, not the identity
+    assert [i["subject"] for i in changes["persisting"]] == ["osd.0 (h1)"]  # the message changed, not the identity
     assert [(i["severity"], i["was"]) for i in changes["changed"]] == [("crit", "warn")]
     assert changes["previous"]["dir"] == "reports/prod/1" and changes["not_compared"] == []
 
 
 def test_a_runbook_that_did_not_finish_or_did_not_run_is_not_compared():
     then = _summary([("ceph_capacity", "WARN", [A]), ("vif_plugging", "WARN", [C])])
-    now = _summary(
-        [("ceph_capacity", "ERROR", []), ("vif_plugging", "WARN", [C]), ("resize_ssh", "WARN", [B])]
-    )
+    now = _summary([("ceph_capacity", "ERROR", []), ("vif_plugging", "WARN", [C]), ("resize_ssh", "WARN", [B])])
     changes = compare_runs(now, then)
     assert changes["resolved"] == [] and changes["new"] == []  # A did not vanish: ceph was not looked at
     assert changes["not_compared"] == ["ceph_capacity", "resize_ssh"]
@@ -70,9 +77,14 @@ def test_identity_is_runbook_kind_and_subject():
 
 @pytest.mark.parametrize(
     ("source", "slug"),
-    [("cloud prod", "prod"), ("snapshot demo", "demo"), ("snapshot /data/snaps/prod-2026.tar.gz", "prod-2026"),
-     ("cloud ../../etc", "etc"), ("cloud a b", "a_b")],
-)  # fmt: skip
+    [
+        ("cloud prod", "prod"),
+        ("snapshot demo", "demo"),
+        ("snapshot /data/snaps/prod-2026.tar.gz", "prod-2026"),
+        ("cloud ../../etc", "etc"),
+        ("cloud a b", "a_b"),
+    ],
+)
 def test_source_slug_is_one_safe_path_component(source, slug):
     assert source_slug(source) == slug
 
@@ -104,16 +116,10 @@ def test_prometheus_textfile_parses_and_carries_the_counts(tmp_path):
     summary["changes"] = compare_runs(summary, _summary([("ceph_capacity", "WARN", [A])]))
     text = render_textfile(summary, 'we"ird\\source', 1795000000.0)
     families = {f.name: f for f in text_string_to_metric_families(text)}
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples
-    }
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
     label = ("source", 'we"ird\\source')
-    assert (
-        samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "warn"), label))] == 2
-    )
-    assert (
-        samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "info"), label))] == 1
-    )
+    assert samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "warn"), label))] == 2
+    assert samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "info"), label))] == 1
     assert samples[("stack_runbooks_findings_new", (("runbook", "ceph_capacity"), label))] == 1
     assert samples[("stack_runbooks_findings_new", (("runbook", "vif_plugging"), label))] == 0
     assert samples[("stack_runbooks_run_exit_code", (label,))] == 1
@@ -132,14 +138,22 @@ def test_second_run_shows_what_changed_and_writes_prometheus(tmp_path):
     shutil.copytree(DEMO_SNAPSHOT, snap)
     root, prom = tmp_path / "reports", tmp_path / "textfile"
     prom.mkdir()
-    args = ["run", "cpu_topology", "--snapshot", str(snap), "--reports-dir", str(root), "--keep", "2",
-            "--prometheus", str(prom)]  # fmt: skip
+    args = [
+        "run",
+        "cpu_topology",
+        "--snapshot",
+        str(snap),
+        "--reports-dir",
+        str(root),
+        "--keep",
+        "2",
+        "--prometheus",
+        str(prom),
+    ]
     first = run_cli(*args)
     assert first.returncode == 1, first.stdout + first.stderr
     servers = json.loads((snap / "openstack" / "servers.json").read_text())
-    (snap / "openstack" / "servers.json").write_text(
-        json.dumps([s for s in servers if s["name"] != "rdp-pro-1"])
-    )
+    (snap / "openstack" / "servers.json").write_text(json.dumps([s for s in servers if s["name"] != "rdp-pro-1"]))
     second = run_cli(*args)
     assert second.returncode == 1 and "since " in second.stdout, second.stdout + second.stderr
     runs = sorted(p for p in (root / "snap").iterdir() if p.is_dir())
@@ -149,9 +163,7 @@ def test_second_run_shows_what_changed_and_writes_prometheus(tmp_path):
     assert changes["new"] == [] and len(changes["persisting"]) == len(latest["runbooks"][0]["findings"])
     assert "Since last run" in (runs[-1] / "index.html").read_text()
     assert runs[0].name in (root / "snap" / "index.html").read_text()
-    families = {
-        f.name: f for f in text_string_to_metric_families((prom / "stack_runbooks_snap.prom").read_text())
-    }
+    families = {f.name: f for f in text_string_to_metric_families((prom / "stack_runbooks_snap.prom").read_text())}
     crit = [s.value for s in families["stack_runbooks_findings"].samples if s.labels["severity"] == "crit"]
     assert crit == [latest["runbooks"][0]["counts"]["crit"]]
     third = run_cli(*args)  # --keep 2: the first run goes
@@ -169,13 +181,26 @@ def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
     run_dir = tmp_path / "reports" / "demo-a" / "20261124T010000Z"
     run_dir.mkdir(parents=True)
     notebook = REPO / "notebooks" / "resize_ssh.ipynb"
-    papermill = subprocess.run([sys.executable, "-m", "papermill", "-k", "stack-runbooks", "--report-mode",
-                                str(notebook), str(run_dir / "resize_ssh.ipynb"), "-p", "snapshot", "demo"],
-                               capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert papermill.returncode == 0, papermill.stderr[-2000:]
-    proc = run_cli(
-        "report", str(run_dir), "--source", "snapshot demo", "--history", "--prometheus", str(tmp_path)
+    papermill = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            "-k",
+            "stack-runbooks",
+            "--report-mode",
+            str(notebook),
+            str(run_dir / "resize_ssh.ipynb"),
+            "-p",
+            "snapshot",
+            "demo",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert papermill.returncode == 0, papermill.stderr[-2000:]
+    proc = run_cli("report", str(run_dir), "--source", "snapshot demo", "--history", "--prometheus", str(tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the demo's resize failures are crit
     summary = json.loads((run_dir / "summary.json").read_text())
     assert [(r["runbook"], r["verdict"]) for r in summary["runbooks"]] == [("resize_ssh", "CRIT")]
@@ -195,8 +220,6 @@ def test_a_one_off_run_links_to_no_history(tmp_path):
     for run in summary["runbooks"]:
         run.update(html="", notebook="", error="")
     one_off = write_index(tmp_path, summary).read_text()
-    kept = write_index(
-        tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}
-    ).read_text()
+    kept = write_index(tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}).read_text()
     assert "all runs of this source" not in one_off and "Since last run" not in one_off
     assert 'href="../index.html">all runs of this source' in kept and "Since last run" in kept

@@ -21,9 +21,12 @@ def notebook(tmp_path):
 def test_declarations_are_read_with_types_defaults_and_help(notebook):
     params = declared_parameters(notebook)
     assert [(p.name, p.type_name, p.default) for p in params.values()] == [
-        ("threshold", "float", 85.0), ("steps", "int", 3), ("mode", "str", "image"),
-        ("pools", "list", ["volumes", "images"]), ("dry", "bool", True),
-    ]  # fmt: skip
+        ("threshold", "float", 85.0),
+        ("steps", "int", 3),
+        ("mode", "str", "image"),
+        ("pools", "list", ["volumes", "images"]),
+        ("dry", "bool", True),
+    ]
     assert params["threshold"].range == (50.0, 99.0) and params["mode"].choices == ["image", "flavor"]
 
 

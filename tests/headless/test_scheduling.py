@@ -34,25 +34,35 @@ def test_units_pass_systemd_analyze_verify(systemd_analyze, tmp_path):
     service = (SYSTEMD / "stack-runbooks@.service").read_text().replace(INSTALL, str(REPO))
     (tmp_path / "stack-runbooks@prod.service").write_text(service)
     shutil.copy(SYSTEMD / "stack-runbooks@.timer", tmp_path / "stack-runbooks@prod.timer")
-    proc = subprocess.run([systemd_analyze, "verify", "stack-runbooks@prod.service", "stack-runbooks@prod.timer"],
-                          capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.run(
+        [systemd_analyze, "verify", "stack-runbooks@prod.service", "stack-runbooks@prod.timer"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr  # warnings (unknown keys) too
 
 
 def test_verify_would_catch_a_broken_unit(systemd_analyze, tmp_path):
     """The check above can fail: the unmodified template points at /opt/stack-runbooks, absent here."""
     shutil.copy(SYSTEMD / "stack-runbooks@.service", tmp_path / "stack-runbooks@prod.service")
-    proc = subprocess.run([systemd_analyze, "verify", "stack-runbooks@prod.service"], capture_output=True,
-                          text=True, cwd=tmp_path)  # fmt: skip
+    proc = subprocess.run(
+        [systemd_analyze, "verify", "stack-runbooks@prod.service"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert proc.returncode != 0 and "is not executable" in proc.stderr
 
 
 def _moved(text: str, tmp_path: Path) -> str:
     """The example's paths moved into the test directory (the clone is this checkout)."""
-    return (text.replace(INSTALL, str(REPO))
-            .replace("/var/lib/stack-runbooks", str(tmp_path / "state"))
-            .replace("/var/lib/prometheus/node-exporter", str(tmp_path / "textfile"))
-            .replace("/var/log/stack-runbooks", str(tmp_path / "log")))  # fmt: skip
+    return (
+        text.replace(INSTALL, str(REPO))
+        .replace("/var/lib/stack-runbooks", str(tmp_path / "state"))
+        .replace("/var/lib/prometheus/node-exporter", str(tmp_path / "textfile"))
+        .replace("/var/log/stack-runbooks", str(tmp_path / "log"))
+    )
 
 
 def _check_run(tmp_path: Path, cloud: str) -> None:
@@ -77,8 +87,14 @@ def test_the_service_command_runs_and_exits_with_the_runners_code(minicloud, tmp
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=REPO, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the seeded cloud has findings
     _check_run(tmp_path, "minicloud")
-    unknown = subprocess.run([*argv[: argv.index("minicloud")], "no-such-cloud", *argv[argv.index("minicloud") + 1 :]],
-                             capture_output=True, text=True, env=env, cwd=REPO, timeout=120)  # fmt: skip
+    unknown = subprocess.run(
+        [*argv[: argv.index("minicloud")], "no-such-cloud", *argv[argv.index("minicloud") + 1 :]],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
     assert unknown.returncode == 2 and "no-such-cloud" in unknown.stderr
 
 
@@ -100,8 +116,13 @@ def test_the_cron_command_runs_as_cron_would(minicloud, tmp_path):
     command = command.replace("/etc/stack-runbooks/clouds.yaml", str(minicloud))
     for sub in ("textfile", "log"):
         (tmp_path / sub).mkdir()
-    proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=600,
-                          env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})  # cron's bare environment  # fmt: skip
+    proc = subprocess.run(
+        ["/bin/sh", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]},
+    )  # cron's bare environment
     log = (tmp_path / "log" / "prod.log").read_text()
     assert proc.returncode == 1 and proc.stdout == "", log  # everything went to the log
     assert "report:" in log and "(exit 1)" in log

@@ -12,9 +12,7 @@ pytestmark = [pytest.mark.minicloud, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def seeded_failures(minicloud):
-    seed = subprocess.run(
-        [sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True
-    )
+    seed = subprocess.run([sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True)
     assert seed.returncode == 0, seed.stdout + seed.stderr
 
 
@@ -27,16 +25,12 @@ def test_live_run_finds_the_broken_pair_from_the_api(seeded_failures, tmp_path):
     # entirely: without logs the runbook says so and where to find it.
     kinds = [(f["kind"], f["subject"]) for f in crit]
     assert kinds == [("ssh-stderr-cut", "nova ssh ssh-src → ssh-dst-bad (127.0.0.3)")]
-    assert (
-        "exit code 255 means ssh itself failed" in crit[0]["message"] and "log_dir" in crit[0]["remediation"]
-    )
+    assert "exit code 255 means ssh itself failed" in crit[0]["message"] and "log_dir" in crit[0]["remediation"]
 
 
 def test_live_run_with_the_log_directory_has_the_whole_stderr(seeded_failures, tmp_path, minicloud):
     log_dir = minicloud.parent / "state" / "log"
-    proc = run_cli(
-        "run", "resize_ssh", "--cloud", "minicloud", "--out", str(tmp_path), "-p", "log_dir", str(log_dir)
-    )
+    proc = run_cli("run", "resize_ssh", "--cloud", "minicloud", "--out", str(tmp_path), "-p", "log_dir", str(log_dir))
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     crit = [f for f in run["findings"] if f["severity"] == "crit"]
     assert proc.returncode == 1 and crit[0]["kind"] == "ssh-host-key-unknown"
@@ -53,10 +47,28 @@ def test_member_cannot_list_migrations_and_is_told_why(seeded_failures, tmp_path
 def test_live_trust_matrix_explains_the_failed_resize(seeded_failures, tmp_path):
     """Probed on ssh-src as the nova user nova-compute really runs as (this machine: local_host)."""
     proc = run_cli(
-        "run", "resize_ssh", "--cloud", "minicloud", "--out", str(tmp_path),
-        "-p", "trust_hosts", "ssh-src,ssh-dst-ok,ssh-dst-bad", "-p", "trust_sources", "ssh-src",
-        "-p", "local_host", "ssh-src", "-p", "nova_user", "stackrb-nova", "-p", "sudo", "",
-    )  # fmt: skip
+        "run",
+        "resize_ssh",
+        "--cloud",
+        "minicloud",
+        "--out",
+        str(tmp_path),
+        "-p",
+        "trust_hosts",
+        "ssh-src,ssh-dst-ok,ssh-dst-bad",
+        "-p",
+        "trust_sources",
+        "ssh-src",
+        "-p",
+        "local_host",
+        "ssh-src",
+        "-p",
+        "nova_user",
+        "stackrb-nova",
+        "-p",
+        "sudo",
+        "",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     trust = [(f["kind"], f["subject"]) for f in run["findings"] if f["kind"].startswith("trust-")]

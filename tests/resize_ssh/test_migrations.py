@@ -21,7 +21,8 @@ CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nova-minicloud-fa
 def _error(stderr: str, exit_code: int = 255, stdout: str = "''") -> str:
     return (
         "Resize error: not able to execute ssh command: Unexpected error while running command.\n"
-        "Command: ssh -o BatchMode=yes 10.0.0.12 mkdir -p /var/lib/nova/instances/1b0c1e4e-8c9b-4a5c-9b0e-2f1d2c3b4a59\n"
+        "Command: ssh -o BatchMode=yes 10.0.0.12 mkdir -p "
+        "/var/lib/nova/instances/1b0c1e4e-8c9b-4a5c-9b0e-2f1d2c3b4a59\n"
         f"Exit code: {exit_code}\nStdout: {stdout}\nStderr: {stderr}"
     )
 
@@ -64,11 +65,7 @@ def test_the_fix_names_the_destination_ip():
 
 def test_parse_ssh_error_whole_and_truncated():
     whole = parse_ssh_error(_error("'Host key verification failed.\\r\\n'"))
-    assert (
-        whole["exit_code"] == 255
-        and whole["stderr"] == "Host key verification failed."
-        and not whole["truncated"]
-    )
+    assert whole["exit_code"] == 255 and whole["stderr"] == "Host key verification failed." and not whole["truncated"]
     assert whole["command"].startswith("ssh -o BatchMode=yes 10.0.0.12 mkdir -p")
     cut = parse_ssh_error(_error("'Host key v"))
     assert cut["stderr"] == "Host key v" and cut["truncated"]
@@ -91,7 +88,8 @@ def test_parse_ssh_error_whole_and_truncated():
             ),
         ),
         (  # Train: no "None", three dashes
-            "2019-10-02 11:22:33.444 4242 WARNING nova.virt.libvirt.driver [req-0d6e2c35-5a61-4c0b-8a0e-0b1f2b3c4d5e - - -] "
+            "2019-10-02 11:22:33.444 4242 WARNING nova.virt.libvirt.driver "
+            "[req-0d6e2c35-5a61-4c0b-8a0e-0b1f2b3c4d5e - - -] "
             "[instance: 2f3a4b5c-6d7e-4f80-9a1b-2c3d4e5f6a7b] Timeout waiting for [('network-vif-plugged', 'p')]",
             (
                 4242,
@@ -102,7 +100,8 @@ def test_parse_ssh_error_whole_and_truncated():
             ),
         ),
         (  # journald prefix, no request context
-            "Nov 23 20:03:51 cmp1 nova-compute[31203]: 2026-11-23 20:03:51.224 31203 ERROR oslo_messaging.rpc.server [-] boom",
+            "Nov 23 20:03:51 cmp1 nova-compute[31203]: "
+            "2026-11-23 20:03:51.224 31203 ERROR oslo_messaging.rpc.server [-] boom",
             (31203, "ERROR", "oslo_messaging.rpc.server", None, None),
         ),
     ],
@@ -114,9 +113,7 @@ def test_oslo_log_formats(line, expected):
 
 
 def test_continuation_lines_join_their_record():
-    log = parse_oslo_log(
-        (CAPTURES / "ssh-b-key-not-authorized-nova-compute-src.log").read_text().splitlines()
-    )
+    log = parse_oslo_log((CAPTURES / "ssh-b-key-not-authorized-nova-compute-src.log").read_text().splitlines())
     rollback = log[log["message"].str.startswith("Setting instance back to active")].iloc[0]
     assert "Stderr: 'novaprobe@127.0.0.3: Permission denied (publickey).\\r\\n'" in rollback["message"]
     assert not log["time"].isna().any()

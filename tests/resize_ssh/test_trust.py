@@ -22,8 +22,14 @@ from runbook_lib.resize_ssh.trust import (
 from runbook_lib.sources.hosts import parse_trust_probe
 from runbook_lib.sources.ssh import HostAccess, check_host_name
 
-STATES = {"compute-01": "healthy", "compute-02": "no-authorized-key", "compute-03": "unknown-host-key",
-          "compute-04": "nologin", "compute-05": "key-0644", "compute-06": "port-closed"}  # fmt: skip
+STATES = {
+    "compute-01": "healthy",
+    "compute-02": "no-authorized-key",
+    "compute-03": "unknown-host-key",
+    "compute-04": "nologin",
+    "compute-05": "key-0644",
+    "compute-06": "port-closed",
+}
 BECOME = ["sudo", "-n", "-u", "nova", "--"]
 AS_ROOT = ["sudo", "-n", "--"]
 
@@ -128,9 +134,17 @@ def test_keys_travel_as_data_and_host_keys_come_from_the_destination(records):
 
 def test_a_host_the_operator_cannot_reach_is_not_probed_and_says_why(records):
     broken = [dict(r) for r in records]
-    broken[0] = {"host": "compute-01", "reached": False, "error": "ssh: connect to host 127.0.11.1 port 22: "
-                 "Connection refused", "account": None, "files": [], "pubkeys": [], "authorized": [],
-                 "host_keys": [], "probes": []}  # fmt: skip
+    broken[0] = {
+        "host": "compute-01",
+        "reached": False,
+        "error": "ssh: connect to host 127.0.11.1 port 22: Connection refused",
+        "account": None,
+        "files": [],
+        "pubkeys": [],
+        "authorized": [],
+        "host_keys": [],
+        "probes": [],
+    }
     matrix = tabulate_trust(broken)
     row = matrix[matrix["source"] == "compute-01"]
     assert len(row) == 5 and set(row["outcome"]) == {NOT_PROBED}
@@ -149,14 +163,34 @@ def test_all_pairs_working_is_one_ok_finding(records):
 
 
 def test_failed_migrations_are_joined_with_the_pair_today(records):
-    explained = pd.DataFrame([
-        {"server_id": "s1", "source": "compute-01", "dest": "compute-03", "dest_host": "127.0.10.3",
-         "cause": "host-key-unknown", "ssh": True},
-        {"server_id": "s2", "source": "compute-02", "dest": "compute-01", "dest_host": "127.0.10.1",
-         "cause": "publickey-denied", "ssh": True},
-        {"server_id": "s3", "source": "compute-09", "dest": "compute-01", "dest_host": "10.0.0.9",
-         "cause": "host-key-unknown", "ssh": True},
-    ])  # fmt: skip
+    explained = pd.DataFrame(
+        [
+            {
+                "server_id": "s1",
+                "source": "compute-01",
+                "dest": "compute-03",
+                "dest_host": "127.0.10.3",
+                "cause": "host-key-unknown",
+                "ssh": True,
+            },
+            {
+                "server_id": "s2",
+                "source": "compute-02",
+                "dest": "compute-01",
+                "dest_host": "127.0.10.1",
+                "cause": "publickey-denied",
+                "ssh": True,
+            },
+            {
+                "server_id": "s3",
+                "source": "compute-09",
+                "dest": "compute-01",
+                "dest_host": "10.0.0.9",
+                "cause": "host-key-unknown",
+                "ssh": True,
+            },
+        ]
+    )
     joined = join_failures(explained, tabulate_trust(records)).set_index("server_id")
     assert joined.loc["s1", "verdict"] == "still broken"
     assert joined.loc["s2", "verdict"].startswith("works now")
@@ -181,7 +215,9 @@ def test_the_demo_records_a_matrix_with_a_broken_pair(demo_snapshot):
     records = demo_snapshot.get("hosts/ssh_trust")
     matrix = tabulate_trust(records)
     assert set(zip(matrix["source"], matrix["dest"], matrix["outcome"], strict=True)) == {
-        ("ssh-src", "ssh-dst-ok", "ok"), ("ssh-src", "ssh-dst-bad", "host-key-unknown")}  # fmt: skip
+        ("ssh-src", "ssh-dst-ok", "ok"),
+        ("ssh-src", "ssh-dst-bad", "host-key-unknown"),
+    }
 
 
 # --- the SSH edge -----------------------------------------------------------------------------------
@@ -211,13 +247,15 @@ def test_become_uses_sudo_or_runuser_never_a_login_shell():
 
 
 def test_probe_output_parses_with_a_cut_record_and_an_empty_stderr():
-    out = "\n".join([
-        "@account nova /bin/bash /var/lib/nova",
-        "@file 600 nova /var/lib/nova/.ssh/id_rsa",
-        "@probe 10.0.0.2 22 user 0 ",
-        "@probe 10.0.0.3 22 no 255 SG9zdCBrZXkgdmVyaWZpY2F0aW9uIGZhaWxlZC4=",
-        "@probe 10.0.0.4",  # a line cut short (the host dropped the connection) is ignored
-    ])  # fmt: skip
+    out = "\n".join(
+        [
+            "@account nova /bin/bash /var/lib/nova",
+            "@file 600 nova /var/lib/nova/.ssh/id_rsa",
+            "@probe 10.0.0.2 22 user 0 ",
+            "@probe 10.0.0.3 22 no 255 SG9zdCBrZXkgdmVyaWZpY2F0aW9uIGZhaWxlZC4=",
+            "@probe 10.0.0.4",  # a line cut short (the host dropped the connection) is ignored
+        ]
+    )
     facts = parse_trust_probe(out)
     assert facts["account"] == {"user": "nova", "shell": "/bin/bash", "home": "/var/lib/nova"}
     assert [p["stderr"] for p in facts["probes"]] == ["", "Host key verification failed."]

@@ -29,9 +29,31 @@ def probe(lab: dict, **overrides) -> list[dict]:
 
 
 def notebook_args(lab: dict, out: Path, *extra: str) -> list[str]:
-    return ["run", "resize_ssh", "--out", str(out), "-p", "trust_hosts", ",".join(STATES),
-            "-p", "migration_addresses", json.dumps(destinations(lab)), "-p", "ssh_config", lab["ssh_config"],
-            "-p", "sudo", "", "-p", "nova_user", lab["nova_user"], "-p", "ssh_timeout", "5", *extra]  # fmt: skip
+    return [
+        "run",
+        "resize_ssh",
+        "--out",
+        str(out),
+        "-p",
+        "trust_hosts",
+        ",".join(STATES),
+        "-p",
+        "migration_addresses",
+        json.dumps(destinations(lab)),
+        "-p",
+        "ssh_config",
+        lab["ssh_config"],
+        "-p",
+        "sudo",
+        "",
+        "-p",
+        "nova_user",
+        lab["nova_user"],
+        "-p",
+        "ssh_timeout",
+        "5",
+        *extra,
+    ]
 
 
 def trust_findings(out: Path) -> set[tuple[str, str]]:
@@ -53,8 +75,11 @@ def test_the_operators_host_key_check_stays_on_unless_turned_off(sshlab, tmp_pat
     config = tmp_path / "ssh_config"
     empty = tmp_path / "known_hosts"
     empty.write_text("")
-    config.write_text(Path(sshlab["ssh_config"]).read_text().replace(
-        str(Path(sshlab["ssh_config"]).parent / "known_hosts"), str(empty)))  # fmt: skip
+    config.write_text(
+        Path(sshlab["ssh_config"])
+        .read_text()
+        .replace(str(Path(sshlab["ssh_config"]).parent / "known_hosts"), str(empty))
+    )
     refused = probe(sshlab, ssh_config=str(config))
     assert not any(r["reached"] for r in refused)
     assert "Host key verification failed" in refused[0]["error"]
@@ -63,9 +88,7 @@ def test_the_operators_host_key_check_stays_on_unless_turned_off(sshlab, tmp_pat
 
 def test_a_host_the_operator_cannot_reach_is_reported_not_hidden(sshlab):
     access = lab_access(sshlab)
-    records = probe_ssh_trust(
-        access, ["compute-01", "no-such-compute"], destinations(sshlab), sshlab["nova_user"]
-    )
+    records = probe_ssh_trust(access, ["compute-01", "no-such-compute"], destinations(sshlab), sshlab["nova_user"])
     lost = records[1]
     assert not lost["reached"] and "no-such-compute" in lost["error"]
     assert records[0]["reached"]
@@ -91,9 +114,7 @@ def test_dry_run_changes_nothing_then_apply_fixes_and_verifies(sshlab, tmp_path)
     assert "PRIVATE KEY-----" not in report  # public keys travel, private keys never leave a host
 
     again = run_cli(*notebook_args(sshlab, tmp_path / "again", "-p", "apply", "True"))
-    assert "nothing to apply automatically" in (tmp_path / "again" / "resize_ssh.ipynb").read_text(), (
-        again.stderr
-    )
+    assert "nothing to apply automatically" in (tmp_path / "again" / "resize_ssh.ipynb").read_text(), again.stderr
 
 
 def test_a_missing_ssh_config_is_one_clear_error(sshlab, tmp_path):
@@ -124,17 +145,27 @@ def test_failing_sources_logs_are_read_over_ssh(sshlab, demo_snapshot, tmp_path)
     parts = {k: v for k, v in demo_snapshot.parts.items() if not k.startswith("logs/")}
     write_snapshot(Snapshot(dict(demo_snapshot.manifest), parts), tmp_path / "snap")
     config = tmp_path / "ssh_config"
-    config.write_text(
-        Path(sshlab["ssh_config"]).read_text().replace("Host compute-01\n", "Host compute-01 ssh-src\n")
-    )
+    config.write_text(Path(sshlab["ssh_config"]).read_text().replace("Host compute-01\n", "Host compute-01 ssh-src\n"))
 
-    proc = run_cli("run", "resize_ssh", "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"),
-                   "-p", "logs_over_ssh", "True", "-p", "ssh_config", str(config), "-p", "sudo", "")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "resize_ssh",
+        "--snapshot",
+        str(tmp_path / "snap"),
+        "--out",
+        str(tmp_path / "out"),
+        "-p",
+        "logs_over_ssh",
+        "True",
+        "-p",
+        "ssh_config",
+        str(config),
+        "-p",
+        "sudo",
+        "",
+    )
     run = json.loads((tmp_path / "out" / "summary.json").read_text())["runbooks"][0]
     ssh = [f for f in run["findings"] if f["kind"].startswith("ssh-")]
     assert [f["kind"] for f in ssh] == ["ssh-host-key-unknown"], proc.stdout
     assert "stderr: 'Host key verification failed.'" in ssh[0]["message"]
-    assert (
-        "read /var/log/nova/nova-compute.log on ssh-src"
-        in (tmp_path / "out" / "resize_ssh.ipynb").read_text()
-    )
+    assert "read /var/log/nova/nova-compute.log on ssh-src" in (tmp_path / "out" / "resize_ssh.ipynb").read_text()

@@ -13,8 +13,21 @@ from runbook_lib.sources.openstack_lists import collect_openstack
 
 pytestmark = pytest.mark.minicloud
 
-SEEDED_SERVERS = {"sql-win7", "desk-home-1", "rdp-pro-1", "rdp-pro-2", "win11-ok", "dc-2019", "build-ltsc",
-                  "web-1", "web-2", "web-3", "db-1", "ci-runner-1", "ci-runner-2"}  # fmt: skip
+SEEDED_SERVERS = {
+    "sql-win7",
+    "desk-home-1",
+    "rdp-pro-1",
+    "rdp-pro-2",
+    "win11-ok",
+    "dc-2019",
+    "build-ltsc",
+    "web-1",
+    "web-2",
+    "web-3",
+    "db-1",
+    "ci-runner-1",
+    "ci-runner-2",
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +63,16 @@ def test_missing_cinder_is_named_not_fatal(admin_snapshot):
 
 def test_suspects_only_get_per_server_calls(admin_snapshot):
     suspects = {a["instance_uuid"] for a in admin_snapshot.get("openstack/instance_actions")}
-    failed = {
-        m["instance_uuid"] for m in admin_snapshot.get("openstack/migrations") if m["status"] == "error"
-    }
+    failed = {m["instance_uuid"] for m in admin_snapshot.get("openstack/migrations") if m["status"] == "error"}
     errors = {s["id"] for s in admin_snapshot.get("openstack/servers") if s["status"] == "ERROR"}
     assert suspects <= failed | errors and failed <= suspects  # no healthy server was asked about
-    event = next(e for a in admin_snapshot.get("openstack/instance_actions") for e in a["events"]
-                 if e["event"] == "compute_resize_instance" and e["result"] == "Error")  # fmt: skip
-    assert event["host"] == "ssh-src" and event["details"].startswith(
-        "Resize error: not able to execute ssh command"
+    event = next(
+        e
+        for a in admin_snapshot.get("openstack/instance_actions")
+        for e in a["events"]
+        if e["event"] == "compute_resize_instance" and e["result"] == "Error"
     )
+    assert event["host"] == "ssh-src" and event["details"].startswith("Resize error: not able to execute ssh command")
 
 
 def test_member_gets_a_real_403_for_all_projects(minicloud):
@@ -110,8 +123,11 @@ def test_a_service_down_mid_run_is_reported_and_the_rest_collected(minicloud):
 def test_nova_validates_hw_extra_specs_from_microversion_2_86(admin_conn):
     legacy = admin_conn.compute.find_flavor("m1.legacy")
     for microversion, status in (("2.86", 400), ("2.85", 200)):
-        response = admin_conn.compute.post(f"flavors/{legacy.id}/os-extra_specs", microversion=microversion,
-                                           json={"extra_specs": {"hw:max_sockets": "2"}})  # fmt: skip
+        response = admin_conn.compute.post(
+            f"flavors/{legacy.id}/os-extra_specs",
+            microversion=microversion,
+            json={"extra_specs": {"hw:max_sockets": "2"}},
+        )
         assert response.status_code == status, response.text
     assert "hw:max_sockets" in response.json()["extra_specs"]
 
@@ -122,7 +138,14 @@ def test_wrong_password_through_the_cli_exits_2(tmp_path, minicloud):
     clouds = yaml.safe_load(minicloud.read_text())
     clouds["clouds"]["minicloud"]["auth"]["password"] = "wrong-password"
     (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(clouds))
-    proc = run_cli("run", "cpu_topology", "--cloud", "minicloud", "--out", str(tmp_path / "r"),
-                   env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")})  # fmt: skip
+    proc = run_cli(
+        "run",
+        "cpu_topology",
+        "--cloud",
+        "minicloud",
+        "--out",
+        str(tmp_path / "r"),
+        env={"OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml")},
+    )
     assert proc.returncode == 2 and "refused the credentials (HTTP 401)" in proc.stderr
     assert "wrong-password" not in proc.stderr and not (tmp_path / "r").exists()

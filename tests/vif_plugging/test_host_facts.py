@@ -37,8 +37,10 @@ def test_the_last_config_file_wins_and_no_other_line_is_read():
         "vif_plugging_timeout": ("600", "/etc/nova/nova.conf.d/50-workaround.conf"),
     }
     assert "s3cr3t" not in json.dumps(RECORDED)  # the [database] line never left the host
-    assert effective_options([]) == {"vif_plugging_is_fatal": ("true", "Nova's default"),
-                                     "vif_plugging_timeout": ("300", "Nova's default")}  # fmt: skip
+    assert effective_options([]) == {
+        "vif_plugging_is_fatal": ("true", "Nova's default"),
+        "vif_plugging_timeout": ("300", "Nova's default"),
+    }
 
 
 def test_findings_for_the_duplicate_and_the_workaround():

@@ -21,8 +21,14 @@ def busy_host(sshlab):
         f"[DEFAULT]\nvif_plugging_is_fatal = True\n[database]\nconnection = mysql://nova:{PASSWORD}@db/nova\n"
     )
     (etc / "nova.conf.d" / "50-workaround.conf").write_text("[DEFAULT]\nvif_plugging_is_fatal = False\n")
-    service = subprocess.Popen(["bash", "-c", 'exec -a "$0" bash -c \'(exec -a "$0" sleep 300) & wait\' "$0"',
-                                "/usr/bin/nova-compute"])  # fmt: skip
+    service = subprocess.Popen(
+        [
+            "bash",
+            "-c",
+            'exec -a "$0" bash -c \'(exec -a "$0" sleep 300) & wait\' "$0"',
+            "/usr/bin/nova-compute",
+        ]
+    )
     stray = subprocess.Popen(["bash", "-c", 'exec -a "$0" sleep 300', "/usr/bin/nova-compute"])
     _wait_for_child(service.pid)
     yield sshlab, service.pid, stray.pid
@@ -47,8 +53,21 @@ def test_the_runbook_reads_the_duplicate_and_the_workaround_from_the_host(busy_h
     lab, service, stray = busy_host
     workers = subprocess.run(["pgrep", "-P", str(service)], capture_output=True, text=True).stdout.split()
     assert len(workers) == 1
-    proc = run_cli("run", "vif_plugging", "--out", str(tmp_path), "-p", "host_facts", "compute-01",
-                   "-p", "ssh_config", lab["ssh_config"], "-p", "sudo", "")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "vif_plugging",
+        "--out",
+        str(tmp_path),
+        "-p",
+        "host_facts",
+        "compute-01",
+        "-p",
+        "ssh_config",
+        lab["ssh_config"],
+        "-p",
+        "sudo",
+        "",
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     found = {(f["kind"], f["subject"]) for f in run["findings"]}

@@ -58,9 +58,7 @@ class FakeBindMechanismDriver(api.MechanismDriver):
         delayed = host.startswith(("vif-down", "vif-late", "vif-fail", "vif-dhcp"))
         for segment in context.segments_to_bind:
             if delayed:  # no status: the port stays DOWN, so Nova's VIF is active=False and Nova waits
-                context.set_binding(
-                    segment[api.ID], portbindings.VIF_TYPE_OVS, {portbindings.CAP_PORT_FILTER: True}
-                )
+                context.set_binding(segment[api.ID], portbindings.VIF_TYPE_OVS, {portbindings.CAP_PORT_FILTER: True})
                 if host.startswith("vif-late"):
                     _set_status_later(context.current["id"], host, constants.PORT_STATUS_ACTIVE)
                 elif host.startswith("vif-dhcp"):
