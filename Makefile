@@ -62,6 +62,7 @@ test-fast: venv
 lint: venv
 	$(BIN)/ruff check . scripts/sshlab scripts/cephlab scripts/minicloud
 	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/minicloud_files scripts/sshlab scripts/cephlab
+	$(BIN)/mypy
 
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir notebooks

@@ -9,11 +9,12 @@ here is a 0..1 fraction, compared with RATIO_TOLERANCE.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.findings import Finding, collection_findings
+from runbook_lib.records import Record
+from runbook_lib.snapshot import Snapshot
 
 RUNBOOK = "ceph_capacity"
 CEPH_PARTS = (
@@ -41,7 +42,7 @@ _SEVERITY = {"HEALTH_ERR": "crit", "HEALTH_WARN": "warn"}
 _BLOCKS_WRITES = {"POOL_FULL", "OSD_OUT_OF_ORDER_FULL"}  # crit whatever severity a release gives them
 
 
-def one(snapshot: Any, part: str) -> dict[str, Any]:
+def one(snapshot: Snapshot, part: str) -> Record:
     """The single record of a Ceph part (each part holds one command's output)."""
     records = snapshot.get(part)
     return records[0] if records else {}
@@ -51,7 +52,7 @@ def _size(kib: float) -> str:
     return f"{kib / 1024**2:.1f} GiB" if kib >= 1024**2 else f"{kib / 1024:.0f} MiB"
 
 
-def thresholds(osd_dump: dict[str, Any]) -> dict[str, float]:
+def thresholds(osd_dump: Record) -> dict[str, float]:
     """The ratios in force: read from the OSDMap, never from config (mon_osd_*_ratio act only at mkfs)."""
     return {name: round(float(osd_dump[f"{name}_ratio"]), 6) for name in ("nearfull", "backfillfull", "full")}
 
@@ -69,7 +70,7 @@ def osd_state(utilization: float, ratios: dict[str, float]) -> str:
     return "ok"
 
 
-def tabulate_osds(osd_df_tree: dict[str, Any], osd_dump: dict[str, Any]) -> pd.DataFrame:
+def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
     """One row per OSD: its host (parent bucket), class, weights, space (KiB) and fill (fraction)."""
     nodes = osd_df_tree.get("nodes", [])
     parent = {child: n["name"] for n in nodes if n.get("type") == "host" for child in n.get("children", [])}
@@ -137,7 +138,7 @@ def summarise_by(osds: pd.DataFrame, key: str) -> pd.DataFrame:
     return grouped.assign(utilization=grouped["kb_used"] / grouped["kb"]).reset_index()
 
 
-def tabulate_pools(df_detail: dict[str, Any], osd_dump: dict[str, Any]) -> pd.DataFrame:
+def tabulate_pools(df_detail: Record, osd_dump: Record) -> pd.DataFrame:
     """Per pool: replication, what is stored, raw use, and ``max_avail`` — what users can still write
     (Ceph already limits it by the fullest OSD of the pool's rule and the full ratio)."""
     meta = {p["pool"]: p for p in osd_dump.get("pools", [])}
@@ -163,7 +164,7 @@ def tabulate_pools(df_detail: dict[str, Any], osd_dump: dict[str, Any]) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def tabulate_health(health_detail: dict[str, Any]) -> pd.DataFrame:
+def tabulate_health(health_detail: Record) -> pd.DataFrame:
     """Active health checks; ``summary.count`` and ``muted`` are optional (they came with Octopus)."""
     rows = []
     for code, check in (health_detail.get("checks") or {}).items():
@@ -183,7 +184,7 @@ def check_capacity(
     osds: pd.DataFrame,
     health: pd.DataFrame,
     ratios: dict[str, float],
-    gather: dict[str, Any],
+    gather: Record,
     problems: dict[str, str] | None = None,
 ) -> list[Finding]:
     """Per OSD past a ratio, health checks the OSD findings do not already say, ratios out of order, an
@@ -201,9 +202,9 @@ def check_capacity(
                 "set them in order: ceph osd set-nearfull-ratio / set-backfillfull-ratio / set-full-ratio",
             )
         )
-    severity = {"full": "crit", "backfillfull": "crit", "nearfull": "warn"}
+    state_severity = {"full": "crit", "backfillfull": "crit", "nearfull": "warn"}
     next_line = {"nearfull": "backfillfull", "backfillfull": "full", "full": "full"}
-    for row in osds[osds["state"].isin(severity)].sort_values("utilization", ascending=False).itertuples():
+    for row in osds[osds["state"].isin(state_severity)].sort_values("utilization", ascending=False).itertuples():
         limit = ratios[next_line[row.state]]
         effect = {
             "nearfull": "a warning for now; backfill onto it stops at backfillfull",
@@ -214,7 +215,7 @@ def check_capacity(
             Finding(
                 RUNBOOK,
                 f"osd-{row.state}",
-                severity[row.state],
+                state_severity[row.state],
                 f"{row.name} ({row.host})",
                 f"{row.name} is {row.utilization:.1%} full, past {row.state} {ratios[row.state]:.0%}"
                 + (
@@ -282,7 +283,7 @@ def check_capacity(
     return findings
 
 
-def check_balancer(balancer: dict[str, Any], osd_dump: dict[str, Any]) -> list[Finding]:
+def check_balancer(balancer: Record, osd_dump: Record) -> list[Finding]:
     """How a reweight plan meets the mgr balancer: in upmap mode it balances PG counts (not bytes) with
     pg_upmap_items, and override weights below 1.0 work against it."""
     upmaps = len(osd_dump.get("pg_upmap_items") or [])
@@ -322,8 +323,8 @@ class CephCapacityAnalysis:
     pools: pd.DataFrame
     health: pd.DataFrame
     findings: list[Finding]
-    gather: dict[str, Any]
-    test_reweight: dict[str, Any] = dataclasses.field(default_factory=dict)  # Ceph's own proposal, if asked
+    gather: Record
+    test_reweight: Record = dataclasses.field(default_factory=dict)  # Ceph's own proposal, if asked
     ledger: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
@@ -423,7 +424,7 @@ class CephCapacityAnalysis:
         )
 
 
-def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) -> pd.DataFrame:
+def build_ledger(snapshot: Snapshot, osd_dump: Record, unused_days: float) -> pd.DataFrame:
     """The RBD images of the collected pools joined with whatever OpenStack inventory the snapshot has."""
     from runbook_lib.ceph_capacity.reclaim import Inventory, ledger, tabulate_rbd
 
@@ -434,7 +435,11 @@ def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) ->
         k for k, part in INVENTORY_PARTS.items() if part in snapshot.parts and part not in snapshot.problems
     )
     inventory = Inventory(
-        *(snapshot.get(INVENTORY_PARTS[k]) for k in ("volumes", "snapshots", "images", "servers")), known
+        volumes=snapshot.get(INVENTORY_PARTS["volumes"]),
+        snapshots=snapshot.get(INVENTORY_PARTS["snapshots"]),
+        images=snapshot.get(INVENTORY_PARTS["images"]),
+        servers=snapshot.get(INVENTORY_PARTS["servers"]),
+        known=known,
     )
     replication = {p["pool_name"]: float(p.get("size") or 1) for p in osd_dump.get("pools", [])}
     now = pd.Timestamp(snapshot.manifest.get("collected_at") or pd.Timestamp.now(tz="UTC"))
@@ -443,7 +448,7 @@ def build_ledger(snapshot: Any, osd_dump: dict[str, Any], unused_days: float) ->
     return ledger(tabulate_rbd(rbd), inventory, now, unused_days, replication, watchers)
 
 
-def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapacityAnalysis:
+def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> CephCapacityAnalysis:
     """Fill per OSD / host / class / pool against the OSDMap's ratios, health checks, the reclaim ledger
     (RBD images × OpenStack inventory) and the findings."""
     osd_dump = one(snapshot, "ceph/osd_dump")
@@ -477,7 +482,7 @@ def analyse_ceph_capacity(snapshot: Any, unused_days: float = 30.0) -> CephCapac
     )
 
 
-def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> dict[str, Any]:
+def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> Record:
     """The last resort when OSDs are full: raise the ratios a little to let writes (and deletes through
     the APIs) through, in an order that keeps nearfull < backfillfull < full at every moment, staying
     under the OSD's failsafe; with the commands that restore today's values afterwards."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
+from runbook_lib.records import Record
 from runbook_lib.show import show_figure, show_note, show_table
 
 _STATE_COLOURS = {
@@ -19,7 +20,7 @@ _STATE_COLOURS = {
 _RATIO_STYLES = {"nearfull": ("#ef6c00", "--"), "backfillfull": ("#c62828", "-."), "full": ("#6a1b9a", "-")}
 
 
-def _ratio_lines(ax: plt.Axes, ratios: dict[str, float], horizontal: bool = True) -> None:
+def _ratio_lines(ax: Axes, ratios: dict[str, float], horizontal: bool = True) -> None:
     for name, (colour, style) in _RATIO_STYLES.items():
         if name not in ratios:  # no Ceph data: no lines
             continue
@@ -27,7 +28,7 @@ def _ratio_lines(ax: plt.Axes, ratios: dict[str, float], horizontal: bool = True
         line(ratios[name] * 100, color=colour, linestyle=style, linewidth=1, label=f"{name} {ratios[name]:.0%}")
 
 
-def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> plt.Figure:
+def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> Figure:
     """Every OSD's fill, fullest first, against the OSDMap's ratios; and how the fills are spread."""
     live = osds[osds["kb"] > 0].sort_values("utilization", ascending=False)
     fig, (bars, hist) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [2, 1]})
@@ -51,7 +52,7 @@ def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> plt.Figure:
     return fig
 
 
-def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12) -> plt.Figure:
+def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12) -> Figure:
     """Predicted fill of the fullest OSDs after each plan step (step 0 = now)."""
     fig, ax = plt.subplots(figsize=(8, 3.8))
     if predicted.shape[1] <= 1:
@@ -70,7 +71,7 @@ def plot_reweight_plan(predicted: pd.DataFrame, ratios: dict[str, float], top: i
     return fig
 
 
-def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12, max_steps: int = 4) -> plt.Figure:
+def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int = 12, max_steps: int = 4) -> Figure:
     """Before and after each plan step, side by side: the fill of the fullest OSDs now (grey) and once
     the step has moved its data (coloured), against the three ratios."""
     steps = list(predicted.columns[1 : max_steps + 1])
@@ -110,7 +111,7 @@ def plot_plan_steps(predicted: pd.DataFrame, ratios: dict[str, float], top: int 
     return fig
 
 
-def plot_predicted_vs_actual(verification: pd.DataFrame) -> plt.Figure:
+def plot_predicted_vs_actual(verification: pd.DataFrame) -> Figure:
     """After an applied step: what the plan predicted per OSD, what the cluster then reported, and the
     tolerance (whole PGs move, so the prediction is good to a few PGs' bytes)."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -153,7 +154,7 @@ def show_verification(verification: pd.DataFrame | None) -> None:
     show_figure(plot_predicted_vs_actual(verification))
 
 
-def show_ratio_bump(bump: dict[str, Any]) -> None:
+def show_ratio_bump(bump: Record) -> None:
     """The guarded ratio bump: the commands in their safe order and those that restore today's ratios."""
     if not bump["possible"]:
         print("not possible: " + bump["why"])

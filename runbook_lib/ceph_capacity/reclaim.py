@@ -17,11 +17,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.findings import Finding
+from runbook_lib.records import Record, Records
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _PATTERNS = (
@@ -60,7 +60,7 @@ def classify_name(name: str) -> tuple[str, str]:
     return "unknown", ""
 
 
-def tabulate_rbd(rbd_parts: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_rbd(rbd_parts: Records) -> pd.DataFrame:
     """One row per RBD image (head), with its snapshots, parent, lock and bytes (head + snapshots)."""
     rows = []
     for record in rbd_parts:
@@ -140,14 +140,14 @@ def tabulate_rbd(rbd_parts: list[dict[str, Any]]) -> pd.DataFrame:
 class Inventory:
     """The OpenStack objects the RBD images belong to (wire-format records from the collectors)."""
 
-    volumes: list[dict[str, Any]]
-    snapshots: list[dict[str, Any]]
-    images: list[dict[str, Any]]
-    servers: list[dict[str, Any]]
+    volumes: Records
+    snapshots: Records
+    images: Records
+    servers: Records
     known: frozenset[str]  # which of "volumes", "snapshots", "images", "servers" were collected
 
 
-def _age_days(record: dict[str, Any], now: pd.Timestamp) -> float:
+def _age_days(record: Record, now: pd.Timestamp) -> float:
     stamp = pd.to_datetime(
         record.get("updated_at") or record.get("created_at") or record.get("updated"),
         errors="coerce",

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
+from runbook_lib.records import Record
 
 WEIGHT_ONE = 0x10000  # Ceph stores override weights as integers of 1/65536
 
@@ -268,7 +268,7 @@ class ReweightLimits:
     max_osds: int = 4  # OSDs changed per step
     no_increasing: bool = True  # never raise an emptier OSD's weight
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> Record:
         return dataclasses.asdict(self)
 
 

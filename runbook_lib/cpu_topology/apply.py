@@ -3,17 +3,16 @@ verified (the key holds the new value and nothing else changed)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from runbook_lib.cpu_topology.plan import PlanStep
 from runbook_lib.errors import PlanError
+from runbook_lib.records import Connection, Record
 from runbook_lib.sources import openstack_writes as os_src
 from runbook_lib.sources.origin import connect_for_apply
 
 
-def _read(conn: Any, step: PlanStep) -> dict[str, Any]:
+def _read(conn: Connection, step: PlanStep) -> Record:
     if step.target == "image":
         return os_src.get_image_properties(conn, step.target_id)
     if step.target == "flavor":
@@ -21,7 +20,7 @@ def _read(conn: Any, step: PlanStep) -> dict[str, Any]:
     return os_src.get_volume_image_metadata(conn, step.target_id)
 
 
-def _write(conn: Any, step: PlanStep) -> None:
+def _write(conn: Connection, step: PlanStep) -> None:
     if step.target == "image" and step.action == "set":
         os_src.set_image_property(conn, step.target_id, step.key, str(step.value))
     elif step.target == "image":
@@ -37,7 +36,7 @@ def _write(conn: Any, step: PlanStep) -> None:
 _VOLATILE = {"updated_at", "properties"}
 
 
-def apply_steps(conn: Any, steps: list[PlanStep]) -> pd.DataFrame:
+def apply_steps(conn: Connection, steps: list[PlanStep]) -> pd.DataFrame:
     """Apply each step, then re-read it: the key must hold the new value and nothing else may change."""
     results = []
     for step in steps:

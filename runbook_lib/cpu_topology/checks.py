@@ -137,7 +137,7 @@ def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
 
 
 def _check_servers(servers: pd.DataFrame) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     if servers.empty:
         return findings
     existing = servers[servers["status"].isin(EXISTING_STATUSES)]

@@ -9,29 +9,29 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.cpu_topology.nova_names import FLAVOR_HW_EXTRA_SPECS, IMAGE_HW_PROPERTIES
 from runbook_lib.cpu_topology.topology import best_topology, detect_windows, visible_vcpus
 from runbook_lib.errors import InvalidTopology
+from runbook_lib.records import JSON, Record, Records
 
 RUNBOOK = "cpu_topology"
 _TOPOLOGY_TYPO = re.compile(r"^hw_(max_)?(sockets|cores|threads)$")
 _NUMA_LIST_KEY = re.compile(r"^hw_numa_(cpus|mem)\.\d+$")
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def tabulate_images(images: list[dict[str, Any]], socket_limits: Mapping[str, int] | None = None) -> pd.DataFrame:
+def tabulate_images(images: Records, socket_limits: Mapping[str, int] | None = None) -> pd.DataFrame:
     """One row per Glance image, with how (and whether) it was recognised as Windows."""
     overrides = dict(socket_limits or {})
     rows = []
     for image in images:
-        override = overrides.get(image.get("id"), overrides.get(image.get("name")))
+        override = overrides.get(str(image.get("id")), overrides.get(str(image.get("name"))))
         win = detect_windows(_text(image.get("name")), image, override)
         rows.append(
             {
@@ -66,7 +66,7 @@ _IMAGE_COLUMNS = [
 ]
 
 
-def tabulate_flavors(flavors: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_flavors(flavors: Records) -> pd.DataFrame:
     rows = [
         {
             "flavor_id": f.get("id"),
@@ -80,9 +80,9 @@ def tabulate_flavors(flavors: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["flavor_id", "flavor", "vcpus", "is_public", "extra_specs"])
 
 
-def _boot_volumes(volumes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _boot_volumes(volumes: Records) -> dict[str, Record]:
     """server id → the attached volume whose image metadata Nova boots from."""
-    by_server: dict[str, dict[str, Any]] = {}
+    by_server: dict[str, Record] = {}
     for volume in volumes:
         if not volume.get("volume_image_metadata"):
             continue
@@ -94,9 +94,7 @@ def _boot_volumes(volumes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return by_server
 
 
-def tabulate_servers(
-    servers: list[dict[str, Any]], images: list[dict[str, Any]], volumes: list[dict[str, Any]]
-) -> pd.DataFrame:
+def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.DataFrame:
     """One row per server with the flavor it runs and the image properties Nova used for it.
 
     A volume-backed server's ``image`` is ``""``: Nova reads its properties from the boot volume's
@@ -109,7 +107,7 @@ def tabulate_servers(
         flavor = server.get("flavor") or {}
         image_ref = server.get("image") or {}
         image_id = image_ref.get("id") if isinstance(image_ref, dict) else ""
-        volume = boot_volumes.get(server.get("id"))
+        volume = boot_volumes.get(str(server.get("id")))
         changed_after_boot = False
         if image_id:
             image = images_by_id.get(image_id)
@@ -278,7 +276,7 @@ def analyse_image_flavor_pairs(
     return pd.DataFrame(rows, columns=columns).astype(_RESULT_TYPES)
 
 
-def find_misspelled_properties(images: list[dict[str, Any]], flavors: list[dict[str, Any]]) -> pd.DataFrame:
+def find_misspelled_properties(images: Records, flavors: Records) -> pd.DataFrame:
     """hw_* image properties and hw: extra specs that Nova does not know (and silently ignores)."""
     rows = []
     for image in images:
@@ -296,7 +294,7 @@ def _known_extra_spec(key: str) -> bool:
     return key in FLAVOR_HW_EXTRA_SPECS or re.sub(r"\.\d+$", ".{num}", key) in FLAVOR_HW_EXTRA_SPECS
 
 
-def _typo_row(kind: str, record: dict, key: str, value: Any, known: frozenset[str]) -> dict[str, Any]:
+def _typo_row(kind: str, record: dict, key: str, value: JSON, known: frozenset[str]) -> Record:
     if _TOPOLOGY_TYPO.match(key):
         guess = key.replace("hw_", "hw_cpu_", 1)
     elif kind == "flavor" and re.match(r"^hw:(max_)?(sockets|cores|threads)$", key):

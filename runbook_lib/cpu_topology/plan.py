@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.cpu_topology.checks import CpuTopologyAnalysis
 from runbook_lib.cpu_topology.fleet import evaluate_pair
 from runbook_lib.errors import ParameterError
+from runbook_lib.records import Record
 
 FIX_VIA = ("image", "flavor")
 
@@ -51,12 +51,13 @@ def _flavor_socket_cap(flavors: pd.DataFrame) -> int | None:
     return min(caps) if caps else None
 
 
-def _image_effect(a: CpuTopologyAnalysis, image: Any, new_props: dict) -> str:
+def _image_effect(a: CpuTopologyAnalysis, name: str, properties: Record, limit: int, new_props: Record) -> str:
+    """How many public flavors lose vCPUs with this image before → after the change, and newly refused pairs."""
     flavors = a.flavors[a.flavors["is_public"]]
     before = after = refused = 0
     for flavor in flavors.itertuples():
-        old = evaluate_pair(flavor.vcpus, flavor.extra_specs, image.properties, image.image, image.socket_limit)
-        new = evaluate_pair(flavor.vcpus, flavor.extra_specs, new_props, image.image, image.socket_limit)
+        old = evaluate_pair(flavor.vcpus, flavor.extra_specs, properties, name, limit)
+        new = evaluate_pair(flavor.vcpus, flavor.extra_specs, new_props, name, limit)
         before += bool(old["lost_vcpus"])
         after += bool(new["lost_vcpus"])
         refused += bool(new["error"]) and not old["error"]
@@ -86,7 +87,7 @@ def plan_cpu_topology(a: CpuTopologyAnalysis, fix_via: str = "image") -> list[Pl
                     "hw_cpu_max_sockets",
                     str(value),
                     f"{image.edition}: Windows uses at most {image.socket_limit} socket(s)",
-                    _image_effect(a, image, new_props),
+                    _image_effect(a, image.image, image.properties, image.socket_limit, new_props),
                 )
             )
     else:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 
-def plot_vcpus_paid_vs_seen(servers: pd.DataFrame) -> plt.Figure:
+def plot_vcpus_paid_vs_seen(servers: pd.DataFrame) -> Figure:
     """Per image: vCPUs the flavors give vs vCPUs the guests use, summed over existing servers."""
     known = servers.dropna(subset=["visible_vcpus"])
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.45 * max(1, known["image"].nunique()) + 1)))

@@ -15,9 +15,9 @@ import collections
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from runbook_lib.errors import InvalidTopology
+from runbook_lib.records import JSON
 
 UNLIMITED = 65536  # nova's default maximum for each dimension
 DIMENSIONS = ("sockets", "cores", "threads")
@@ -37,7 +37,7 @@ class Topology:
         return f"{self.sockets}s×{self.cores}c×{self.threads}t"
 
 
-def _flavor_int(extra_specs: Mapping[str, Any], key: str) -> int:
+def _flavor_int(extra_specs: Mapping[str, JSON], key: str) -> int:
     # Flavor extra specs are strings; nova converts them with int() and refuses anything else.
     value = extra_specs.get(f"hw:{key}", 0)
     try:
@@ -46,7 +46,7 @@ def _flavor_int(extra_specs: Mapping[str, Any], key: str) -> int:
         raise InvalidTopology("InvalidRequest", f"Invalid flavor extra spec. Error: {exc}") from None
 
 
-def _image_int(image_properties: Mapping[str, Any], key: str) -> int:
+def _image_int(image_properties: Mapping[str, JSON], key: str) -> int:
     # Glance stores strings; nova's ImageMetaProps declares these as IntegerField and coerces them.
     value = image_properties.get(f"hw_{key}", 0)
     if value is None or value == "":
@@ -60,7 +60,7 @@ def _image_int(image_properties: Mapping[str, Any], key: str) -> int:
 
 
 def topology_constraints(
-    flavor_extra_specs: Mapping[str, Any], image_properties: Mapping[str, Any]
+    flavor_extra_specs: Mapping[str, JSON], image_properties: Mapping[str, JSON]
 ) -> tuple[Topology, Topology]:
     """(preferred, maximum) topology, as nova's ``get_cpu_topology_constraints``."""
     specs, props = flavor_extra_specs or {}, image_properties or {}
@@ -135,8 +135,8 @@ def sort_topologies(possible: list[Topology], wanted: Topology) -> list[Topology
 
 def best_topology(
     vcpus: int,
-    flavor_extra_specs: Mapping[str, Any] | None = None,
-    image_properties: Mapping[str, Any] | None = None,
+    flavor_extra_specs: Mapping[str, JSON] | None = None,
+    image_properties: Mapping[str, JSON] | None = None,
     allow_threads: bool = True,
 ) -> Topology:
     """The topology the libvirt driver writes into the guest's domain XML.
@@ -180,7 +180,7 @@ class WindowsInfo:
     limit_source: str  # "edition table", "default (Pro)", "operator override"
 
 
-def detect_windows(name: str, properties: Mapping[str, Any], override_limit: int | None = None) -> WindowsInfo:
+def detect_windows(name: str, properties: Mapping[str, JSON], override_limit: int | None = None) -> WindowsInfo:
     """Recognise a Windows image from os_type, os_distro, then the name, and guess its socket limit."""
     os_type = str(properties.get("os_type") or "").strip().lower()
     os_distro = str(properties.get("os_distro") or "").strip().lower()

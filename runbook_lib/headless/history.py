@@ -109,7 +109,7 @@ def _summary(path: Path) -> dict[str, Any] | None:
 def sibling_runs(run_dir: Path, source: str) -> list[tuple[Path, dict[str, Any]]]:
     """Runs of ``source`` beside ``run_dir`` (itself excluded), oldest first."""
     run_dir = run_dir.resolve()
-    runs = []
+    runs: list[tuple[Path, dict[str, Any]]] = []
     if not run_dir.parent.is_dir():
         return runs
     for path in run_dir.parent.iterdir():

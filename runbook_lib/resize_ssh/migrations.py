@@ -10,12 +10,12 @@ full stderr is only in the source's nova-compute log.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.oslo_log import tabulate_logs
+from runbook_lib.records import Record, Records
 from runbook_lib.resize_ssh.ssh_errors import SshCause, classify_ssh_failure, parse_ssh_error
 from runbook_lib.snapshot import Snapshot
 
@@ -30,7 +30,7 @@ PARTS = (
 MIGRATION_TYPES = ("resize", "migration", "live-migration", "evacuation")
 
 
-def tabulate_migrations(migrations: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_migrations(migrations: Records) -> pd.DataFrame:
     columns = [
         "uuid",
         "server_id",
@@ -57,7 +57,7 @@ def find_failed_migrations(migrations: pd.DataFrame, since: pd.Timestamp | None 
     return failed.sort_values("updated_at", ascending=False)
 
 
-def _failed_event(actions: list[dict[str, Any]], server_id: str, after: Any) -> dict[str, Any] | None:
+def _failed_event(actions: Records, server_id: str, after: object) -> Record | None:
     """The Error event of the server's resize/migrate action closest after the migration started."""
     candidates = []
     for action in actions:
@@ -87,9 +87,7 @@ def _failed_event(actions: list[dict[str, Any]], server_id: str, after: Any) -> 
     return min(later or candidates, key=lambda c: c.get("start_time") or "")
 
 
-def explain_failures(
-    failed: pd.DataFrame, actions: list[dict[str, Any]], logs: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def explain_failures(failed: pd.DataFrame, actions: Records, logs: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per failed migration: the failing event, the SSH error (whole from the log when it has it)."""
     rows = []
     for m in failed.itertuples():
@@ -243,7 +241,7 @@ def ssh_failure_sources(snapshot: Snapshot, since_hours: float) -> list[str]:
 
 
 def analyse_resize_ssh(
-    snapshot: Snapshot, since_hours: float = 168.0, extra_logs: list[dict[str, Any]] | None = None
+    snapshot: Snapshot, since_hours: float = 168.0, extra_logs: Records | None = None
 ) -> ResizeSshAnalysis:
     """Failed migrations in the window before the snapshot was taken, their SSH causes and the pairs."""
     migrations = tabulate_migrations(snapshot.get("openstack/migrations"))

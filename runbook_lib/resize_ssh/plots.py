@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from runbook_lib.show import show_figure, show_note, show_table
 
@@ -31,7 +33,7 @@ _OUTCOME_COLOURS = {
 _OTHER_COLOUR = "#b71c1c"
 
 
-def plot_trust_matrix(pivot: pd.DataFrame) -> plt.Figure:
+def plot_trust_matrix(pivot: pd.DataFrame) -> Figure:
     """Source × destination heatmap of what nova's ssh says, one colour per outcome."""
     from matplotlib.patches import Patch
 
@@ -45,7 +47,7 @@ def plot_trust_matrix(pivot: pd.DataFrame) -> plt.Figure:
         for j, dest in enumerate(pivot.columns):
             outcome = pivot.loc[source, dest]
             colour = _OUTCOME_COLOURS.get(outcome, _OTHER_COLOUR)
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=colour, edgecolor="#ffffff", linewidth=2))
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, edgecolor="#ffffff", linewidth=2))
             if outcome not in ("", "—", "ok"):
                 ax.text(j + 0.5, i + 0.5, outcome.replace("-", "\n", 1), ha="center", va="center", fontsize=7)
     ax.set_xlim(0, n_cols)

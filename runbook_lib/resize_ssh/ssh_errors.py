@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+
+from runbook_lib.records import Record
 
 _BLOCK = re.compile(
     r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)"
@@ -95,7 +96,7 @@ _KNOWN_STARTS = (
 )
 
 
-def parse_ssh_error(text: str) -> dict[str, Any]:
+def parse_ssh_error(text: str) -> Record:
     """Command, exit code, stdout and stderr from a ProcessExecutionError text (possibly truncated)."""
     match = _BLOCK.search(text or "")
     if not match:

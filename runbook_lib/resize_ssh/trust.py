@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.findings import Finding
+from runbook_lib.records import Record, Records
 from runbook_lib.resize_ssh.probe import TrustProbe
 from runbook_lib.resize_ssh.ssh_errors import classify_ssh_failure
 from runbook_lib.snapshot import Snapshot
@@ -72,7 +72,7 @@ class TrustFix:
     command: str
 
 
-def tabulate_trust(records: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_trust(records: Records) -> pd.DataFrame:
     """One row per probed source → destination pair, classified; unreached sources as not-probed."""
     rows = []
     destinations = sorted({(p["dest"], p["dest_address"]) for r in records for p in r.get("probes", [])})
@@ -146,7 +146,7 @@ def trust_pivot(matrix: pd.DataFrame) -> pd.DataFrame:
     return pivot.fillna("")
 
 
-def host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
+def host_facts(records: Records) -> pd.DataFrame:
     """Per host: the nova user's shell, key files and their modes, and what is wrong with them."""
     rows = []
     for record in records:
@@ -189,13 +189,11 @@ def _file_problems(account: dict, files: dict, private: list[dict], record: dict
     return problems
 
 
-def _records_by_host(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _records_by_host(records: Records) -> dict[str, Record]:
     return {r["host"]: r for r in records}
 
 
-def plan_trust_fixes(
-    matrix: pd.DataFrame, records: list[dict[str, Any]], become: list[str], as_root: list[str]
-) -> list[TrustFix]:
+def plan_trust_fixes(matrix: pd.DataFrame, records: Records, become: list[str], as_root: list[str]) -> list[TrustFix]:
     """The changes that make every broken pair work, grouped per host, in the order to apply them.
 
     ``become`` / ``as_root`` are the argv prefixes that run a command as nova / as root on a host (from
@@ -212,13 +210,13 @@ def plan_trust_fixes(
         host: str,
         run_as: str,
         action: str,
-        argv: tuple,
+        argv: tuple[str, ...],
         stdin: str,
-        pairs,
+        pairs: list[str] | tuple[str, ...],
         automatic: bool,
         why: str,
         command: str = "",
-    ):
+    ) -> None:
         prefix = become if run_as == "nova" else as_root
         fixes.append(
             TrustFix(
@@ -355,7 +353,7 @@ def tabulate_fixes(fixes: list[TrustFix]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["host", "action", "run_as", "automatic", "command", "fixes", "why"])
 
 
-def check_trust(matrix: pd.DataFrame, records: list[dict[str, Any]]) -> list[Finding]:
+def check_trust(matrix: pd.DataFrame, records: Records) -> list[Finding]:
     """One finding per host at fault and cause (a nologin destination is one finding, not N-1)."""
     findings: list[Finding] = []
     for record in records:
@@ -440,8 +438,8 @@ def join_failures(explained: pd.DataFrame, matrix: pd.DataFrame) -> pd.DataFrame
 
 
 def trust_targets(
-    services: list[dict[str, Any]],
-    hypervisors: list[dict[str, Any]],
+    services: Records,
+    hypervisors: Records,
     trust_hosts: str,
     migration_addresses: dict[str, str] | None = None,
 ) -> dict[str, str]:
@@ -459,7 +457,7 @@ def trust_targets(
 
 @dataclasses.dataclass
 class TrustAnalysis:
-    records: list[dict[str, Any]]
+    records: Records
     matrix: pd.DataFrame
     facts: pd.DataFrame
     fixes: list[TrustFix]
@@ -494,7 +492,7 @@ class TrustAnalysis:
 
 
 def analyse_ssh_trust(
-    records: list[dict[str, Any]], explained: pd.DataFrame, become: list[str], as_root: list[str]
+    records: Records, explained: pd.DataFrame, become: list[str], as_root: list[str]
 ) -> TrustAnalysis:
     matrix = tabulate_trust(records)
     return TrustAnalysis(

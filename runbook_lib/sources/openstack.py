@@ -82,8 +82,8 @@ def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
 
     # openstacksdk wraps keystoneauth's errors (e.g. in authorize()); look at the whole chain.
     chain = [exc]
-    while chain[-1].__cause__ or chain[-1].__context__:
-        chain.append(chain[-1].__cause__ or chain[-1].__context__)
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(cause)
     status = next(
         (
             getattr(e, "status_code", None) or getattr(e, "http_status", None)

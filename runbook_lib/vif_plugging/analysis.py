@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.findings import Finding
 from runbook_lib.oslo_log import tabulate_logs
+from runbook_lib.records import Records
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.vif_plugging.canary import Canaries
 from runbook_lib.vif_plugging.causes import check_vif_plugging, diagnose
@@ -179,7 +179,7 @@ class VifPluggingAnalysis:
         return self.agents[~working(self.agents)]
 
 
-def analyse_vif_plugging(snapshot: Snapshot, extra_logs: list[dict[str, Any]] | None = None) -> VifPluggingAnalysis:
+def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) -> VifPluggingAnalysis:
     """Failed builds, unwired servers, timeouts, ports, agents, neutron-server's notifier lines and (when
     read) the hosts' own processes and options from one snapshot, with a cause for each failure."""
     records = snapshot.get("logs/nova-compute") + snapshot.get(NEUTRON_LOG_PART) + list(extra_logs or [])

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from typing import Any
 
 import pandas as pd
 
 from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
+from runbook_lib.records import Records
 
 RUNBOOK = "vif_plugging"
 NAME_PREFIX = "stack-runbooks-canary-"
@@ -34,7 +34,7 @@ def canary_plan(hosts: list[str], image: str, flavor: str, network: str) -> pd.D
     return pd.DataFrame(rows, columns=["host", "server", "command"])
 
 
-def tabulate_canaries(records: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_canaries(records: Records) -> pd.DataFrame:
     """One row per canary: the status it reached, how long it took, its ports, its fault, deleted or not."""
     columns = ["host", "status", "elapsed_s", "ports_active", "fault", "deleted"]
     rows = [
@@ -47,7 +47,7 @@ def tabulate_canaries(records: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
-def check_canaries(records: list[dict[str, Any]]) -> list[Finding]:
+def check_canaries(records: Records) -> list[Finding]:
     """An info finding per host that built its canary; a crit one per host that did not."""
     findings = []
     for r in records:
@@ -86,7 +86,7 @@ class Canaries:
     """The canary plan (one row per host) and, when booted, what each canary did."""
 
     plan: pd.DataFrame
-    records: list[dict[str, Any]]
+    records: Records
 
     @property
     def table(self) -> pd.DataFrame:

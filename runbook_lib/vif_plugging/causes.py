@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pandas as pd
 
@@ -90,7 +89,7 @@ class Evidence:
     fault: str
     ports: list[str]
     server_id: str
-    timeout: Any  # the matching 'Timeout waiting for' row, or None
+    timeout: pd.Series | None  # the matching 'Timeout waiting for' row
     agents: pd.DataFrame
     logs: pd.DataFrame  # nova-compute
     notifier: pd.DataFrame  # neutron-server's notifier events
@@ -100,7 +99,7 @@ class Evidence:
     dhcp_hosting: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # network → its DHCP agents
 
     @property
-    def timed_out_at(self) -> Any:
+    def timed_out_at(self) -> pd.Timestamp:
         return self.timeout["time"] if self.timeout is not None else pd.NaT
 
 

@@ -11,9 +11,10 @@ unbound again; with it False the server goes ACTIVE without network wiring, and 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
+
+from runbook_lib.records import Records
 
 RUNBOOK = "vif_plugging"
 HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options
@@ -51,7 +52,7 @@ UNEXPECTED_EVENT = re.compile(
 )
 
 
-def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
+def find_failed_builds(servers: Records) -> pd.DataFrame:
     """ERROR servers whose fault is the build abort (or, told apart, a port binding failure)."""
     rows = []
     for s in servers:
@@ -77,17 +78,17 @@ def find_failed_builds(servers: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def build_hosts(actions: list[dict[str, Any]]) -> dict[str, str]:
+def build_hosts(actions: Records) -> dict[str, str]:
     """server → the compute host that tried to build it: the ERROR server's own host field is empty.
 
     The build event says 'Success' even for an aborted build (Nova catches the abort), so any build
     event with a host counts.
     """
-    hosts = {}
+    hosts: dict[str, str] = {}
     for action in actions:
         for event in action.get("events") or []:
             if event.get("event", "").endswith("build_and_run_instance") and event.get("host"):
-                hosts[action.get("instance_uuid")] = event["host"]
+                hosts[str(action.get("instance_uuid"))] = event["host"]
     return hosts
 
 
@@ -115,7 +116,7 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def find_unwired_servers(servers: list[dict[str, Any]], ports: pd.DataFrame, timeouts: pd.DataFrame) -> pd.DataFrame:
+def find_unwired_servers(servers: Records, ports: pd.DataFrame, timeouts: pd.DataFrame) -> pd.DataFrame:
     """ACTIVE servers whose build timed out waiting for the event: vif_plugging_is_fatal=False hid it."""
     timed_out = set(timeouts["instance"].dropna())
     rows = []
@@ -134,7 +135,7 @@ def find_unwired_servers(servers: list[dict[str, Any]], ports: pd.DataFrame, tim
     return pd.DataFrame(rows, columns=["server_id", "server", "host", "ports_down"])
 
 
-def tabulate_ports(ports: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_ports(ports: Records) -> pd.DataFrame:
     columns = [
         "port_id",
         "name",
@@ -165,7 +166,7 @@ def tabulate_ports(ports: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def tabulate_agents(agents: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_agents(agents: Records) -> pd.DataFrame:
     columns = ["agent_type", "host", "alive", "admin_state_up", "heartbeat_timestamp", "started_at"]
     return pd.DataFrame(agents).reindex(columns=columns)
 

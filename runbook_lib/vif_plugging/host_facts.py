@@ -9,17 +9,16 @@ not waiting for it ("Received unexpected event"), and the build times out.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from runbook_lib.findings import Finding
+from runbook_lib.records import Record, Records
 
 RUNBOOK = "vif_plugging"
 NOVA_DEFAULTS = {"vif_plugging_is_fatal": "true", "vif_plugging_timeout": "300"}  # nova/conf/compute.py
 
 
-def parse_host_facts(record: dict[str, Any]) -> dict[str, Any]:
+def parse_host_facts(record: Record) -> Record:
     """Processes, config files (with their change time) and the option lines, in file order."""
     processes, files, options = [], [], []
     current = ("", "")
@@ -51,7 +50,7 @@ def is_nova_compute(args: str) -> bool:
     return bool(words) and words[0].startswith("nova-compute")
 
 
-def top_level_processes(processes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def top_level_processes(processes: Records) -> Records:
     """nova-compute processes whose parent is not itself a nova-compute (workers and wrappers are not
     duplicates; two of these are)."""
     nova = [p for p in processes if is_nova_compute(p["args"])]
@@ -74,16 +73,16 @@ def config_files(args: str) -> tuple[str, ...]:
     return tuple(sorted(found)) or DEFAULT_CONFIG
 
 
-def duplicate_groups(top: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+def duplicate_groups(top: Records) -> list[Records]:
     """Top-level processes started with the same config (so the same [DEFAULT] host): a duplicate. Several
     services with different configs on one machine (one per host name) are not."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, ...], Records] = {}
     for process in top:
         groups.setdefault(config_files(process["args"]), []).append(process)
     return [group for group in groups.values() if len(group) > 1]
 
 
-def effective_options(options: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+def effective_options(options: Records) -> dict[str, tuple[str, str]]:
     """option → (value, where it comes from): the last file read wins (nova.conf, then nova.conf.d)."""
     effective = {key: (value, "Nova's default") for key, value in NOVA_DEFAULTS.items()}
     for option in options:
@@ -92,7 +91,7 @@ def effective_options(options: list[dict[str, Any]]) -> dict[str, tuple[str, str
     return effective
 
 
-def tabulate_host_facts(records: list[dict[str, Any]]) -> pd.DataFrame:
+def tabulate_host_facts(records: Records) -> pd.DataFrame:
     rows = []
     for record in records:
         facts = parse_host_facts(record)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 
-def plot_timeline(events: pd.DataFrame, title: str) -> plt.Figure:
+def plot_timeline(events: pd.DataFrame, title: str) -> Figure:
     """Events of one failed build on a time axis, one lane per source, labelled in order."""
     fig, ax = plt.subplots(figsize=(11, max(2.5, 0.42 * len(events) + 1.2)))
     if events.empty:
