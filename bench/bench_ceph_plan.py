@@ -13,7 +13,8 @@ import time
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, plan_reweight, predict
+from runbook_lib.ceph_capacity.plan import plan_reweight
+from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, predict
 
 RATIOS = {"nearfull": 0.85, "backfillfull": 0.90, "full": 0.95}
 

@@ -12,8 +12,9 @@ This module's names are what the notebook calls (``import runbook_lib.ceph_capac
 """
 
 from runbook_lib.ceph_capacity.apply import apply_ceph_step
-from runbook_lib.ceph_capacity.capacity import PARTS, analyse_ceph_capacity, plan_ratio_bump
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.collect import open_ceph
+from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, plan_ratio_bump, reweight_limits
 from runbook_lib.ceph_capacity.plots import (
     plot_osd_fill,
     plot_plan_steps,
@@ -21,7 +22,7 @@ from runbook_lib.ceph_capacity.plots import (
     show_ratio_bump,
     show_verification,
 )
-from runbook_lib.ceph_capacity.reweight import compare_with_ceph, plan_ceph_reweight, reweight_limits
+from runbook_lib.ceph_capacity.tables import PARTS
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
 
 RUNBOOK = "ceph_capacity"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis, tabulate_osds
-from runbook_lib.ceph_capacity.reweight import ReweightPlan, compare_prediction
+from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
+from runbook_lib.ceph_capacity.plan import ReweightPlan, compare_prediction
+from runbook_lib.ceph_capacity.tables import tabulate_osds
 from runbook_lib.errors import ParameterError, PlanError
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.ceph import (

@@ -3,8 +3,9 @@ OpenStack inventory when a cloud is given, and ``rbd status`` for the deletion c
 
 from __future__ import annotations
 
-from runbook_lib.ceph_capacity.capacity import CEPH_PARTS, PARTS, build_ledger, one
-from runbook_lib.ceph_capacity.reweight import ReweightLimits
+from runbook_lib.ceph_capacity.capacity import build_ledger
+from runbook_lib.ceph_capacity.plan import ReweightLimits
+from runbook_lib.ceph_capacity.tables import CEPH_PARTS, PARTS, one
 from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.snapshot import Snapshot, load_snapshot, new_manifest
 from runbook_lib.sources.ceph import CephAccess, check_pool_name, collect_ceph, rbd_watchers

@@ -7,15 +7,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from runbook_lib.cpu_topology.fleet import (
-    RUNBOOK,
-    analyse_image_flavor_pairs,
-    analyse_servers,
-    find_misspelled_properties,
-    tabulate_flavors,
-    tabulate_images,
-    tabulate_servers,
-)
+from runbook_lib.cpu_topology.fleet import RUNBOOK, tabulate_flavors, tabulate_images, tabulate_servers
+from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, analyse_servers, find_misspelled_properties
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
 

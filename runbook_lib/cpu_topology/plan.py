@@ -13,7 +13,7 @@ import shlex
 import pandas as pd
 
 from runbook_lib.cpu_topology.checks import CpuTopologyAnalysis
-from runbook_lib.cpu_topology.fleet import evaluate_pair
+from runbook_lib.cpu_topology.pairs import evaluate_pair
 from runbook_lib.errors import ParameterError
 from runbook_lib.records import Record
 

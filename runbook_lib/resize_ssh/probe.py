@@ -6,6 +6,10 @@ import dataclasses
 
 from runbook_lib.sources.ssh import HostAccess, check_host_name, check_user_name, host_access
 
+# The outcome of a pair that answered as Nova needs, and of a pair the matrix did not probe.
+OK = "ok"
+NOT_PROBED = "not-probed"
+
 
 @dataclasses.dataclass(frozen=True)
 class TrustProbe:

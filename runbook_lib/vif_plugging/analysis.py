@@ -11,7 +11,7 @@ from runbook_lib.oslo_log import tabulate_logs
 from runbook_lib.records import Records
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.vif_plugging.canary import Canaries
-from runbook_lib.vif_plugging.causes import check_vif_plugging, diagnose
+from runbook_lib.vif_plugging.diagnosis import check_vif_plugging, diagnose
 from runbook_lib.vif_plugging.evidence import (
     DHCP_AGENT,
     EXTRA_PARTS,

@@ -7,20 +7,10 @@ import json
 import pytest
 from conftest import FIXTURES
 
-from runbook_lib.ceph_capacity.capacity import (
-    analyse_ceph_capacity,
-    osd_state,
-    plan_ratio_bump,
-    tabulate_osds,
-    thresholds,
-    with_states,
-)
-from runbook_lib.ceph_capacity.reweight import (
-    ceph_reweight_by_utilization,
-    compare_with_ceph,
-    plan_ceph_reweight,
-    predict,
-)
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, plan_ratio_bump
+from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, predict
+from runbook_lib.ceph_capacity.tables import osd_state, tabulate_osds, thresholds, with_states
 from runbook_lib.errors import ParameterError, PermissionDenied, SourceError, SourceUnreachable
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.ceph import CephAccess, check_pool_name, command_error, parse_ceph_json
@@ -241,7 +231,7 @@ def test_command_errors_name_the_cause():
 
 
 def test_an_active_upmap_balancer_is_said_to_fight_override_weights():
-    from runbook_lib.ceph_capacity.capacity import check_balancer
+    from runbook_lib.ceph_capacity.checks import check_balancer
 
     dump = recorded("06-reweight-osd0-0.85-rebalanced", "osd_dump")  # osd.0 at override weight 0.85
     active = check_balancer(
@@ -265,7 +255,7 @@ def test_apply_needs_a_live_cluster_and_a_dry_run_changes_nothing(capsys):
 
 
 def test_predicted_vs_actual_tolerance_is_in_pg_sizes():
-    from runbook_lib.ceph_capacity.reweight import compare_prediction
+    from runbook_lib.ceph_capacity.plan import compare_prediction
 
     analysis = analyse_ceph_capacity(snapshot_of("03-nearfull-with-rbd"))
     step = plan_ceph_reweight(analysis).steps[0]  # osd.0 → 0.95, Ceph: 1 PG moves

@@ -8,7 +8,7 @@ from conftest import run_cli
 
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.collect import open_ceph
-from runbook_lib.ceph_capacity.reweight import ReweightLimits, compare_with_ceph, plan_ceph_reweight
+from runbook_lib.ceph_capacity.plan import ReweightLimits, compare_with_ceph, plan_ceph_reweight
 from runbook_lib.errors import SourceUnreachable
 
 pytestmark = pytest.mark.slow

@@ -6,15 +6,9 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES
 
-from runbook_lib.ceph_capacity.capacity import tabulate_osds
-from runbook_lib.ceph_capacity.reclaim import (
-    Inventory,
-    check_reclaim,
-    classify_name,
-    ledger,
-    reclaim_effect,
-    tabulate_rbd,
-)
+from runbook_lib.ceph_capacity.rbd import classify_name, tabulate_rbd
+from runbook_lib.ceph_capacity.reclaim import Inventory, check_reclaim, ledger, reclaim_effect
+from runbook_lib.ceph_capacity.tables import tabulate_osds
 
 CAPTURES = FIXTURES / "cinder-glance-on-ceph"
 NOW = pd.Timestamp("2026-12-30", tz="UTC")  # over 30 days after the capture: available volumes count as unused

@@ -8,13 +8,13 @@ import pytest
 from conftest import FIXTURES
 
 from runbook_lib.errors import ParameterError
+from runbook_lib.resize_ssh.fixes import plan_trust_fixes
+from runbook_lib.resize_ssh.probe import NOT_PROBED
 from runbook_lib.resize_ssh.trust import (
-    NOT_PROBED,
     analyse_ssh_trust,
     check_trust,
     host_facts,
     join_failures,
-    plan_trust_fixes,
     tabulate_trust,
     trust_pivot,
     trust_targets,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from test_ssh_trust import STATES, assert_matrix_matches_lab
 
+from resize_ssh.test_trust import STATES, assert_matrix_matches_lab
 from runbook_lib.resize_ssh.trust import tabulate_trust
 from runbook_lib.sources.hosts import probe_ssh_trust
 from runbook_lib.sources.ssh import HostAccess

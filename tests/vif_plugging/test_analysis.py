@@ -10,7 +10,8 @@ from runbook_lib.oslo_log import parse_oslo_log, tabulate_logs
 from runbook_lib.sources.logs import read_log_dir
 from runbook_lib.vif_plugging.analysis import analyse_vif_plugging
 from runbook_lib.vif_plugging.canary import canary_plan, check_canaries, tabulate_canaries
-from runbook_lib.vif_plugging.causes import concurrent_pids, diagnose
+from runbook_lib.vif_plugging.causes import concurrent_pids
+from runbook_lib.vif_plugging.diagnosis import diagnose
 from runbook_lib.vif_plugging.evidence import (
     build_hosts,
     find_failed_builds,

@@ -1,0 +1,292 @@
+"""The stepwise guarded reweight plan over the analysis (limits, steps, predictions, comparisons with Ceph's own
+proposal and with the cluster after an applied step), and the ratio bump as a last resort."""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+
+import pandas as pd
+
+from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
+from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, predict
+from runbook_lib.ceph_capacity.tables import FAILSAFE_FULL
+from runbook_lib.records import Record
+
+
+@dataclasses.dataclass(frozen=True)
+class ReweightStep:
+    number: int
+    changes: dict[int, tuple[float, float]]  # osd → (old, new)
+    moved_kb: float
+    moved_pgs: float
+    before: pd.DataFrame
+    after: pd.DataFrame
+    halved: int  # how often the guard halved this step's changes
+    exact: bool = False  # movement scaled to Ceph's own count of moving PG mappings
+
+    @property
+    def commands(self) -> list[str]:
+        return [
+            shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"]) for osd, (_, new) in self.changes.items()
+        ]
+
+    @property
+    def max_before(self) -> float:
+        return float(self.before["utilization"].max())
+
+    @property
+    def max_after(self) -> float:
+        return float(self.after["utilization"].max())
+
+
+def _guard_note(step: ReweightStep) -> str:
+    if step.exact and step.moved_pgs == 0:
+        return "moves no PG (Ceph's count): below CRUSH's granularity here; a larger max_change would"
+    return f"halved ×{step.halved} to stay below backfillfull − margin" if step.halved else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ReweightPlan:
+    steps: list[ReweightStep]
+    stopped: str  # why the plan ends
+    limits: dict
+
+    def table(self) -> pd.DataFrame:
+        rows = [
+            {
+                "step": s.number,
+                "commands": "; ".join(s.commands),
+                "osds": ", ".join(f"osd.{o} {a:.4f}→{b:.4f}" for o, (a, b) in s.changes.items()),
+                "moved_gib": s.moved_kb / 1024**2,
+                "moved_pgs": round(s.moved_pgs, 1),
+                "fullest_before": s.max_before,
+                "fullest_after": s.max_after,
+                "model": "Ceph's PG count" if s.exact else "first-order",
+                "guard": _guard_note(s),
+            }
+            for s in self.steps
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "step",
+                "commands",
+                "osds",
+                "moved_gib",
+                "moved_pgs",
+                "fullest_before",
+                "fullest_after",
+                "model",
+                "guard",
+            ],
+        )
+
+    def predicted_utilization(self, initial: pd.DataFrame) -> pd.DataFrame:
+        """OSD × step: the predicted fill of every OSD after each step (step 0 = now)."""
+        columns = {"now": initial.set_index("name")["utilization"]}
+        for step in self.steps:
+            columns[f"after step {step.number}"] = step.after.set_index("name")["utilization"]
+        return pd.DataFrame(columns)
+
+
+def plan_reweight(
+    osds: pd.DataFrame,
+    ratios: dict[str, float],
+    oload: int = 120,
+    max_change: float = 0.05,
+    max_osds: int = 4,
+    steps: int = 5,
+    margin: float = 0.02,
+    no_increasing: bool = True,
+    ceph_proposal: dict | None = None,
+) -> ReweightPlan:
+    """Up to ``steps`` steps of Ceph's algorithm on the predicted state, each guarded against backfillfull.
+
+    ``ceph_proposal`` (the ``result`` of ``test-reweight-by-utilization`` for the same limits) counts the
+    PG mappings Ceph's own CRUSH run moves: when step 1 is that proposal, its movement is scaled to it.
+    """
+    limits = {
+        "oload": oload,
+        "max_change": max_change,
+        "max_osds": max_osds,
+        "margin": margin,
+        "no_increasing": no_increasing,
+    }
+    if not ratios or osds.empty:
+        return ReweightPlan([], "no Ceph data to plan with", limits)
+    ceiling = ratios["backfillfull"] - margin
+    state = osds.copy()
+    planned: list[ReweightStep] = []
+    stopped = f"{steps} step(s) planned; run again after they are applied"
+    for number in range(1, steps + 1):
+        proposal = ceph_reweight_by_utilization(state, oload, max_change, max_osds, no_increasing)
+        if not proposal:
+            stopped = f"no OSD is above {oload}% of the average utilization: nothing more to move"
+            break
+        halved = 0
+        weights = state.set_index("osd")["reweight"]
+        scale = _exact_scale(state, proposal, ceph_proposal) if number == 1 else 1.0
+        while True:
+            after = predict(state, proposal, scale)
+            gains = (after["kb_used"] > state["kb_used"] + 1e-9) & ~after["osd"].isin(list(proposal))
+            worst = after.loc[gains, "utilization"].max()  # only OSDs this step sends data to
+            if pd.isna(worst) or worst < ceiling:
+                break
+            halved += 1
+            if halved > 3:
+                break
+            proposal = {o: weights[o] - (weights[o] - w) / 2 for o, w in proposal.items()}
+            scale = 1.0  # Ceph's count was for its own weights, not the halved ones
+        if halved > 3:
+            stopped = (
+                f"step {number} would push an OSD past backfillfull − margin ({ceiling:.0%}) even at an "
+                "eighth of the change: reclaim space or add capacity first"
+            )
+            break
+        moved = (state.set_index("osd")["kb_used"] - after.set_index("osd")["kb_used"]).clip(lower=0).sum()
+        moved_pgs = (state.set_index("osd")["pgs"] - after.set_index("osd")["pgs"]).clip(lower=0).sum()
+        planned.append(
+            ReweightStep(
+                number,
+                {o: (float(weights[o]), float(w)) for o, w in proposal.items()},
+                float(moved),
+                float(moved_pgs),
+                state,
+                after,
+                halved,
+                scale != 1.0,
+            )
+        )
+        state = after
+    return ReweightPlan(planned, stopped, limits)
+
+
+def _exact_scale(state: pd.DataFrame, proposal: dict[int, float], ceph: dict | None) -> float:
+    """Ceph's moved PG mappings ÷ the model's, when Ceph proposed exactly these weights."""
+    if not ceph or not ceph.get("reweights"):
+        return 1.0
+    theirs = {r["osd"]: r["new_weight"] for r in ceph["reweights"]}
+    if set(theirs) != set(proposal) or any(abs(theirs[o] - w) > 1e-6 for o, w in proposal.items()):
+        return 1.0
+    moved = (ceph.get("utilization") or {}).get("moved_pgs")
+    current = state.set_index("osd")
+    estimate = sum(current.at[o, "pgs"] * (1 - w / current.at[o, "reweight"]) for o, w in proposal.items())
+    return moved / estimate if moved is not None and estimate > 0 else 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ReweightLimits:
+    """The limits of one reweight step, as ``ceph osd reweight-by-utilization`` takes them."""
+
+    oload: int = 120  # reweight OSDs above this percent of the average fill
+    max_change: float = 0.05  # largest override-weight change per OSD
+    max_osds: int = 4  # OSDs changed per step
+    no_increasing: bool = True  # never raise an emptier OSD's weight
+
+    def as_dict(self) -> Record:
+        return dataclasses.asdict(self)
+
+
+def reweight_limits(
+    oload: int = 120, max_change: float = 0.05, max_osds: int = 4, no_increasing: bool = True
+) -> ReweightLimits:
+    """The limits from the runbook's parameters (one value that both the gather and the plan use)."""
+    return ReweightLimits(oload, max_change, max_osds, no_increasing)
+
+
+def plan_ceph_reweight(
+    analysis: CephCapacityAnalysis, limits: ReweightLimits | None = None, steps: int = 5, margin: float = 0.02
+) -> ReweightPlan:
+    """The plan for a :class:`runbook_lib.ceph_capacity.capacity.CephCapacityAnalysis`; Ceph's own proposal,
+    collected with the data, calibrates step 1 when it was asked with the same limits."""
+    limits = limits or ReweightLimits()
+    recorded = analysis.test_reweight or {}
+    same = all(recorded.get(k) == v for k, v in limits.as_dict().items())
+    proposal = recorded.get("result") if same else None
+    return plan_reweight(
+        analysis.osds,
+        analysis.ratios,
+        limits.oload,
+        limits.max_change,
+        limits.max_osds,
+        steps,
+        margin,
+        limits.no_increasing,
+        proposal,
+    )
+
+
+def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
+    """The plan's first step next to what ``ceph osd test-reweight-by-utilization`` proposed for the
+    same limits (collected with the data), OSD by OSD."""
+    columns = ["osd", "ceph_proposes", "plan_step_1", "same", "ceph_moved_pgs", "plan_moved_pgs"]
+    if not test_reweight or test_reweight.get("result") is None:
+        return pd.DataFrame(columns=columns)
+    result = test_reweight["result"]
+    ceph = {r["osd"]: r["new_weight"] for r in result.get("reweights", [])}
+    ours = {o: new for o, (_, new) in plan.steps[0].changes.items()} if plan.steps else {}
+    moved = (result.get("utilization") or {}).get("moved_pgs")
+    rows = [
+        {
+            "osd": f"osd.{o}",
+            "ceph_proposes": ceph.get(o),
+            "plan_step_1": ours.get(o),
+            "same": ceph.get(o) is not None and ours.get(o) is not None and abs(ceph[o] - ours[o]) < 1e-6,
+            "ceph_moved_pgs": moved,
+            "plan_moved_pgs": round(plan.steps[0].moved_pgs, 1) if plan.steps else 0,
+        }
+        for o in sorted(set(ceph) | set(ours))
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:
+    """Predicted vs actual fill per OSD after a step was applied. The tolerance is the bytes of the PGs
+    that could have moved — the predicted count plus one, each as large as the largest PG — because CRUSH
+    moves whole PGs, and which ones (empty or full) only CRUSH knows."""
+    predicted = step.after.set_index("osd")
+    now = actual.set_index("osd")
+    movable_pgs = int(-(-step.moved_pgs // 1)) + 1  # ceil + 1
+    rows = []
+    for osd in predicted.index:
+        kb = now.at[osd, "kb"] if osd in now.index else predicted.at[osd, "kb"]
+        tolerance = movable_pgs * largest_pg / 1024 / kb if kb else float("nan")
+        before, expected = (
+            step.before.set_index("osd").at[osd, "utilization"],
+            predicted.at[osd, "utilization"],
+        )
+        seen = now.at[osd, "utilization"] if osd in now.index else float("nan")
+        rows.append(
+            {
+                "osd": f"osd.{osd}",
+                "before": before,
+                "predicted": expected,
+                "actual": seen,
+                "difference": seen - expected,
+                "tolerance": tolerance,
+                "within": abs(seen - expected) <= tolerance + 1e-9,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> Record:
+    """The last resort when OSDs are full: raise the ratios a little to let writes (and deletes through
+    the APIs) through, in an order that keeps nearfull < backfillfull < full at every moment, staying
+    under the OSD's failsafe; with the commands that restore today's values afterwards."""
+    if not ratios:
+        return {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": ratios}
+    new = {name: round(value + step, 4) for name, value in ratios.items()}
+    if new["full"] >= FAILSAFE_FULL:
+        return {
+            "possible": False,
+            "why": f"full would reach {new['full']:.2f}, at or past the failsafe {FAILSAFE_FULL}",
+            "raise": [],
+            "restore": [],
+            "new": ratios,
+        }
+    order = ("full", "backfillfull", "nearfull")  # raising: the top first
+    raise_commands = [f"ceph osd set-{name}-ratio {new[name]:g}" for name in order]
+    restore_commands = [f"ceph osd set-{name}-ratio {ratios[name]:g}" for name in reversed(order)]
+    return {"possible": True, "why": "", "raise": raise_commands, "restore": restore_commands, "new": new}

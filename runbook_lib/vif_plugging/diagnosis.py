@@ -1,0 +1,133 @@
+"""One row per failed build or unwired server: the evidence around it gathered, its cause (the first check in
+:mod:`runbook_lib.vif_plugging.causes` that concludes), and the findings."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from runbook_lib.findings import Finding, collection_findings
+from runbook_lib.vif_plugging.causes import CAUSES, Evidence, _cause
+from runbook_lib.vif_plugging.evidence import (
+    BINDING_FAILED,
+    DHCP_AGENT,
+    RUNBOOK,
+    UUID_PATTERN,
+    working,
+)
+from runbook_lib.vif_plugging.neutron_events import notifier_events
+
+
+def diagnose(
+    failed: pd.DataFrame,
+    unwired: pd.DataFrame,
+    hosts: dict[str, str],
+    timeouts: pd.DataFrame,
+    agents: pd.DataFrame,
+    logs: pd.DataFrame,
+    duplicates: dict[str, list[int]] | None = None,
+    neutron_logs: pd.DataFrame | None = None,
+    ports: pd.DataFrame | None = None,
+    dhcp_hosting: list[dict] | None = None,
+) -> pd.DataFrame:
+    """One row per failed build or unwired server: the cause, and what was checked to get there."""
+    neutron_logs = pd.DataFrame(columns=logs.columns) if neutron_logs is None else neutron_logs
+    notifier = notifier_events(neutron_logs)
+    port_networks = (
+        {} if ports is None or ports.empty else dict(zip(ports["port_id"], ports["network_id"], strict=True))
+    )
+    hosting = {h["network_id"]: h.get("agents", []) for h in dhcp_hosting or []}
+    rows = []
+    cases = [(r, "build aborted") for r in failed.itertuples()]
+    cases += [(r, "ACTIVE without wiring") for r in unwired.itertuples()]
+    for r, outcome in cases:
+        host = hosts.get(r.server_id) or getattr(r, "host", None)
+        mine = timeouts[timeouts["instance"] == r.server_id]
+        ports_of = sorted({p for ps in mine["ports"] for p in ps})
+        fault = getattr(r, "fault", "") or ""  # unwired servers have no fault
+        binding = BINDING_FAILED.search(fault)
+        if binding:
+            ports_of = [binding.group("port")]
+        if not ports_of and not logs.empty:  # no timeout: Neutron may have reported the port failed at once
+            reported = logs[
+                (logs["instance"] == r.server_id)
+                & logs["message"].str.contains("Neutron Reported failure on event", regex=False)
+            ]
+            ports_of = sorted(
+                {p for m in reported["message"] for p in UUID_PATTERN.findall(m.split(" for instance")[0])}
+            )
+        timeout = mine.iloc[0] if not mine.empty else None
+        cause, evidence = _cause(
+            Evidence(
+                host,
+                fault,
+                ports_of,
+                r.server_id,
+                timeout,
+                agents,
+                logs,
+                notifier,
+                neutron_logs,
+                duplicates or {},
+                port_networks,
+                hosting,
+            )
+        )
+        if timeout is not None:
+            evidence.insert(0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}")
+        dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
+        explanation, fix = CAUSES[cause]
+        fix = fix.format(host=host or "<host>", agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>")
+        rows.append(
+            {
+                "server_id": r.server_id,
+                "server": r.server,
+                "outcome": outcome,
+                "host": host,
+                "ports": ports_of,
+                "cause": cause,
+                "explanation": explanation,
+                "fix": fix,
+                "evidence": evidence,
+                "timed_out_at": timeout["time"] if timeout is not None else pd.NaT,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "server_id",
+            "server",
+            "outcome",
+            "host",
+            "ports",
+            "cause",
+            "explanation",
+            "fix",
+            "evidence",
+            "timed_out_at",
+        ],
+    )
+
+
+def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None = None) -> list[Finding]:
+    findings = collection_findings(RUNBOOK, problems or {})
+    for r in diagnosis.itertuples():
+        hidden = r.outcome == "ACTIVE without wiring"
+        severity = "warn" if hidden else "crit"
+        message = (
+            f"server {r.server} went ACTIVE on {r.host} although Nova timed out waiting for "
+            "network-vif-plugged (vif_plugging_is_fatal=False hid it): "
+            if hidden
+            else f"build of server {r.server} on {r.host or 'an unknown host'} aborted: "
+        )
+        findings.append(
+            Finding(
+                RUNBOOK,
+                f"vif-{r.cause}",
+                severity,
+                f"server {r.server} ({r.server_id})",
+                message + r.explanation,
+                r.fix,
+                {"host": r.host, "ports": r.ports, "evidence": r.evidence},
+            )
+        )
+    return findings
