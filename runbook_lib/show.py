@@ -85,7 +85,9 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
         return
     shown = frame.head(MAX_ROWS).reset_index(drop=True)
     # Whole cells, left-aligned, no index column: a truncated CLI command is worse than a wide table.
-    _display(shown.style.hide(axis="index").set_properties(**{"text-align": "left", "vertical-align": "top"}))
+    # Every cell escaped: a command's <placeholder> must reach the reader, not become an HTML tag.
+    styled = shown.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+    _display(styled.set_properties(**{"text-align": "left", "vertical-align": "top"}))
     if len(frame) > MAX_ROWS:
         _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")
 

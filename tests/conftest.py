@@ -33,8 +33,42 @@ def demo_analysis(demo_snapshot):
     return analyse_cpu_topology(demo_snapshot)
 
 
+class Lab:
+    """One of the project's real labs (scripts/minicloud, scripts/cephlab, scripts/sshlab): how to drive it and
+    how to tell that it left nothing behind. Every lab fixture below goes through it."""
+
+    def __init__(self, script: str, leftover_pattern: str) -> None:
+        self.script = REPO / "scripts" / script
+        self.leftover_pattern = leftover_pattern
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """``scripts/<lab> args…``; with ``check`` a failure fails the test with the script's own words."""
+        done = subprocess.run([sys.executable, str(self.script), *args], capture_output=True, text=True)
+        if check and done.returncode != 0:
+            pytest.fail(f"{self.script.name} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
+        return done
+
+    def running(self) -> bool:
+        return self.run("status", check=False).returncode == 0
+
+    def down_and_check(self) -> None:
+        """Bring the lab down; any process of it still running afterwards is a bug of the lab script."""
+        self.run("down", check=False)
+        left = subprocess.run(["pgrep", "-af", self.leftover_pattern], capture_output=True, text=True)
+        if left.stdout.strip():
+            pytest.fail(f"processes left after '{self.script.name} down':\n{left.stdout}", pytrace=False)
+
+
+def needs_root(lab: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip(f"SKIPPED LOUDLY: the {lab} needs root (daemons, users, namespaces); CI runs as root")
+
+
+MINICLOUD_LAB = Lab("minicloud", str(MINICLOUD_HOME / "state"))
+
+
 def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(MINICLOUD), *args], capture_output=True, text=True, check=check)
+    return MINICLOUD_LAB.run(*args, check=check)
 
 
 @pytest.fixture(scope="session")
@@ -43,15 +77,10 @@ def minicloud():
 
     Never skipped: if it cannot start, every test that needs it fails with the script's own message.
     """
-    started = False
-    if _minicloud("status", check=False).returncode != 0:
-        up = _minicloud("up", check=False)
-        if up.returncode != 0:
-            pytest.fail(f"the mini cloud did not start:\n{up.stdout}\n{up.stderr}", pytrace=False)
-        started = True
-    seed = _minicloud("seed", "cpu-topology", check=False)
-    if seed.returncode != 0:
-        pytest.fail(f"seeding the mini cloud failed:\n{seed.stdout}\n{seed.stderr}", pytrace=False)
+    started = not MINICLOUD_LAB.running()
+    if started:
+        MINICLOUD_LAB.run("up")
+    MINICLOUD_LAB.run("seed", "cpu-topology")
     previous = os.environ.get("OS_CLIENT_CONFIG_FILE")
     os.environ["OS_CLIENT_CONFIG_FILE"] = str(MINICLOUD_HOME / "clouds.yaml")
     yield MINICLOUD_HOME / "clouds.yaml"
@@ -60,11 +89,7 @@ def minicloud():
     else:
         os.environ["OS_CLIENT_CONFIG_FILE"] = previous
     if started:
-        _minicloud("down", check=False)
-        # 'down' must leave nothing behind: any process still running from the cloud's home is a bug.
-        left = subprocess.run(["pgrep", "-af", str(MINICLOUD_HOME / "state")], capture_output=True, text=True)
-        if left.stdout.strip():
-            pytest.fail(f"processes left after 'scripts/minicloud down':\n{left.stdout}", pytrace=False)
+        MINICLOUD_LAB.down_and_check()
 
 
 @pytest.fixture(scope="session")
@@ -105,28 +130,22 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
 
 
 SSHLAB = REPO / "scripts" / "sshlab"
+SSH_LAB = Lab("sshlab", "stack-runbooks-sshlab")
 
 
 def sshlab_up() -> dict:
     """(Re)start the SSH lab from scratch: six real sshd 'computes' on loopback (scripts/sshlab)."""
     import json
 
-    if os.geteuid() != 0:
-        pytest.skip("SKIPPED LOUDLY: the SSH lab needs root (users, mount namespaces, sshd); CI runs as root")
-    up = subprocess.run([sys.executable, str(SSHLAB), "up"], capture_output=True, text=True)
-    if up.returncode != 0:
-        pytest.fail(f"scripts/sshlab up failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
-    return json.loads(up.stdout)
+    needs_root("SSH lab")
+    return json.loads(SSH_LAB.run("up").stdout)
 
 
 @pytest.fixture(scope="session")
 def sshlab_session():
     """Tears the lab down once at the end, and fails if an sshd of it is left running."""
     yield
-    subprocess.run([sys.executable, str(SSHLAB), "down"], capture_output=True, text=True)
-    left = subprocess.run(["pgrep", "-af", "stack-runbooks-sshlab"], capture_output=True, text=True)
-    if left.stdout.strip():
-        pytest.fail(f"processes left after 'scripts/sshlab down':\n{left.stdout}", pytrace=False)
+    SSH_LAB.down_and_check()
 
 
 @pytest.fixture
@@ -137,13 +156,11 @@ def sshlab(sshlab_session) -> dict:
 
 CEPHLAB = REPO / "scripts" / "cephlab"
 CEPHLAB_HOME = Path(os.environ.get("CEPHLAB_HOME", "/var/tmp/stack-runbooks-cephlab"))
+CEPH_LAB = Lab("cephlab", str(CEPHLAB_HOME))
 
 
 def _cephlab(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, str(CEPHLAB), *args], capture_output=True, text=True)
-    if check and done.returncode != 0:
-        pytest.fail(f"scripts/cephlab {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
-    return done
+    return CEPH_LAB.run(*args, check=check)
 
 
 @pytest.fixture(scope="session")
@@ -151,15 +168,11 @@ def cephlab() -> Path:
     """A real Ceph cluster (scripts/cephlab) started afresh (~20 s) and driven into OSD_NEARFULL, so every
     run sees the same state; left running at the end only if it was running before. Never skipped:
     `make test` installs the packages; without them this fails."""
-    if os.geteuid() != 0:
-        pytest.skip("SKIPPED LOUDLY: the Ceph lab needs root (daemons, apt); CI runs as root")
-    started = _cephlab("status", check=False).returncode != 0
-    _cephlab("up")
-    _cephlab("fill", "145")
-    _cephlab("wait-health", "OSD_NEARFULL", "60")
+    needs_root("Ceph lab")
+    started = not CEPH_LAB.running()
+    CEPH_LAB.run("up")
+    CEPH_LAB.run("fill", "145")
+    CEPH_LAB.run("wait-health", "OSD_NEARFULL", "60")
     yield CEPHLAB_HOME / "ceph.conf"
     if started:
-        _cephlab("down")
-        left = subprocess.run(["pgrep", "-af", str(CEPHLAB_HOME)], capture_output=True, text=True)
-        if left.stdout.strip():
-            pytest.fail(f"processes left after 'scripts/cephlab down':\n{left.stdout}", pytrace=False)
+        CEPH_LAB.down_and_check()

@@ -1,18 +1,14 @@
 """The mini cloud produces the seed's failures for real, inside real Nova and Neutron (seed 'failures')."""
 
-import subprocess
-import sys
-
 import pytest
-from conftest import MINICLOUD, MINICLOUD_HOME
+from conftest import MINICLOUD_HOME, MINICLOUD_LAB
 
 pytestmark = pytest.mark.minicloud
 
 
 @pytest.fixture(scope="module")
 def failures(minicloud, admin_conn):
-    seed = subprocess.run([sys.executable, str(MINICLOUD), "seed", "failures"], capture_output=True, text=True)
-    assert seed.returncode == 0, seed.stdout + seed.stderr
+    MINICLOUD_LAB.run("seed", "failures")
     servers = {s.name: s for s in admin_conn.compute.servers(details=True, all_projects=True)}
     return admin_conn, servers
 
@@ -115,6 +111,6 @@ def test_resize_over_ssh_with_trust_works(failures):
 
 def test_up_on_a_running_cloud_starts_nothing(minicloud):
     pids_before = sorted(p.read_text() for p in (MINICLOUD_HOME / "state" / "run").glob("*.pid"))
-    up = subprocess.run([sys.executable, str(MINICLOUD), "up"], capture_output=True, text=True)
-    assert up.returncode == 0 and "already up: nothing started" in up.stdout
+    up = MINICLOUD_LAB.run("up")
+    assert "already up: nothing started" in up.stdout
     assert sorted(p.read_text() for p in (MINICLOUD_HOME / "state" / "run").glob("*.pid")) == pids_before

@@ -66,8 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     _add_publishing(report)
     collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
-    collect.add_argument("--cloud", required=True)
-    collect.add_argument("--out", required=True)
+    collect.add_argument("--cloud", required=True, help="clouds.yaml entry to read (credentials stay there)")
+    collect.add_argument("--out", required=True, help="directory to write the snapshot to")
+    collect.add_argument(
+        "--runbooks",
+        default="",
+        help="comma list: collect only what these runbooks read (default: what every runbook reads)",
+    )
     return parser
 
 
@@ -260,11 +265,18 @@ def _publish(out: Path, payload: dict, previous: str, keep: int, prometheus: str
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
+    from runbook_lib.headless.runbooks import parts_read, runbook_packages
     from runbook_lib.snapshot import write_snapshot
     from runbook_lib.sources.openstack import connect
     from runbook_lib.sources.openstack_lists import collect_openstack
 
-    snapshot = collect_openstack(connect(args.cloud), args.cloud)
+    names = [n.strip() for n in args.runbooks.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(runbook_packages()))
+    if unknown:
+        raise ParameterError(
+            f"--runbooks names no runbook {', '.join(unknown)}; known: {', '.join(runbook_packages())}"
+        )
+    snapshot = collect_openstack(connect(args.cloud), args.cloud, parts_read(names or None))
     path = write_snapshot(snapshot, args.out)
     for part, records in sorted(snapshot.parts.items()):
         print(f"{part}: {len(records)}")
