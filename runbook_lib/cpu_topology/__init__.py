@@ -16,8 +16,9 @@ This module's names are what the notebook calls (``import runbook_lib.cpu_topolo
 from runbook_lib.cpu_topology.apply import apply_cpu_topology_plan
 from runbook_lib.cpu_topology.checks import PARTS, analyse_cpu_topology
 from runbook_lib.cpu_topology.collect import open_snapshot
-from runbook_lib.cpu_topology.plan import plan_cpu_topology, plan_running_servers, tabulate_plan
+from runbook_lib.cpu_topology.plan import final_findings, plan_cpu_topology, tabulate_plan
 from runbook_lib.cpu_topology.plots import plot_vcpus_paid_vs_seen
+from runbook_lib.cpu_topology.running import plan_running_servers
 from runbook_lib.cpu_topology.topology import best_topology
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict
 
@@ -28,6 +29,7 @@ __all__ = [
     "analyse_cpu_topology",
     "apply_cpu_topology_plan",
     "best_topology",
+    "final_findings",
     "open_snapshot",
     "plan_cpu_topology",
     "plan_running_servers",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runbook_lib.cpu_topology.plan import PlanStep
+from runbook_lib.cpu_topology.plan import CpuTopologyPlan, PlanStep
 from runbook_lib.errors import PlanError
 from runbook_lib.records import Connection, Record
 from runbook_lib.sources import openstack_writes as os_src
@@ -61,12 +61,13 @@ def apply_steps(conn: Connection, steps: list[PlanStep]) -> pd.DataFrame:
     return pd.DataFrame(results, columns=["step", "outcome"])
 
 
-def apply_cpu_topology_plan(steps: list[PlanStep], cloud: str, apply: bool) -> pd.DataFrame:
+def apply_cpu_topology_plan(plan: CpuTopologyPlan, cloud: str, apply: bool) -> pd.DataFrame:
     """Dry run unless ``apply``: say what would change; with ``apply``, change, re-read and verify."""
+    steps = plan.steps
     if not apply:
         print(
             f"DRY RUN: {len(steps)} change(s) planned, none made. To make them: "
-            "runbook run cpu_topology --cloud <name> -p apply true"
+            f"runbook run cpu_topology --cloud <name> -p fix_via {plan.fix_via} -p apply true"
         )
         return pd.DataFrame({"step": [s.cli for s in steps], "outcome": "planned (dry run)"})
     print(f"APPLYING {len(steps)} change(s) to cloud {cloud!r}")

@@ -13,11 +13,12 @@ import shlex
 import pandas as pd
 
 from runbook_lib.cpu_topology.checks import CpuTopologyAnalysis
-from runbook_lib.cpu_topology.pairs import evaluate_pair
+from runbook_lib.cpu_topology.simulate import describe_flavor, describe_image, new_refusals, simulate
 from runbook_lib.errors import ParameterError
-from runbook_lib.records import Record
+from runbook_lib.findings import Finding
 
 FIX_VIA = ("image", "flavor")
+CAP_KEY = "hw:cpu_max_sockets"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,69 +46,150 @@ class PlanStep:
         return f"openstack volume set --image-property {q(f'{self.key}={self.value}')} {q(self.target_id)}"
 
 
+@dataclasses.dataclass(frozen=True)
+class CpuTopologyPlan:
+    """The changes to make (``steps``, in order), the ones deliberately not made and why (``not_planned``),
+    and every image × public flavor before and after (``effects``): proposed only when it creates no new
+    refusal."""
+
+    fix_via: str
+    steps: list[PlanStep]
+    not_planned: list[dict[str, str]]
+    effects: pd.DataFrame
+
+    def steps_for(self, target: str, target_id: str) -> list[PlanStep]:
+        return [s for s in self.steps if s.target == target and s.target_id == target_id]
+
+
 def _flavor_socket_cap(flavors: pd.DataFrame) -> int | None:
     """The lowest hw:cpu_max_sockets among public flavors: an image may only lower a flavor's limit."""
     caps = [int(s["hw:cpu_max_sockets"]) for s in flavors["extra_specs"] if s.get("hw:cpu_max_sockets")]
     return min(caps) if caps else None
 
 
-def _image_effect(a: CpuTopologyAnalysis, name: str, properties: Record, limit: int, new_props: Record) -> str:
-    """How many public flavors lose vCPUs with this image before → after the change, and newly refused pairs."""
-    flavors = a.flavors[a.flavors["is_public"]]
-    before = after = refused = 0
-    for flavor in flavors.itertuples():
-        old = evaluate_pair(flavor.vcpus, flavor.extra_specs, properties, name, limit)
-        new = evaluate_pair(flavor.vcpus, flavor.extra_specs, new_props, name, limit)
-        before += bool(old["lost_vcpus"])
-        after += bool(new["lost_vcpus"])
-        refused += bool(new["error"]) and not old["error"]
-    return f"flavors losing vCPUs: {before} → {after}; newly refused: {refused}"
+def _risky_windows_images(a: CpuTopologyAnalysis) -> pd.DataFrame:
+    risky = set(a.pairs.loc[a.risky_pairs.index, "image_id"]) if not a.pairs.empty else set()
+    glance_servers = a.servers[(a.servers["lost_vcpus"].fillna(0) > 0) & ~a.servers["boot_from_volume"]]
+    risky |= set(glance_servers["image_id"])
+    return a.images[a.images["windows"] & a.images["image_id"].isin(risky)]
 
 
-def plan_cpu_topology(a: CpuTopologyAnalysis, fix_via: str = "image") -> list[PlanStep]:
-    """The changes that stop *new* servers from losing vCPUs, and remove misspelled keys."""
+def _image_steps(a: CpuTopologyAnalysis) -> list[PlanStep]:
+    cap = _flavor_socket_cap(a.flavors[a.flavors["is_public"]]) if not a.flavors.empty else None
+    steps = []
+    for image in _risky_windows_images(a).itertuples():
+        value = min(int(image.socket_limit), cap) if cap else int(image.socket_limit)
+        reason = f"{image.edition}: Windows uses at most {image.socket_limit} socket(s)"
+        if cap and cap < int(image.socket_limit):
+            reason += f"; {value}, not more: a public flavor caps sockets at {cap} and Nova refuses an image above it"
+        steps.append(
+            PlanStep("image", image.image_id, image.image, "set", "hw_cpu_max_sockets", str(value), reason, "")
+        )
+    return steps
+
+
+def _flavor_caps(a: CpuTopologyAnalysis) -> dict[str, tuple[int, list[str]]]:
+    """flavor id → (the cap, the Windows images it protects): the lowest socket limit among the Windows images
+    booted with that flavor; for a flavor no Windows server uses yet, among the Windows images that would lose
+    vCPUs on it. Only flavors whose cap changes something (below their vCPUs) are kept."""
+    caps = {}
+    lossy = a.risky_pairs if not a.pairs.empty else pd.DataFrame(columns=["flavor"])
+    for flavor in a.flavors[a.flavors["is_public"]].itertuples():
+        booted = a.servers[(a.servers["flavor"] == flavor.flavor) & a.servers["windows"].fillna(False)]
+        protected = booted[["image", "socket_limit"]].dropna()
+        if protected.empty:
+            risky = a.pairs[(a.pairs["flavor_id"] == flavor.flavor_id) & (a.pairs["lost_vcpus"].fillna(0) > 0)]
+            protected = risky[["image", "socket_limit"]].dropna()
+        if protected.empty or flavor.flavor not in set(lossy["flavor"]) | set(booted["flavor"]):
+            continue
+        cap = int(protected["socket_limit"].min())
+        current = flavor.extra_specs.get("hw:cpu_max_sockets")
+        if cap < flavor.vcpus and (current is None or int(current) > cap):
+            caps[flavor.flavor_id] = (cap, sorted(set(protected["image"])))
+    return caps
+
+
+def _flavor_steps(a: CpuTopologyAnalysis) -> list[PlanStep]:
+    steps = []
+    for flavor_id, (cap, protected) in _flavor_caps(a).items():
+        name = a.flavors.loc[a.flavors["flavor_id"] == flavor_id, "flavor"].iloc[0]
+        reason = f"the Windows images booted with it ({', '.join(protected)}) use at most {cap} socket(s)"
+        steps.append(PlanStep("flavor", flavor_id, name, "set", "hw:cpu_max_sockets", str(cap), reason, ""))
+    return steps
+
+
+def _resolve_refusals(a: CpuTopologyAnalysis, steps: list[PlanStep]) -> tuple[list[PlanStep], list[dict[str, str]]]:
+    """Make the plan create no new refusal: a Windows image whose own limit is now above a flavor's cap gets
+    that cap (one socket fewer costs a Windows guest nothing: it sees the vCPUs as cores); a flavor or image
+    change that would break any other image is dropped, and said so."""
+    not_planned: list[dict[str, str]] = []
+    for _ in range(len(steps) + 1):
+        refused = new_refusals(simulate(a.images, a.flavors, steps))
+        if refused.empty:
+            return steps, not_planned
+        row = refused.iloc[0]
+        caps = {s.target_id: int(str(s.value)) for s in steps if s.target == "flavor" and s.action == "set"}
+        if row["windows"] and row["flavor_id"] in caps:
+            cap = caps[row["flavor_id"]]
+            kept = [
+                s
+                for s in steps
+                if not (s.target == "image" and s.target_id == row["image_id"] and s.key == "hw_cpu_max_sockets")
+            ]
+            why = f"lowered to {cap} so that Nova still boots it with flavor {row['flavor']} (capped at {cap} here)"
+            steps = [
+                *kept,
+                PlanStep("image", row["image_id"], row["image"], "set", "hw_cpu_max_sockets", str(cap), why, ""),
+            ]
+            continue
+        culprits = [s for s in steps if s.target == "flavor" and s.target_id == row["flavor_id"]]
+        culprits += [s for s in steps if s.target == "image" and s.target_id == row["image_id"]]
+        culprit = culprits[0] if culprits else None
+        if culprit is None:  # a refusal no step of ours causes cannot be new
+            return steps, not_planned
+        steps = [s for s in steps if s is not culprit]
+        not_planned.append(
+            {
+                "target": culprit.target,
+                "target_name": culprit.target_name,
+                "change": culprit.cli,
+                "why": f"Nova would refuse {row['image']} with {row['flavor']} ({row['refused_after']}); "
+                + (
+                    "fix this flavor's images one by one instead (fix_via image)"
+                    if culprit.target == "flavor"
+                    else "change it by hand"
+                ),
+            }
+        )
+    return steps, not_planned
+
+
+def plan_cpu_topology(a: CpuTopologyAnalysis, fix_via: str = "image") -> CpuTopologyPlan:
+    """The changes that stop *new* servers from losing vCPUs and remove misspelled keys, tried on every
+    image × public flavor first: a change that would make Nova refuse a pair it accepts today is fixed by the
+    same plan or not proposed."""
     if fix_via not in FIX_VIA:
         raise ParameterError(f"fix_via={fix_via!r} is not one of {', '.join(FIX_VIA)}")
-    steps: list[PlanStep] = []
-    risky_images = set(a.pairs.loc[a.risky_pairs.index, "image_id"]) if not a.pairs.empty else set()
-    glance_servers = a.servers[(a.servers["lost_vcpus"].fillna(0) > 0) & ~a.servers["boot_from_volume"]]
-    risky_images |= set(glance_servers["image_id"])
-    cap = _flavor_socket_cap(a.flavors[a.flavors["is_public"]]) if not a.flavors.empty else None
-    windows = a.images[a.images["windows"] & a.images["image_id"].isin(risky_images)]
-    if fix_via == "image":
-        for image in windows.itertuples():
-            value = min(int(image.socket_limit), cap) if cap else int(image.socket_limit)
-            new_props = {**image.properties, "hw_cpu_max_sockets": str(value)}
-            steps.append(
-                PlanStep(
-                    "image",
-                    image.image_id,
-                    image.image,
-                    "set",
-                    "hw_cpu_max_sockets",
-                    str(value),
-                    f"{image.edition}: Windows uses at most {image.socket_limit} socket(s)",
-                    _image_effect(a, image.image, image.properties, image.socket_limit, new_props),
-                )
-            )
-    else:
-        limit = int(windows["socket_limit"].min()) if not windows.empty else None
-        lossy = set(a.risky_pairs["flavor"]) if not a.pairs.empty else set()
-        for flavor in a.flavors[a.flavors["flavor"].isin(lossy)].itertuples():
-            steps.append(
-                PlanStep(
-                    "flavor",
-                    flavor.flavor_id,
-                    flavor.flavor,
-                    "set",
-                    "hw:cpu_max_sockets",
-                    str(limit),
-                    "flavor-wide cap: every image booted with it gets at most "
-                    f"{limit} socket(s) (Linux guests just get more cores)",
-                    "new servers of this flavor stop losing vCPUs",
-                )
-            )
+    steps = _image_steps(a) if fix_via == "image" else _flavor_steps(a)
     steps += _typo_steps(a, {(s.target_id, s.key) for s in steps})
+    steps, not_planned = _resolve_refusals(a, steps)
+    effects = simulate(a.images, a.flavors, steps)
+    caps = _flavor_caps(a)
+    described = [dataclasses.replace(s, effect=_describe(s, effects, caps)) if not s.effect else s for s in steps]
+    return CpuTopologyPlan(fix_via, described + _volume_steps(a), not_planned, effects)
+
+
+def _describe(step: PlanStep, effects: pd.DataFrame, caps: dict[str, tuple[int, list[str]]]) -> str:
+    if step.target == "image":
+        return describe_image(effects, step.target_id)
+    if step.key == "hw:cpu_max_sockets" and step.target_id in caps:
+        cap, protected = caps[step.target_id]
+        return describe_flavor(effects, step.target_id, cap, protected)
+    return "Nova starts honouring the setting"
+
+
+def _volume_steps(a: CpuTopologyAnalysis) -> list[PlanStep]:
+    steps = []
     volumes = a.servers[(a.servers["lost_vcpus"].fillna(0) > 0) & a.servers["boot_from_volume"]]
     for server in volumes.dropna(subset=["boot_volume_id"]).itertuples():
         steps.append(
@@ -166,40 +248,36 @@ def _current_keys(a: CpuTopologyAnalysis, target: str, target_id: str) -> dict:
     return dict(rows["extra_specs"].iloc[0]) if not rows.empty else {}
 
 
-def tabulate_plan(steps: list[PlanStep]) -> pd.DataFrame:
-    """The plan as a table, with the exact CLI equivalent of each step."""
+def tabulate_plan(plan: CpuTopologyPlan) -> pd.DataFrame:
+    """The plan as a table, with the exact CLI equivalent of each step, then the changes not proposed."""
     columns = ["target", "target_name", "action", "key", "value", "reason", "effect", "cli"]
-    return pd.DataFrame([{**dataclasses.asdict(s), "cli": s.cli} for s in steps], columns=columns)
+    rows = [{**dataclasses.asdict(s), "cli": s.cli} for s in plan.steps]
+    rows += [
+        {"target": n["target"], "target_name": n["target_name"], "action": "NOT PLANNED", "reason": n["why"], "cli": ""}
+        for n in plan.not_planned
+    ]
+    return pd.DataFrame(rows, columns=columns).fillna("")
 
 
-def plan_running_servers(a: CpuTopologyAnalysis) -> pd.DataFrame:
-    """Per affected server: the ways to give it its CPUs back, with what each costs."""
-    rows = []
-    for s in a.servers[a.servers["lost_vcpus"].fillna(0) > 0].itertuples():
-        n, sid = int(s.socket_limit), shlex.quote(str(s.server_id))
-        options = [
-            (
-                "resize",
-                f"openstack server resize --flavor <flavor with hw:cpu_max_sockets={n}> {sid}",
-                "a reboot and a working resize (SSH between computes); the flavor changes",
-            ),
-            (
-                "nova-manage",
-                f"openstack server stop {sid} && nova-manage image_property set {sid} "
-                f"--property hw_cpu_max_sockets={n} && openstack server start {sid}",
-                "admin on a controller, nova ≥ 25 (Yoga); a stop/start; nothing else changes",
-            ),
-            ("rebuild", f"openstack server rebuild --image <fixed image> {sid}", "WIPES THE ROOT DISK"),
-        ]
-        if s.boot_from_volume:
-            options.insert(
-                0,
-                (
-                    "volume metadata",
-                    f"openstack volume set --image-property "
-                    f"hw_cpu_max_sockets={n} {shlex.quote(str(s.boot_volume_id))}",
-                    "needed before any rebuild/boot from the volume; existing server still needs nova-manage",
-                ),
+def final_findings(a: CpuTopologyAnalysis, plan: CpuTopologyPlan) -> list[Finding]:
+    """The findings with the remediation the chosen plan makes: in flavor mode an image at risk is fixed by
+    its flavors' caps (or, where none can, by its own property)."""
+    if plan.fix_via == "image":
+        return list(a.findings)
+    out = []
+    for finding in a.findings:
+        image_id = finding.subject.rsplit("(", 1)[-1].rstrip(")")
+        if finding.kind == "image-flavor-risk":
+            flavors = set(finding.evidence.get("flavors", []))
+            ids = set(a.flavors.loc[a.flavors["flavor"].isin(flavors), "flavor_id"])
+            caps = [s.cli for s in plan.steps if s.target == "flavor" and s.target_id in ids and s.key == CAP_KEY]
+            own = [s.cli for s in plan.steps_for("image", image_id)]
+            remediation = (
+                " && ".join(caps + own)
+                if caps
+                else f"{finding.remediation} (no flavor cap can be planned for it without breaking another "
+                "image: see NOT PLANNED in the plan)"
             )
-        rows += [{"server": s.server, "status": s.status, "option": o, "command": c, "cost": k} for o, c, k in options]
-    return pd.DataFrame(rows, columns=["server", "status", "option", "command", "cost"])
+            finding = dataclasses.replace(finding, remediation=remediation)
+        out.append(finding)
+    return out
