@@ -78,13 +78,15 @@ def tabulate_findings(findings: Iterable[Finding]) -> pd.DataFrame:
     return frame[columns].reset_index(drop=True)
 
 
-def findings_bundle(runbook: str, findings: list[Finding]) -> dict[str, Any]:
-    """The JSON the runner reads back from an executed notebook."""
+def findings_bundle(runbook: str, findings: list[Finding], plan: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The JSON the runner reads back from an executed notebook: the findings and, when the runbook plans
+    changes, its plan (each step with its exact argv), so a scheduler or a reviewer can diff it."""
     return {
         "runbook": runbook,
         "verdict": verdict(findings),
         "counts": count_by_severity(findings),
         "findings": [f.to_dict() for f in findings],
+        "plan": list(plan or []),
     }
 
 

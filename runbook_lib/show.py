@@ -97,9 +97,10 @@ def show_findings(findings: list[Finding]) -> None:
     show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
 
 
-def publish_findings(runbook: str, findings: list[Finding]) -> None:
-    """The last cell: hand the findings to the runner (and to any scheduler reading the notebook)."""
-    bundle = findings_bundle(runbook, findings)
+def publish_findings(runbook: str, findings: list[Finding], plan: list[dict[str, Any]] | None = None) -> None:
+    """The last cell: hand the findings (and the plan, if any) to the runner and to any scheduler reading
+    the notebook."""
+    bundle = findings_bundle(runbook, findings, plan)
     summary = f"{runbook}: {bundle['verdict']} ({len(findings)} findings)"
     try:
         from IPython.display import display

@@ -16,6 +16,7 @@ from runbook_lib.cpu_topology.checks import CpuTopologyAnalysis
 from runbook_lib.cpu_topology.simulate import describe_flavor, describe_image, new_refusals, simulate
 from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
+from runbook_lib.records import Record
 
 FIX_VIA = ("image", "flavor")
 CAP_KEY = "hw:cpu_max_sockets"
@@ -33,17 +34,26 @@ class PlanStep:
     effect: str
 
     @property
+    def argv(self) -> list[str]:
+        """The exact openstack CLI call, as an argv list (no shell involved)."""
+        pair = f"{self.key}={self.value}"
+        if self.target == "volume":
+            return ["openstack", "volume", "set", "--image-property", pair, self.target_id]
+        if self.action == "set":
+            return ["openstack", self.target, "set", "--property", pair, self.target_id]
+        return ["openstack", self.target, "unset", "--property", self.key, self.target_id]
+
+    @property
     def cli(self) -> str:
-        q = shlex.quote
-        if self.target == "image":
-            if self.action == "set":
-                return f"openstack image set --property {q(f'{self.key}={self.value}')} {q(self.target_id)}"
-            return f"openstack image unset --property {q(self.key)} {q(self.target_id)}"
-        if self.target == "flavor":
-            if self.action == "set":
-                return f"openstack flavor set --property {q(f'{self.key}={self.value}')} {q(self.target_id)}"
-            return f"openstack flavor unset --property {q(self.key)} {q(self.target_id)}"
-        return f"openstack volume set --image-property {q(f'{self.key}={self.value}')} {q(self.target_id)}"
+        """The same call for a POSIX shell, every value quoted."""
+        return shlex.join(self.argv)
+
+    def as_record(self) -> Record:
+        """The step for summary.json: what changes, the exact argv, the predicted effect and the risk."""
+        risk = "new boots only: running servers keep what they booted with"
+        if self.action == "unset":
+            risk = "none: Nova ignores this key today"
+        return {**dataclasses.asdict(self), "argv": self.argv, "cli": self.cli, "risk": risk}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +69,11 @@ class CpuTopologyPlan:
 
     def steps_for(self, target: str, target_id: str) -> list[PlanStep]:
         return [s for s in self.steps if s.target == target and s.target_id == target_id]
+
+    def records(self) -> list[Record]:
+        """The machine-readable plan (summary.json): every step, then every change not proposed and why."""
+        skipped = [{**n, "action": "not-planned", "argv": []} for n in self.not_planned]
+        return [s.as_record() for s in self.steps] + skipped
 
 
 def _flavor_socket_cap(flavors: pd.DataFrame) -> int | None:

@@ -38,6 +38,7 @@ class RunResult:
     html: str = ""
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
     findings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    plan: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # the runbook's planned changes
     error: str = ""
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -190,6 +191,7 @@ def read_result(result: RunResult, fail_on: str = "crit") -> RunResult:
     decided = bool(result.verdict)
     if bundle:
         result.counts, result.findings = bundle["counts"], bundle["findings"]
+        result.plan = bundle.get("plan", [])
         if not decided:
             result.verdict = bundle["verdict"]
             worst = max((severity_rank(f["severity"]) for f in bundle["findings"]), default=0)

@@ -92,3 +92,14 @@ def test_plan_table_has_the_cli_column(demo_analysis):
     planned = table[table["action"] != "NOT PLANNED"]
     assert list(table.columns)[-1] == "cli" and planned["cli"].str.startswith("openstack ").all()
     assert (table[table["action"] == "NOT PLANNED"]["reason"].str.startswith("Nova would refuse")).all()
+
+
+def test_the_plan_is_machine_readable_with_exact_argv(demo_analysis):
+    """What summary.json carries: each step's argv is the CLI call without a shell, and cli is that argv
+    quoted for one; the change not proposed is there too, with its reason and no argv."""
+    records = plan_cpu_topology(demo_analysis).records()
+    home = next(r for r in records if r["target_name"] == "Windows 10 Home 22H2")
+    assert home["argv"] == ["openstack", "image", "set", "--property", "hw_cpu_max_sockets=1", home["target_id"]]
+    assert home["cli"] == " ".join(home["argv"]) and home["risk"].startswith("new boots only")
+    skipped = [r for r in records if r["action"] == "not-planned"]
+    assert skipped and skipped[0]["argv"] == [] and skipped[0]["why"].startswith("Nova would refuse")
