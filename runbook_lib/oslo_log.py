@@ -12,46 +12,96 @@ instance) belong to the record above them and are appended to its message.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
-_SYSLOG_PREFIX = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [\w.@-]+(?:\[\d+\])?: ")
+# journald / syslog: "Nov 23 20:03:50 cmp1 nova-compute[31203]: " (its time and pid stand in when the line has none)
+_SYSLOG_PREFIX = re.compile(r"^(?P<stamp>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ [\w.@/-]+(?:\[(?P<pid>\d+)\])?: ")
 _OSLO = re.compile(
     r"^(?P<time>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?) +(?P<pid>\d+) +(?P<level>[A-Z]+) +(?P<module>\S+)"
-    r"(?: \[(?P<context>[^\]]*)\])?(?: \[instance: (?P<instance>[0-9a-f-]{36})\])? ?(?P<message>.*)$"
+    # the request context is optional, and never the instance (both are in square brackets)
+    r"(?: \[(?!instance: )(?P<context>[^\]]*)\])?(?: \[instance: (?P<instance>[0-9a-f-]{36})\])? ?(?P<message>.*)$"
+)
+# devstack's journal and other handlers without time and pid: "INFO nova.compute.manager [ctx] [instance: …] msg"
+_BARE = re.compile(
+    r"^(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL|TRACE|AUDIT) +(?P<module>[a-z_][\w.]*)"
+    r"(?: \[(?!instance: )(?P<context>[^\]]*)\])?(?: \[instance: (?P<instance>[0-9a-f-]{36})\])? ?(?P<message>.*)$"
 )
 _REQUEST = re.compile(r"\breq-[0-9a-f-]{36}\b")
 COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service"]
 
 
-def parse_oslo_log(lines: Iterable[str], source: str = "", service: str = "nova-compute") -> pd.DataFrame:
-    """One row per log record; ``source`` names the file or host the lines came from, ``service`` whose log."""
-    records: list[dict] = []
+def _unwrap(raw: str) -> str:
+    """A Docker json-file line (``{"log": "…\n", "stream": …, "time": …}``, Kolla without its log files) holds
+    the service's own line in ``log``; anything else is the line itself."""
+    if raw.startswith('{"log"'):
+        try:
+            return str(json.loads(raw)["log"])
+        except (ValueError, KeyError, TypeError):
+            return raw
+    return raw
+
+
+def _syslog_time(stamp: str, year: int) -> str:
+    """A syslog stamp has no year: the given one (the year the logs were collected)."""
+    return pd.to_datetime(f"{year} {stamp}", format="%Y %b %d %H:%M:%S", errors="coerce").isoformat()
+
+
+def _record(line: str, source: str, service: str, year: int) -> dict[str, Any] | None:
+    prefix = _SYSLOG_PREFIX.match(line)
+    body = line[prefix.end() :] if prefix else line
+    match = _OSLO.match(body)
+    if match:
+        fields = match.groupdict()
+    elif prefix and (bare := _BARE.match(body)):
+        fields = {**bare.groupdict(), "time": _syslog_time(prefix["stamp"], year), "pid": prefix["pid"] or 0}
+    else:
+        return None
+    request = _REQUEST.search(fields.pop("context") or "")
+    return {
+        **fields,
+        "pid": int(fields["pid"]),
+        "request_id": request.group(0) if request else None,
+        "source": source,
+        "service": service,
+    }
+
+
+def _continues(record: dict[str, Any], previous: dict[str, Any]) -> bool:
+    """oslo.log writes every line of a traceback (and of a multi-line exception message) with its own
+    exception prefix: same time, pid, level and module, no context. Those lines belong to the record above."""
+    same = all(record[k] == previous[k] for k in ("time", "pid", "level", "module"))
+    return same and record["request_id"] is None and record["instance"] is None
+
+
+def parse_oslo_log(
+    lines: Iterable[str], source: str = "", service: str = "nova-compute", year: int | None = None
+) -> pd.DataFrame:
+    """One row per log record; ``source`` names the file or host the lines came from, ``service`` whose log;
+    ``year`` dates syslog stamps that carry none (default: this year)."""
+    year = year or dt.datetime.now(dt.UTC).year
+    records: list[dict[str, Any]] = []
     for raw in lines:
-        line = _SYSLOG_PREFIX.sub("", raw.rstrip("\n"))
-        match = _OSLO.match(line)
-        if match:
-            fields = match.groupdict()
-            request = _REQUEST.search(fields.pop("context") or "")
-            records.append(
-                {
-                    **fields,
-                    "pid": int(fields["pid"]),
-                    "request_id": request.group(0) if request else None,
-                    "source": source,
-                    "service": service,
-                }
-            )
+        line = _unwrap(raw).rstrip("\n")
+        record = _record(line, source, service, year)
+        if record and records and _continues(record, records[-1]):
+            records[-1]["message"] += "\n" + record["message"]
+        elif record:
+            records.append(record)
         elif records and line.strip():
-            records[-1]["message"] += "\n" + line
+            body = _SYSLOG_PREFIX.sub("", line)
+            records[-1]["message"] += "\n" + body
     frame = pd.DataFrame(records, columns=COLUMNS)
-    frame["time"] = pd.to_datetime(frame["time"], errors="coerce")
+    frame["time"] = pd.to_datetime(frame["time"], errors="coerce", format="mixed")
     return frame
 
 
-def tabulate_logs(records: list[dict], service: str = "") -> pd.DataFrame:
+def tabulate_logs(records: list[dict[str, Any]], service: str = "") -> pd.DataFrame:
     """Log records as stored in a snapshot (``{"source", "service", "lines"}``) → one table; only the
     records of ``service`` when given (records without one are nova-compute's)."""
     records = [r for r in records if not service or (r.get("service") or "nova-compute") == service]
