@@ -16,7 +16,7 @@ import pandas as pd
 from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.oslo_log import tabulate_logs
 from runbook_lib.records import Record, Records
-from runbook_lib.resize_ssh.ssh_errors import SshCause, classify_ssh_failure, parse_ssh_error
+from runbook_lib.resize_ssh.ssh_errors import OVER_SSH, SshCause, classify_ssh_failure, over_ssh, parse_ssh_error
 from runbook_lib.snapshot import Snapshot
 
 RUNBOOK = "resize_ssh"
@@ -94,11 +94,13 @@ def explain_failures(failed: pd.DataFrame, actions: Records, logs: pd.DataFrame 
         event = _failed_event(actions, m.server_id, m.created_at)
         details = (event or {}).get("details") or ""
         text, from_log = details, False
-        if logs is not None and not logs.empty and "not able to execute ssh command" in details:
-            hits = logs[(logs["instance"] == m.server_id) & logs["message"].str.contains("Stderr:", regex=False)]
+        if logs is not None and not logs.empty and over_ssh(details):
+            # the whole error: the log record of this server that carries ssh's stderr or libvirt's words
+            mine = logs[logs["instance"] == m.server_id]
+            hits = mine[mine["message"].str.contains(r"Stderr:|qemu\+ssh://|Live Migration failure", regex=True)]
             if not hits.empty:
                 text, from_log = hits.iloc[-1]["message"], True
-        ssh = "not able to execute ssh command" in text
+        ssh = over_ssh(text)
         parsed = parse_ssh_error(text)
         cause = classify_ssh_failure(text, m.dest_host) if ssh else SshCause("not-ssh", "", "")
         rows.append(
@@ -214,7 +216,7 @@ class ResizeSshAnalysis:
         """The nova-compute log records that carry an SSH error (the whole stderr lives here)."""
         if self.logs.empty:
             return self.logs
-        hits = self.logs[self.logs["message"].str.contains("not able to execute ssh command", regex=False)]
+        hits = self.logs[self.logs["message"].str.contains(OVER_SSH.pattern, regex=True)]
         return hits[["time", "source", "level", "instance", "message"]]
 
     @property

@@ -55,6 +55,18 @@ _CAUSES: tuple[tuple[str, str, str, str], ...] = (
         "on the source: chmod 600 ~nova/.ssh/id_*; chmod 700 ~nova/.ssh",
     ),
     (
+        # OpenSSH's ControlMaster: the socket (ControlPath, from nova's ~/.ssh/config or /etc/ssh/ssh_config.d)
+        # cannot be created, so ssh fails before it connects (its "Permission denied" is about the socket)
+        "control-socket",
+        r"unix_listener: cannot bind to path|unix_listener: path .{0,200}too long|ControlPath too long"
+        r"|ControlSocket .{0,200}already exists|mux_client_\w+: |Control socket connect",
+        "ssh cannot create its ControlMaster socket (ControlPath in a directory the nova user cannot write, or a "
+        "path too long for a unix socket): every ssh, scp and rsync as nova fails before connecting",
+        "on the source, as nova: ssh -G {dest} | grep -i control  (see which config sets it); point ControlPath at a "
+        "directory nova owns (mkdir -m 700 ~nova/.ssh/cm; ControlPath ~/.ssh/cm/%C) or set ControlMaster no for "
+        "the migration hosts in ~nova/.ssh/config",
+    ),
+    (
         "publickey-denied",
         r"Permission denied|: Permiss|(?m:^[\w.-]+@[\w.:\[\]-]*$)",
         "the destination does not accept the nova user's key (missing in authorized_keys, or no key)",
@@ -96,6 +108,19 @@ _KNOWN_STARTS = (
 )
 
 
+# A migration that went over SSH: a resize or cold migration's ssh (mkdir, the shared-storage check), the
+# disk copy (scp -r, or rsync), or a live migration's qemu+ssh:// connection, whatever the release's wording.
+OVER_SSH = re.compile(
+    r"not able to execute ssh command|Command: (?:ssh|scp|rsync)\b|qemu\+ssh://|\bssh: |Host key verification"
+    r"|Permission denied \(publickey|unix_listener: "
+)
+
+
+def over_ssh(text: str) -> bool:
+    """Whether a migration's error text says it failed on its SSH connection (not elsewhere)."""
+    return bool(OVER_SSH.search(text or ""))
+
+
 def parse_ssh_error(text: str) -> Record:
     """Command, exit code, stdout and stderr from a ProcessExecutionError text (possibly truncated)."""
     match = _BLOCK.search(text or "")
@@ -135,6 +160,13 @@ def classify_ssh_failure(text: str, dest: str = "<dest_host>") -> SshCause:
             ),
             "read the whole error in the source's nova-compute log (run again with -p log_dir <collected logs>), "
             f"or as nova on the source run: ssh -o BatchMode=yes {dest} true",
+        )
+    if not parsed["command"] and not (parsed["stderr"] or "").strip():
+        return SshCause(
+            "cannot-tell",
+            "the error carries no ssh output (no Command/Stderr block): the cause cannot be told from it",
+            "collect the source's nova-compute log (-p log_dir, or -p logs_over_ssh true) for the whole error, or "
+            f"probe the pair (-p trust_hosts …); by hand, as nova on the source: ssh -o BatchMode=yes {dest} true",
         )
     return SshCause(
         "other",
