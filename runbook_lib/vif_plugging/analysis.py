@@ -10,6 +10,7 @@ from runbook_lib.findings import Finding
 from runbook_lib.oslo_log import tabulate_logs
 from runbook_lib.records import Records
 from runbook_lib.snapshot import Snapshot
+from runbook_lib.vif_plugging.agent_health import agents_from_log, health_checks
 from runbook_lib.vif_plugging.canary import Canaries
 from runbook_lib.vif_plugging.diagnosis import check_vif_plugging, diagnose
 from runbook_lib.vif_plugging.evidence import (
@@ -43,6 +44,16 @@ class VifPluggingAnalysis:
     findings: list[Finding]
     host_facts: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     notifier: pd.DataFrame = dataclasses.field(default_factory=lambda: notifier_events(pd.DataFrame()))
+    agents_source: str = "API"  # "API", "neutron-server log" (its health checks: dead agents only) or ""
+
+    @property
+    def agents_note(self) -> str:
+        """Which source the agent states come from, for the report."""
+        return {
+            "API": "agent states from Neutron's API (every registered agent)",
+            "neutron-server log": "agent states from neutron-server's health-check lines (the API's list was not "
+            "read): only agents found dead are known, so a host without a line is not known to lack an agent",
+        }.get(self.agents_source, "no agent state was read: neither the API's list nor neutron-server's log")
 
     @property
     def host_facts_table(self) -> pd.DataFrame:
@@ -188,7 +199,7 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
     failed = find_failed_builds(snapshot.get("openstack/servers"))
     timeouts = find_timeouts(logs)
     ports = tabulate_ports(snapshot.get("openstack/ports"))
-    agents = tabulate_agents(snapshot.get("openstack/network_agents"))
+    agents, agents_source = _agents(snapshot, neutron_logs)
     unwired = find_unwired_servers(snapshot.get("openstack/servers"), ports, timeouts)
     facts = tabulate_host_facts(snapshot.get(HOST_FACTS_PART))
     duplicates = {} if facts.empty else {r.host: r.nova_compute_pids for r in facts.itertuples() if r.duplicate}
@@ -204,6 +215,7 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
         neutron_logs,
         ports,
         snapshot.get("openstack/dhcp_hosting"),
+        agents_source,
     )
     problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.problems.items() if p in EXTRA_PARTS}
     findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
@@ -218,7 +230,19 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
         findings,
         facts,
         notifier_events(neutron_logs),
+        agents_source,
     )
+
+
+def _agents(snapshot: Snapshot, neutron_logs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The network agents and where they come from: the API's list when it was read, else the agents that
+    neutron-server's own health checks found dead (a snapshot of logs alone), else none."""
+    part = "openstack/network_agents"
+    if part in snapshot.parts and part not in snapshot.problems:
+        return tabulate_agents(snapshot.get(part)).assign(seen_in="API"), "API"
+    from_log = agents_from_log(health_checks(neutron_logs))
+    checked = not health_checks(neutron_logs).empty
+    return from_log, ("neutron-server log" if checked else "")
 
 
 def final_findings(analysis: VifPluggingAnalysis, canaries: Canaries) -> list[Finding]:

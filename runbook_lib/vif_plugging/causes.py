@@ -94,6 +94,9 @@ class Evidence:
     duplicates: dict[str, list[int]]
     port_networks: dict[str, str] = dataclasses.field(default_factory=dict)  # port → network (ports that exist)
     dhcp_hosting: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # network → its DHCP agents
+    # where ``agents`` comes from: "API" (every registered agent), "neutron-server log" (only the agents its
+    # health check found dead), or "" (no agent list was read)
+    agents_source: str = "API"
 
     @property
     def timed_out_at(self) -> pd.Timestamp:
@@ -157,17 +160,26 @@ def _duplicate_in_log(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
 def _agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
     agents = ev.agents
     l2 = agents[(agents["host"] == ev.host) & agents["agent_type"].isin(L2_AGENT_TYPES)] if not agents.empty else agents
+    if l2.empty and ev.agents_source != "API":
+        # a partial list (or none) cannot show that an agent is missing
+        checked.append(
+            f"no dead L2 agent on {ev.host} in neutron-server's health checks (the API's agent list was not read)"
+            if ev.agents_source
+            else "no agent list was read (neither the API's nor neutron-server's health-check lines)"
+        )
+        return _dhcp_agents(ev, checked)
     if l2.empty:
         return "l2-agent-missing", [
             *checked,
             f"no L2 agent registered for host {ev.host} ({len(agents)} agents in all)",
         ]
     if not working(l2).any():
+        seen = f" ({l2['seen_in'].iloc[0]})" if "seen_in" in l2 and ev.agents_source != "API" else ""
         return "l2-agent-dead", [
             *checked,
             f"L2 agent on {ev.host}: alive={l2['alive'].tolist()}, "
             f"admin_state_up={l2['admin_state_up'].tolist()}, "
-            f"last heartbeat {l2['heartbeat_timestamp'].max()}",
+            f"last heartbeat {l2['heartbeat_timestamp'].max()}{seen}",
         ]
     checked.append(f"L2 agent on {ev.host} alive")
     return _dhcp_agents(ev, checked)

@@ -28,6 +28,7 @@ def diagnose(
     neutron_logs: pd.DataFrame | None = None,
     ports: pd.DataFrame | None = None,
     dhcp_hosting: list[dict] | None = None,
+    agents_source: str = "API",
 ) -> pd.DataFrame:
     """One row per failed build or unwired server: the cause, and what was checked to get there."""
     neutron_logs = pd.DataFrame(columns=logs.columns) if neutron_logs is None else neutron_logs
@@ -70,6 +71,7 @@ def diagnose(
                 duplicates or {},
                 port_networks,
                 hosting,
+                agents_source,
             )
         )
         if timeout is not None:
