@@ -19,7 +19,7 @@ NEUTRON_ROW = "%20s %20s %s"  # neutron's own format string for the table's rows
 
 
 def row(*fields: str) -> str:
-    return NEUTRON_ROW % fields  # noqa: UP031 (kept as neutron writes it)
+    return NEUTRON_ROW % fields
 
 
 DEAD = [
