@@ -12,7 +12,7 @@ import dataclasses
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity
+from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity, check_osd_df_against_osdmap
 from runbook_lib.ceph_capacity.tables import (
     CEPH_PARTS,
     INVENTORY_PARTS,
@@ -187,6 +187,7 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
     gather = one(snapshot, "ceph/gather")
     problems = snapshot.problems_for(CEPH_PARTS) | {p: m for p, m in snapshot.problems.items() if p in PARTS}
     findings = check_capacity(osds, health, ratios, gather, problems)
+    findings += check_osd_df_against_osdmap(osds, osd_dump)
     findings += check_balancer(one(snapshot, "ceph/balancer_status"), osd_dump)
     ledger_frame = build_ledger(snapshot, osd_dump, unused_days)
     if not ledger_frame.empty:

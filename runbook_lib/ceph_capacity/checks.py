@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from runbook_lib.ceph_capacity.tables import FAILSAFE_FULL, RATIO_TOLERANCE, RUNBOOK, _size, ratios_in_order
@@ -66,6 +68,7 @@ def check_capacity(
                 {"utilization": round(row.utilization, 4), "pgs": int(row.pgs)},
             )
         )
+    findings += check_named_osds(osds, health)
     for check in health[~health["code"].isin(_OSD_CHECKS)].itertuples():
         severity = "crit" if check.code in _BLOCKS_WRITES else _SEVERITY.get(check.severity, "info")
         findings.append(
@@ -116,6 +119,76 @@ def check_capacity(
                 f"every OSD is below nearfull {ratios['nearfull']:.0%} (fullest: {fullest['name']} at "
                 f"{fullest['utilization']:.1%})",
                 "",
+            )
+        )
+    return findings
+
+
+_NAMED_OSD = re.compile(r"\b(osd\.\d+)\b")
+_CHECK_SEVERITY = {"OSD_FULL": "crit", "OSD_BACKFILLFULL": "crit", "OSD_NEARFULL": "warn"}
+
+
+_AT_LEAST = {
+    "OSD_NEARFULL": {"nearfull", "backfillfull", "full"},
+    "OSD_BACKFILLFULL": {"backfillfull", "full"},
+    "OSD_FULL": {"full"},
+}
+
+
+def check_named_osds(osds: pd.DataFrame, health: pd.DataFrame) -> list[Finding]:
+    """An OSD that a full/nearfull health check names always reaches a finding. Usually the per-OSD finding
+    says it already; when ``osd df`` has no usable row for it, or the ratios read here put it below what the
+    check says (ratios not in the OSDMap before Luminous), the health check's own words are the finding."""
+    usable = osds[osds["utilization"].notna() & (osds["kb"] > 0)] if not osds.empty else osds
+    states = dict(zip(usable["name"], usable["state"], strict=True)) if not usable.empty else {}
+    findings = []
+    for check in health[health["code"].isin(_OSD_CHECKS)].itertuples():
+        for line in str(check.detail).split("; "):
+            for name in _NAMED_OSD.findall(line):
+                if states.get(name) in _AT_LEAST[check.code]:
+                    continue
+                why = (
+                    f"osd df has no usable row for {name}, so its fill is known only from the health check"
+                    if name not in states
+                    else f"by the ratios read here {name} is {states[name]}: the ratios in force are not those"
+                )
+                findings.append(
+                    Finding(
+                        RUNBOOK,
+                        f"health-{check.code}",
+                        _CHECK_SEVERITY[check.code],
+                        name,
+                        f"Ceph's health check {check.code} says: {line}; {why}",
+                        f"ceph osd df tree | grep -w {name}; ceph osd find {name.split('.')[1]}",
+                        {"check": check.code},
+                    )
+                )
+    return findings
+
+
+def check_osd_df_against_osdmap(osds: pd.DataFrame, osd_dump: Record) -> list[Finding]:
+    """Every OSD that is up and in the OSDMap must have a readable row in ``osd df``: a missing one or one
+    whose use is not a number is a finding, never a silent gap in the fill tables."""
+    rows = osds.set_index("osd") if not osds.empty else osds
+    findings = []
+    for entry in osd_dump.get("osds", []):
+        if not (entry.get("up") and entry.get("in")):
+            continue
+        osd = entry.get("osd")
+        if osd not in rows.index:
+            why = "is up and in the OSDMap but has no row in osd df"
+        elif pd.isna(rows.at[osd, "utilization"]) or rows.at[osd, "kb"] <= 0:
+            why = "is up and in, but osd df reports no usable size or use for it (kb 0, or not a number)"
+        else:
+            continue
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "osd-unreadable",
+                "error",
+                f"osd.{osd}",
+                f"osd.{osd} {why}: its fill is unknown and it is left out of the tables and the plan",
+                f"ceph osd df tree -f json | grep -A3 '\"osd.{osd}\"'; ceph tell osd.{osd} status",
             )
         )
     return findings

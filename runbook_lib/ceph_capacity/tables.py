@@ -51,9 +51,28 @@ def _size(kib: float) -> str:
     return f"{kib / 1024**2:.1f} GiB" if kib >= 1024**2 else f"{kib / 1024:.0f} MiB"
 
 
+# Before Luminous the ratios were not in the OSDMap: the monitors' mon_osd_full_ratio / mon_osd_nearfull_ratio
+# and the OSDs' osd_backfill_full_ratio, at these defaults unless configured.
+PRE_LUMINOUS_DEFAULTS = {"nearfull": 0.85, "backfillfull": 0.85, "full": 0.95}
+
+
 def thresholds(osd_dump: Record) -> dict[str, float]:
-    """The ratios in force: read from the OSDMap, never from config (mon_osd_*_ratio act only at mkfs)."""
-    return {name: round(float(osd_dump[f"{name}_ratio"]), 6) for name in ("nearfull", "backfillfull", "full")}
+    """The ratios in force: read from the OSDMap (Luminous and later), never from config (mon_osd_*_ratio
+    act only at mkfs then); an OSDMap without them (Jewel, Kraken) gets that era's defaults, said by
+    :func:`ratio_source`."""
+    return {
+        name: round(float(osd_dump.get(f"{name}_ratio", PRE_LUMINOUS_DEFAULTS[name])), 6)
+        for name in ("nearfull", "backfillfull", "full")
+    }
+
+
+def ratio_source(osd_dump: Record) -> str:
+    if all(f"{name}_ratio" in osd_dump for name in ("nearfull", "backfillfull", "full")):
+        return "the OSDMap"
+    return (
+        "the pre-Luminous defaults (this OSDMap holds no ratios: check mon_osd_nearfull_ratio, "
+        "mon_osd_full_ratio and osd_backfill_full_ratio in ceph.conf)"
+    )
 
 
 def ratios_in_order(ratios: dict[str, float]) -> bool:
@@ -79,8 +98,12 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
         if node.get("type") != "osd":
             continue
         kb = node.get("kb") or 0
-        used = node.get("kb_used") or 0
-        movable = (node.get("kb_used_data") or 0) + (node.get("kb_used_omap") or 0)
+        # a null or NaN use (Jewel's -nan, read as null) stays unknown: never an empty OSD
+        used = node.get("kb_used")
+        used = float("nan") if used is None else float(used)
+        # What a move carries: data and omap (BlueFS metadata stays). Before Nautilus osd df had no
+        # kb_used_data / kb_used_omap: then all of kb_used is taken as movable.
+        movable = (node.get("kb_used_data") or 0) + (node.get("kb_used_omap") or 0) if "kb_used_data" in node else used
         dump = state.get(node["id"], {})
         rows.append(
             {
@@ -94,7 +117,7 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
                 "kb_used": used,
                 "kb_movable": movable,
                 "kb_avail": node.get("kb_avail") or 0,
-                "utilization": used / kb if kb else float("nan"),
+                "utilization": used / kb if kb and not pd.isna(used) else float("nan"),
                 "pgs": node.get("pgs", 0),
                 "up": bool(dump.get("up", node.get("status", "up") == "up")),
                 "in": bool(dump.get("in", kb > 0)),
@@ -151,8 +174,10 @@ def tabulate_pools(df_detail: Record, osd_dump: Record) -> pd.DataFrame:
                 "type": "erasure" if info.get("type") == 3 else "replicated",
                 "size": info.get("size"),
                 "pg_num": info.get("pg_num"),
-                "stored": stats.get("stored", 0),
-                "bytes_used": stats.get("bytes_used", 0),
+                # Nautilus and later: stored (logical) and bytes_used (raw). Before: bytes_used was the logical
+                # size and raw_bytes_used the raw one.
+                "stored": stats["stored"] if "stored" in stats else stats.get("bytes_used", 0),
+                "bytes_used": stats["bytes_used"] if "stored" in stats else stats.get("raw_bytes_used", 0),
                 "percent_used": stats.get("percent_used", 0.0),
                 "max_avail": stats.get("max_avail", 0),
                 "objects": stats.get("objects", 0),
@@ -163,9 +188,36 @@ def tabulate_pools(df_detail: Record, osd_dump: Record) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def tabulate_health(health_detail: Record) -> pd.DataFrame:
-    """Active health checks; ``summary.count`` and ``muted`` are optional (they came with Octopus)."""
+# Jewel/Kraken's health detail has no check codes: its summary lines, mapped to the Luminous codes.
+_LEGACY_CODES = (
+    ("near full osd", "OSD_NEARFULL"),
+    ("nearfull osd", "OSD_NEARFULL"),
+    ("backfillfull osd", "OSD_BACKFILLFULL"),
+    ("full osd", "OSD_FULL"),
+    ("nearfull", "POOL_NEARFULL"),
+    ("pool", "POOL_FULL"),
+)
+
+
+def _legacy_health(health_detail: Record) -> list[Record]:
+    """``{"summary": [{"severity", "summary"}], "detail": ["osd.3 is near full at 86%", …]}`` (before
+    Luminous) as rows of the newer shape; every detail line goes to the check whose words it carries."""
     rows = []
+    details = [str(d) for d in health_detail.get("detail") or []]
+    for item in health_detail.get("summary") or []:
+        text = str(item.get("summary", ""))
+        code = next((c for words, c in _LEGACY_CODES if words in text.lower()), "LEGACY_" + text.split(" ")[-1].upper())
+        words = {"OSD_NEARFULL": "near full", "OSD_FULL": " full", "OSD_BACKFILLFULL": "backfill"}.get(code, "")
+        mine = [d for d in details if words and words in d and (code != "OSD_FULL" or "near full" not in d)]
+        row = {"code": code, "severity": item.get("severity", ""), "summary": text, "detail": "; ".join(mine)}
+        rows.append({**row, "muted": False})
+    return rows
+
+
+def tabulate_health(health_detail: Record) -> pd.DataFrame:
+    """Active health checks; ``summary.count`` and ``muted`` are optional (they came with Octopus); the
+    pre-Luminous shape (no check codes) is read too."""
+    rows = [] if "checks" in health_detail else _legacy_health(health_detail)
     for code, check in (health_detail.get("checks") or {}).items():
         rows.append(
             {
