@@ -6,6 +6,10 @@ with a comment; the comment may end with a constraint that the runner enforces::
 
     max_change: float = 0.05  # largest reweight change per step [range 0.01..0.5]
     fix_via: str = "image"  # where the fix goes [one of: image, flavor]
+    apply: bool = False  # change the cloud [needs: cloud or ceph_live]
+
+``[needs: a or b]`` on a bool: when it is true, one of the named parameters must be set too (a change needs
+a live source, so ``-p apply true`` on a snapshot is refused here, not inside the notebook).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from runbook_lib.errors import ParameterError
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 _RANGE = re.compile(r"\[range\s+(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\]")
 _CHOICES = re.compile(r"\[one of:\s*([^\]]+)\]")
+_NEEDS = re.compile(r"\[needs:\s*([^\]]+)\]")
 # Parameters the runner sets itself; a user passing them with -p is told which option to use.
 RUNNER_OWNED = {"cloud": "--cloud", "snapshot": "--snapshot"}
 
@@ -42,6 +47,12 @@ class Parameter:
     def choices(self) -> list[str] | None:
         m = _CHOICES.search(self.help)
         return [c.strip() for c in m.group(1).split(",")] if m else None
+
+    @property
+    def needs(self) -> list[str]:
+        """The parameters of which one must be set when this one is true (``[needs: cloud or ceph_live]``)."""
+        m = _NEEDS.search(self.help)
+        return [n.strip() for n in m.group(1).split(" or ")] if m else []
 
 
 def parameters_source(notebook_path: str | Path) -> str:
@@ -115,4 +126,11 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
         if p.choices and str(value) not in p.choices:
             raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
         typed[key] = value
+    for key, value in typed.items():
+        needs = declared[key].needs
+        if value is True and needs and not any(typed.get(n, declared[n].default) for n in needs if n in declared):
+            options = " or ".join(f"--{n}" if n in RUNNER_OWNED else f"-p {n} …" for n in needs)
+            raise ParameterError(
+                f"parameter {key}=true changes a live system, but this run reads a snapshot; pass {options}"
+            )
     return typed
