@@ -70,5 +70,6 @@ def apply_cpu_topology_plan(plan: CpuTopologyPlan, cloud: str, apply: bool) -> p
             f"runbook run cpu_topology --cloud <name> -p fix_via {plan.fix_via} -p apply true"
         )
         return pd.DataFrame({"step": [s.cli for s in steps], "outcome": "planned (dry run)"})
+    conn = connect_for_apply(cloud, apply)  # refuses a snapshot before anything is said to be applied
     print(f"APPLYING {len(steps)} change(s) to cloud {cloud!r}")
-    return apply_steps(connect_for_apply(cloud, apply), steps)
+    return apply_steps(conn, steps)

@@ -156,7 +156,7 @@ def plan_trust_fixes(matrix: pd.DataFrame, records: Records, become: list[str], 
                 "create-key",
                 ("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", f"{home}/.ssh/id_ed25519"),
                 "",
-                [f"{source}→{d}" for d in group["dest"]],
+                [f"{source}→{d}" for d in group.loc[group["outcome"] == "publickey-denied", "dest"]],
                 True,
                 "nova has no key to offer; run the plan again afterwards to authorize the new key",
             )

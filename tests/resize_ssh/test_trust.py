@@ -1,5 +1,6 @@
-"""The SSH trust matrix: classification, host facts, plan and findings on recorded probes of the real
-SSH lab (tests/fixtures/ssh-trust-lab), and the SSH edge's argv building. Live lab: test_ssh_trust_live.py."""
+"""The SSH trust matrix: classification, host facts and findings on recorded probes of the real SSH lab
+(tests/fixtures/ssh-trust-lab), and the SSH edge's argv building. The fixes: test_fixes.py; the live lab:
+test_trust_live.py."""
 
 import json
 
@@ -103,33 +104,6 @@ def test_findings_are_one_per_host_at_fault_not_one_per_pair(records):
     refused = next(f for f in findings if f.kind == "trust-connection-refused")
     assert len(refused.evidence["pairs"]) == 5 and "Connection refused" in refused.message
     assert all(f.severity == "crit" for f in findings)
-
-
-def test_plan_fixes_each_host_once_in_a_safe_order(records):
-    fixes = plan_trust_fixes(tabulate_trust(records), records, BECOME, AS_ROOT)
-    actions = [(f.host, f.action, f.automatic) for f in fixes]
-    assert actions[0] == ("compute-05", "chmod-private-key", True)  # a fixed key then works everywhere
-    assert ("compute-02", "authorize-keys", True) in actions
-    assert ("compute-04", "login-shell", True) in actions
-    assert ("compute-06", "manual-connection-refused", False) in actions
-    assert {h for h, a, _ in actions if a == "trust-host-keys"} == set(STATES) - {"compute-03"}
-    chmod = fixes[0]
-    assert chmod.argv == ("chmod", "600", "/var/lib/stackrb-lab-nova/.ssh/id_ed25519")
-    assert chmod.command == "sudo -n -u nova -- chmod 600 /var/lib/stackrb-lab-nova/.ssh/id_ed25519"
-    shell = next(f for f in fixes if f.action == "login-shell")
-    assert shell.run_as == "root" and shell.command == "sudo -n -- usermod -s /bin/bash stackrb-lab-nova"
-
-
-def test_keys_travel_as_data_and_host_keys_come_from_the_destination(records):
-    fixes = plan_trust_fixes(tabulate_trust(records), records, BECOME, AS_ROOT)
-    authorize = next(f for f in fixes if f.action == "authorize-keys")
-    assert authorize.argv[:2] == ("sh", "-c") and "ssh-ed25519" not in " ".join(authorize.argv)
-    sources = {line.split()[2] for line in authorize.stdin.splitlines()}
-    assert sources == {f"nova@{h}" for h in STATES if h != "compute-02"}
-    trust = next(f for f in fixes if f.action == "trust-host-keys" and f.host == "compute-01")
-    dest_key = next(r for r in records if r["host"] == "compute-03")["host_keys"][0]
-    assert trust.stdin == f"127.0.10.3 {dest_key['key']}\n"
-    assert dest_key["fingerprint"] in trust.command  # what the operator compares before trusting a scan
 
 
 def test_a_host_the_operator_cannot_reach_is_not_probed_and_says_why(records):
