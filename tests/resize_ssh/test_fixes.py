@@ -121,6 +121,8 @@ def test_a_source_without_a_key_gets_one_before_it_can_be_authorized(records):
     authorize = next(f for f in fixes if f.action == "authorize-keys")
     assert "nova@compute-01" not in authorize.stdin and "compute-01→compute-02" not in authorize.pairs
     assert [f.action for f in fixes].index("create-key") < [f.action for f in fixes].index("authorize-keys")
+    # a new key fixes only the pairs the key was refused on, not the host-key, nologin or network ones
+    assert create.pairs == ("compute-01→compute-02",)
 
 
 def test_a_host_key_that_could_not_be_read_is_never_trusted_blindly(records):
