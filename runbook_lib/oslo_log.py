@@ -74,9 +74,10 @@ def _record(line: str, source: str, service: str, year: int) -> dict[str, Any] |
 
 def _continues(record: dict[str, Any], previous: dict[str, Any]) -> bool:
     """oslo.log writes every line of a traceback (and of a multi-line exception message) with its own
-    exception prefix: same time, pid, level and module, no context. Those lines belong to the record above."""
+    exception prefix (``… ERROR <module> [instance: <uuid>] ``): same time, pid, level and module, no request
+    context, the same instance or none. Those lines belong to the record above."""
     same = all(record[k] == previous[k] for k in ("time", "pid", "level", "module"))
-    return same and record["request_id"] is None and record["instance"] is None
+    return same and record["request_id"] is None and record["instance"] in (None, previous["instance"])
 
 
 def parse_oslo_log(

@@ -86,3 +86,17 @@ def test_continuation_lines_without_a_prefix_join_the_record_above():
 def test_two_records_in_the_same_millisecond_with_their_own_context_stay_apart():
     line = f"{STAMP} 31203 INFO nova.compute.manager {CONTEXT_ROCKY_ON} one"
     assert len(parse_oslo_log([line, line.replace(" one", " two")])) == 2
+
+
+def test_a_traceback_whose_every_line_names_the_instance_is_one_record():
+    """The exception prefix carries %(instance)s: every traceback line repeats [instance: …]."""
+    prefix = f"{STAMP} 31203 ERROR nova.compute.manager"
+    lines = [
+        f"{prefix} {CONTEXT_ROCKY_ON} [instance: {INSTANCE}] Instance failed to spawn: VirtualInterfaceCreateException",
+        f"{prefix} [instance: {INSTANCE}] Traceback (most recent call last):",
+        f'{prefix} [instance: {INSTANCE}]   File "nova/compute/manager.py", line 584, in _wait_for_instance_events',
+        f"{prefix} [instance: {INSTANCE}] nova.exception.VirtualInterfaceCreateException: Virtual Interface creation failed",
+    ]
+    [record] = parse_oslo_log(lines).to_dict("records")
+    assert record["instance"] == INSTANCE and record["message"].splitlines()[1] == "Traceback (most recent call last):"
+    assert record["message"].endswith("Virtual Interface creation failed")
