@@ -69,7 +69,7 @@ def test_one_colour_per_source_with_a_legend(analysis):
     ax = fig.axes[0]
     colours = {c.get_label(): tuple(c.get_facecolor()[0]) for c in ax.collections}
     assert set(colours) == set(timeline["source"]) and len(set(colours.values())) == len(colours)
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == list(dict.fromkeys(timeline["source"]))
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(dict.fromkeys(timeline["source"]))
     plt.close(fig)
 
 
