@@ -12,10 +12,10 @@ from runbook_lib.vif_plugging.evidence import (
     DELIVERY_FAILURES,
     DHCP_AGENT,
     L2_AGENT_TYPES,
-    UNEXPECTED_EVENT,
     working,
 )
 from runbook_lib.vif_plugging.neutron_events import covers
+from runbook_lib.vif_plugging.nova_messages import UNEXPECTED_FORMS, first_match
 
 CAUSES = {
     "port-binding-failed": (
@@ -145,11 +145,12 @@ def _duplicate_in_log(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
         return None
     waiter = ev.timeout["pid"] if ev.timeout is not None else None
     for r in host_logs[host_logs["message"].str.contains("Received unexpected event", regex=False)].itertuples():
-        match = UNEXPECTED_EVENT.search(r.message)
-        if not match or match.group("port") not in ev.ports:
+        found = first_match(UNEXPECTED_FORMS, r.message)
+        if not found or found[1].group("port") not in ev.ports:
             continue
+        match = found[1]
         said = f"{ev.host} pid {r.pid} at {r.time}: {r.message.split(chr(10))[0][:140]}"
-        if match.group("vm") == "building" or (waiter is not None and r.pid != waiter):
+        if match.groupdict().get("vm") == "building" or (waiter is not None and r.pid != waiter):
             return "duplicate-nova-compute", [*checked, said, f"the waiting process was pid {waiter}"]
         return "event-late", [*checked, said]
     if concurrent_pids(host_logs):

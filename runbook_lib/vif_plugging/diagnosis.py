@@ -56,6 +56,8 @@ def diagnose(
             ports_of = sorted(
                 {p for m in reported["message"] for p in UUID_PATTERN.findall(m.split(" for instance")[0])}
             )
+        if not ports_of and ports is not None and not ports.empty:  # a timeout line that names no event (≤ Pike)
+            ports_of = sorted(ports.loc[ports["device_id"] == r.server_id, "port_id"].dropna())
         timeout = mine.iloc[0] if not mine.empty else None
         cause, evidence = _cause(
             Evidence(

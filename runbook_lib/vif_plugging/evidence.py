@@ -15,6 +15,7 @@ import re
 import pandas as pd
 
 from runbook_lib.records import Records
+from runbook_lib.vif_plugging.nova_messages import TIMEOUT_FORMS, first_match
 
 RUNBOOK = "vif_plugging"
 HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options
@@ -30,10 +31,6 @@ PARTS = (
 EXTRA_PARTS = ("openstack/dhcp_hosting",)
 _ABORT = re.compile(r"Failed to allocate the network\(s\)")  # also "… with error …, not rescheduling"
 BINDING_FAILED = re.compile(r"Binding failed for port (?P<port>[0-9a-f-]{36})")
-# ≥ Yoga: Timeout waiting for ['network-vif-plugged-<port>'] …; ≤ Xena: [('network-vif-plugged', '<port>')]
-_TIMEOUT = re.compile(
-    r"Timeout waiting for \[(?P<events>.*?)\] for instance with vm_state (?P<vm>\w+) and task_state (?P<task>\w+)"
-)
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 L2_AGENT_TYPES = (
     "Open vSwitch agent",
@@ -46,10 +43,6 @@ L2_AGENT_TYPES = (
 NEUTRON_LOG_PART = "logs/neutron-server"
 DHCP_AGENT = "DHCP agent"
 DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
-UNEXPECTED_EVENT = re.compile(
-    r"Received unexpected event network-vif-plugged-(?P<port>[0-9a-f-]{36}) for instance "
-    r"with vm_state (?P<vm>\w+)"
-)
 
 
 def find_failed_builds(servers: Records) -> pd.DataFrame:
@@ -97,11 +90,16 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
     columns = ["time", "host", "instance", "pid", "ports", "form", "message"]
     if logs.empty:
         return pd.DataFrame(columns=columns)
-    hits = logs[logs["message"].str.contains("Timeout waiting for [", regex=False)]
+    hits = logs[logs["message"].str.contains("Timeout waiting for", regex=False)]
     rows = []
     for r in hits.itertuples():
-        match = _TIMEOUT.search(r.message)
-        events = match.group("events") if match else ""
+        found = first_match(TIMEOUT_FORMS, r.message)
+        if found is None:
+            continue
+        _, match = found
+        events = match.groupdict().get("events") or ""
+        # the event list's shape tells the release: tuples up to Xena, strings from Yoga, none before Queens
+        shape = "Queens–Xena tuple" if "('" in events else "≥ Yoga" if events else "Mitaka–Pike, no events named"
         rows.append(
             {
                 "time": r.time,
@@ -109,7 +107,7 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
                 "instance": r.instance,
                 "pid": r.pid,
                 "ports": UUID_PATTERN.findall(events),
-                "form": "≤ Xena tuple" if "('" in events else "≥ Yoga",
+                "form": shape,
                 "message": r.message.split("\n")[0],
             }
         )

@@ -45,12 +45,12 @@ def _capture(host):
         (
             f"Timeout waiting for [('network-vif-plugged', '{PORT}')] for instance with vm_state building and "
             "task_state spawning",
-            "≤ Xena tuple",
+            "Queens–Xena tuple",
         ),
         (
             f"Timeout waiting for [('network-vif-plugged', '{PORT}')] for instance with vm_state building and "
             "task_state spawning.: Timeout: 300 seconds",
-            "≤ Xena tuple",
+            "Queens–Xena tuple",
         ),  # a Rocky line from the field
     ],
 )

@@ -1,0 +1,102 @@
+"""Every form of the nova-compute messages the diagnosis reads, each built from its release's format string,
+found by the same code in every log layout."""
+
+import pandas as pd
+import pytest
+
+from runbook_lib.oslo_log import parse_oslo_log
+from runbook_lib.vif_plugging.evidence import find_timeouts
+from runbook_lib.vif_plugging.nova_messages import (
+    PORT_FAILED_FORMS,
+    TIMEOUT_FORMS,
+    UNEXPECTED_FORMS,
+    first_match,
+)
+
+PORT = "e6bcaae5-7ad6-4448-affd-9aefb94c1c9a"
+SERVER = "6eb7ea92-bc5a-4dff-b426-0a3ff94ee204"
+
+# (release, message exactly as that release's format string renders it)
+TIMEOUTS = [
+    ("Mitaka–Pike", f"Timeout waiting for vif plugging callback for instance {SERVER}"),
+    (
+        "Queens–Xena",
+        f"Timeout waiting for [('network-vif-plugged', '{PORT}')] for instance with vm_state building and "
+        "task_state spawning.",
+    ),
+    (
+        "Yoga and later",
+        f"Timeout waiting for ['network-vif-plugged-{PORT}'] for instance with vm_state building and task_state "
+        f"spawning. Event states are: network-vif-plugged-{PORT}: timed out after 300.00 seconds",
+    ),
+]
+UNEXPECTED = [
+    ("Mitaka–Pike", f"Received unexpected event network-vif-plugged-{PORT} for instance"),
+    (
+        "Queens and later",
+        f"Received unexpected event network-vif-plugged-{PORT} for instance with vm_state building and "
+        "task_state spawning.",
+    ),
+]
+
+
+def _layouts(message: str) -> list[str]:
+    """The message in the layouts that ship: oslo with and without context, journald, devstack's journal."""
+    context = "[None req-7f2cc1a0-d726-40e3-a7a6-2345245d6ae3 u p - - default default]"
+    oslo = f"2026-11-23 20:10:00.000 777 WARNING nova.compute.manager {context} [instance: {SERVER}] {message}"
+    return [
+        oslo,
+        f"2026-11-23 20:10:00.000 777 WARNING nova.virt.libvirt.driver [instance: {SERVER}] {message}",
+        f"Nov 23 20:10:00 cmp1 nova-compute[777]: {oslo}",
+        f"Nov 23 20:10:00 cmp1 nova-compute[777]: WARNING nova.compute.manager {context} "
+        f"[instance: {SERVER}] {message}",
+    ]
+
+
+@pytest.mark.parametrize(("release", "message"), TIMEOUTS, ids=[r for r, _ in TIMEOUTS])
+def test_every_timeout_form_is_found_in_every_layout(release, message):
+    for line in _layouts(message):
+        [row] = find_timeouts(parse_oslo_log([line], "cmp1", year=2026)).to_dict("records")
+        assert row["instance"] == SERVER and row["host"] == "cmp1"
+        assert row["ports"] == ([] if release == "Mitaka–Pike" else [PORT])
+
+
+@pytest.mark.parametrize(("release", "message"), UNEXPECTED, ids=[r for r, _ in UNEXPECTED])
+def test_every_unexpected_event_form_names_the_port(release, message):
+    form, match = first_match(UNEXPECTED_FORMS, message)
+    assert match.group("port") == PORT and release.startswith(form.releases.split(" ")[0])
+    assert match.groupdict().get("vm") == (None if release == "Mitaka–Pike" else "building")
+
+
+def test_the_port_failed_form():
+    _, match = first_match(
+        PORT_FAILED_FORMS, f"Neutron Reported failure on event network-vif-plugged-{PORT} for instance {SERVER}"
+    )
+    assert match.group("port") == PORT
+
+
+def test_each_form_names_its_releases_and_quotes_its_source():
+    for form in (*TIMEOUT_FORMS, *UNEXPECTED_FORMS, *PORT_FAILED_FORMS):
+        assert form.releases and "nova/" in form.source and "'" in form.source
+
+
+def test_an_old_timeout_that_names_no_port_takes_the_server_s_ports(demo_snapshot):
+    """Mitaka–Pike's timeout line names no event: the diagnosis takes the server's ports from Neutron."""
+    import copy
+
+    from runbook_lib.vif_plugging.analysis import analyse_vif_plugging
+
+    snap = copy.deepcopy(demo_snapshot)
+    analysis = analyse_vif_plugging(snap)
+    row = analysis.diagnosis.set_index("server").loc["vif-nonfatal"]
+    server_id, ports = row["server_id"], row["ports"]
+    for record in snap.parts["logs/nova-compute"]:
+        record["lines"] = [
+            line.split("Timeout waiting for")[0] + f"Timeout waiting for vif plugging callback for instance {server_id}"
+            if "Timeout waiting for" in line and server_id in line
+            else line
+            for line in record["lines"]
+        ]
+    old = analyse_vif_plugging(snap).diagnosis.set_index("server").loc["vif-nonfatal"]
+    assert old["ports"] == ports and old["cause"] == row["cause"]
+    assert isinstance(pd.Timestamp(old["timed_out_at"]), pd.Timestamp)
