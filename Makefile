@@ -60,8 +60,8 @@ test-fast: venv
 	$(BIN)/pytest -m "not minicloud"
 
 lint: venv
-	$(BIN)/ruff check . scripts/sshlab scripts/cephlab scripts/minicloud
-	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/minicloud_files scripts/sshlab scripts/cephlab
+	$(BIN)/ruff check . scripts/sshlab scripts/cephlab scripts/minicloud scripts/labs
+	$(BIN)/ruff format --check runbook_lib tests bench scripts/build_demo_snapshot.py scripts/minicloud_files scripts/sshlab scripts/cephlab scripts/minicloud scripts/labs
 	$(BIN)/mypy
 
 lab: venv
