@@ -95,7 +95,8 @@ def test_a_traceback_whose_every_line_names_the_instance_is_one_record():
         f"{prefix} {CONTEXT_ROCKY_ON} [instance: {INSTANCE}] Instance failed to spawn: VirtualInterfaceCreateException",
         f"{prefix} [instance: {INSTANCE}] Traceback (most recent call last):",
         f'{prefix} [instance: {INSTANCE}]   File "nova/compute/manager.py", line 584, in _wait_for_instance_events',
-        f"{prefix} [instance: {INSTANCE}] nova.exception.VirtualInterfaceCreateException: Virtual Interface creation failed",
+        f"{prefix} [instance: {INSTANCE}] nova.exception.VirtualInterfaceCreateException: "
+        "Virtual Interface creation failed",
     ]
     [record] = parse_oslo_log(lines).to_dict("records")
     assert record["instance"] == INSTANCE and record["message"].splitlines()[1] == "Traceback (most recent call last):"
