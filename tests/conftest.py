@@ -176,3 +176,20 @@ def cephlab() -> Path:
     yield CEPHLAB_HOME / "ceph.conf"
     if started:
         CEPH_LAB.down_and_check()
+
+
+def banner_and_summary(out: Path, runbook: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(verdict, counts) as the HTML report's banner shows them, and as summary.json (the exit code) has them:
+    a test asserts they are equal, whatever appeared late in the run."""
+    import html as html_lib
+    import json
+    import re
+
+    from runbook_lib.findings import SEVERITIES
+
+    page = html_lib.unescape((out / f"{runbook}.html").read_text())
+    shown = re.search(r'runbook-verdict.*?<span style="color:[^"]*">(\w+)</span></h2>\s*<p>(.*?) · source', page, re.S)
+    assert shown, f"no verdict banner in {out / f'{runbook}.html'}"
+    run = next(r for r in json.loads((out / "summary.json").read_text())["runbooks"] if r["runbook"] == runbook)
+    counts = ", ".join(f"{run['counts'][s]} {s}" for s in SEVERITIES[1:] if run["counts"].get(s)) or "no findings"
+    return (shown.group(1), shown.group(2)), (run["verdict"], counts)

@@ -132,6 +132,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         notebooks = [runner.resolve_runbook(args.name)]
     routed = _split_parameters(notebooks, args.parameter)
+    for option, value in (("--cloud", args.cloud), ("--snapshot", args.snapshot)):
+        if value is not None and not value.strip():
+            raise ParameterError(f"{option} is empty (an unset shell variable?): give a name, or leave {option} out")
+    if args.snapshot and args.snapshot != "demo":
+        args.snapshot = str(Path(args.snapshot).expanduser().resolve())  # the notebook runs in notebooks/
     if args.cloud:
         from runbook_lib.sources.openstack import connect
 

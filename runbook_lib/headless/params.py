@@ -9,7 +9,9 @@ with a comment; the comment may end with a constraint that the runner enforces::
     apply: bool = False  # change the cloud [needs: cloud or ceph_live]
 
 ``[needs: a or b]`` on a bool: when it is true, one of the named parameters must be set too (a change needs
-a live source, so ``-p apply true`` on a snapshot is refused here, not inside the notebook).
+a live source, so ``-p apply true`` on a snapshot is refused here, not inside the notebook). ``[file]``,
+``[dir]`` and ``[path]`` mark a path: a relative one is resolved against the caller's working directory
+(the notebook runs in ``notebooks/``), and a ``[file]`` / ``[dir]`` must exist.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool,
 _RANGE = re.compile(r"\[range\s+(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\]")
 _CHOICES = re.compile(r"\[one of:\s*([^\]]+)\]")
 _NEEDS = re.compile(r"\[needs:\s*([^\]]+)\]")
+_PATH = re.compile(r"\[(file|dir|path)\]")
 # Parameters the runner sets itself; a user passing them with -p is told which option to use.
 RUNNER_OWNED = {"cloud": "--cloud", "snapshot": "--snapshot"}
 
@@ -47,6 +50,12 @@ class Parameter:
     def choices(self) -> list[str] | None:
         m = _CHOICES.search(self.help)
         return [c.strip() for c in m.group(1).split(",")] if m else None
+
+    @property
+    def path_kind(self) -> str:
+        """"file", "dir" or "path" when the value is a path; "" otherwise."""
+        m = _PATH.search(self.help)
+        return m.group(1) if m else ""
 
     @property
     def needs(self) -> list[str]:
@@ -110,6 +119,17 @@ def _coerce(p: Parameter, raw: Any) -> Any:
     return value
 
 
+def _resolved(p: Parameter, value: str) -> str:
+    """An absolute path for a path parameter, checked to be what it must be."""
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    if p.path_kind == "file" and not path.is_file():
+        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a file ({p.help})")
+    if p.path_kind == "dir" and not path.is_dir():
+        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a directory ({p.help})")
+    return str(path)
+
+
 def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
     """Typed values for ``given`` (strings from the CLI, or Python values); ParameterError on any problem."""
     declared = declared_parameters(notebook_path)
@@ -125,7 +145,7 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
             raise ParameterError(f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.help})")
         if p.choices and str(value) not in p.choices:
             raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
-        typed[key] = value
+        typed[key] = _resolved(p, value) if p.path_kind and value else value
     for key, value in typed.items():
         needs = declared[key].needs
         if value is True and needs and not any(typed.get(n, declared[n].default) for n in needs if n in declared):

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import banner_and_summary, run_cli
 
 from resize_ssh.test_trust import STATES, assert_matrix_matches_lab
 from runbook_lib.resize_ssh.trust import tabulate_trust
@@ -107,6 +107,12 @@ def test_dry_run_changes_nothing_then_apply_fixes_and_verifies(sshlab, tmp_path)
     assert trust_findings(tmp_path / "apply") == {("trust-connection-refused", "nova ssh to compute-06")}
     after = tabulate_trust(probe(sshlab))
     assert after[after["dest"] != "compute-06"]["outcome"].eq("ok").all()
+    # the banner is taken after the fixes and the new probe: it says what the exit code says
+    shown, published = banner_and_summary(tmp_path / "apply", "resize_ssh")
+    assert shown == published, (shown, published)
+    assert (
+        banner_and_summary(tmp_path / "dry", "resize_ssh")[0] == banner_and_summary(tmp_path / "dry", "resize_ssh")[1]
+    )
     report = (tmp_path / "apply" / "resize_ssh.html").read_text() + (
         tmp_path / "apply" / "resize_ssh.ipynb"
     ).read_text()
