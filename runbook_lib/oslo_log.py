@@ -12,6 +12,7 @@ instance) belong to the record above them and are appended to its message.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -36,15 +37,16 @@ _REQUEST = re.compile(r"\breq-[0-9a-f-]{36}\b")
 COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service"]
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # devstack colours its journal lines (%(color)s in its formats)
+
+
 def _unwrap(raw: str) -> str:
     """A Docker json-file line (``{"log": "…\n", "stream": …, "time": …}``, Kolla without its log files) holds
     the service's own line in ``log``; anything else is the line itself."""
     if raw.startswith('{"log"'):
-        try:
-            return str(json.loads(raw)["log"])
-        except (ValueError, KeyError, TypeError):
-            return raw
-    return raw
+        with contextlib.suppress(ValueError, KeyError, TypeError):  # not Docker's after all: the line as it is
+            raw = str(json.loads(raw)["log"])
+    return _ANSI.sub("", raw)
 
 
 def _syslog_time(stamp: str, year: int) -> str:

@@ -13,7 +13,7 @@ from runbook_lib.records import Record
 
 _BLOCK = re.compile(
     r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)"
-    r"(?:\nStdout: (?P<stdout>'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
+    r"(?:\nStdout: (?P<stdout>u?'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
     re.S,
 )
 
@@ -126,14 +126,20 @@ def parse_ssh_error(text: str) -> Record:
     match = _BLOCK.search(text or "")
     if not match:
         return {"command": None, "exit_code": None, "stdout": "", "stderr": "", "truncated": False}
-    stderr = (match.group("stderr") or "").strip()
+    stderr = _unrepr(match.group("stderr") or "")
     return {
         "command": match.group("command").strip(),
         "exit_code": int(match.group("exit")),
-        "stdout": (match.group("stdout") or "").strip("'"),
+        "stdout": _unrepr(match.group("stdout") or "").strip("'").replace("\\r\\n", "\n").replace("\\n", "\n").strip(),
         "stderr": stderr.strip("'").replace("\\r\\n", "").strip(),
         "truncated": not stderr.endswith("'"),
     }
+
+
+def _unrepr(value: str) -> str:
+    """oslo.concurrency repr()s stdout and stderr: Python 2 wrote u'…' (up to Train), Python 3 '…'."""
+    value = value.strip()
+    return value[1:] if value.startswith(("u'", 'u"')) else value
 
 
 def classify_ssh_failure(text: str, dest: str = "<dest_host>") -> SshCause:

@@ -99,7 +99,9 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
         _, match = found
         events = match.groupdict().get("events") or ""
         # the event list's shape tells the release: tuples up to Xena, strings from Yoga, none before Queens
-        shape = "Queens–Xena tuple" if "('" in events else "≥ Yoga" if events else "Mitaka–Pike, no events named"
+        shape = (
+            "Queens–Xena tuple" if events.startswith("(") else "≥ Yoga" if events else "Mitaka–Pike, no events named"
+        )
         rows.append(
             {
                 "time": r.time,

@@ -102,3 +102,18 @@ def test_a_live_migration_over_qemu_ssh_is_explained_with_its_pair():
     ]
     [row] = explain_failures(failed, actions).to_dict("records")
     assert row["ssh"] and row["cause"] == "host-key-unknown" and row["type"] == "live-migration"
+
+
+def test_python_2_reprs_up_to_train_read_like_python_3():
+    """oslo.concurrency repr()s Stdout/Stderr: Python 2 (nova up to Train) wrote u'…'."""
+    from runbook_lib.resize_ssh.ssh_errors import parse_ssh_error
+
+    text = (
+        "Resize error: not able to execute ssh command: Unexpected error while running command.\n"
+        "Command: ssh -o BatchMode=yes 10.0.0.12 mkdir -p /var/lib/nova/instances/x\nExit code: 255\n"
+        "Stdout: u'This account is currently not available.\\n'\nStderr: u'Host key verification failed.\\r\\n'"
+    )
+    parsed = parse_ssh_error(text)
+    assert parsed["stderr"] == "Host key verification failed." and not parsed["truncated"]
+    assert parsed["stdout"] == "This account is currently not available."
+    assert classify_ssh_failure(text).cause == "host-key-unknown"

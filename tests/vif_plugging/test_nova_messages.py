@@ -100,3 +100,35 @@ def test_an_old_timeout_that_names_no_port_takes_the_server_s_ports(demo_snapsho
     old = analyse_vif_plugging(snap).diagnosis.set_index("server").loc["vif-nonfatal"]
     assert old["ports"] == ports and old["cause"] == row["cause"]
     assert isinstance(pd.Timestamp(old["timed_out_at"]), pd.Timestamp)
+
+
+@pytest.mark.parametrize(
+    ("message", "form"),
+    [
+        # Mitaka to Ocata 15.1.0: _LW('Timeout waiting for vif plugging callback for instance %(uuid)s')
+        (f"Timeout waiting for vif plugging callback for instance {SERVER}", "Mitaka–Pike, no events named"),
+        # Ocata 15.1.1 to Pike
+        (
+            "Timeout waiting for vif plugging callback for instance with vm_state building and task_state spawning.",
+            "Mitaka–Pike, no events named",
+        ),
+        # Queens to Train on Python 2: tuples with u'<port>', and oslo.log's error summary appended
+        (
+            f"Timeout waiting for [('network-vif-plugged', u'{PORT}')] for instance with vm_state building and "
+            "task_state spawning.: Timeout: 300 seconds",
+            "Queens–Xena tuple",
+        ),
+        # Wallaby, Xena: no final period
+        (
+            f"Timeout waiting for [('network-vif-plugged', '{PORT}')] for instance with vm_state building and "
+            "task_state spawning: eventlet.timeout.Timeout: 300 seconds",
+            "Queens–Xena tuple",
+        ),
+    ],
+    ids=["mitaka", "ocata-pike", "queens-train-py2", "wallaby-xena"],
+)
+def test_each_release_s_timeout_gets_its_form(message, form):
+    line = f"2026-11-23 20:10:00.000 777 WARNING nova.virt.libvirt.driver [instance: {SERVER}] {message}"
+    [row] = find_timeouts(parse_oslo_log([line], "cmp1")).to_dict("records")
+    assert row["form"] == form
+    assert row["ports"] == ([] if form.startswith("Mitaka") else [PORT])
