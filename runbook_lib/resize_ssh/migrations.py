@@ -94,10 +94,14 @@ def explain_failures(failed: pd.DataFrame, actions: Records, logs: pd.DataFrame 
         event = _failed_event(actions, m.server_id, m.created_at)
         details = (event or {}).get("details") or ""
         text, from_log = details, False
-        if logs is not None and not logs.empty and over_ssh(details):
+        # a failed disk copy (scp/rsync) is not wrapped: from Queens the fault is the bare class name
+        copy_failed = "ProcessExecutionError" in details and "Command:" not in details
+        if logs is not None and not logs.empty and (over_ssh(details) or copy_failed):
             # the whole error: the log record of this server that carries ssh's stderr or libvirt's words
             mine = logs[logs["instance"] == m.server_id]
             hits = mine[mine["message"].str.contains(r"Stderr:|qemu\+ssh://|Live Migration failure", regex=True)]
+            if copy_failed:
+                hits = hits[hits["message"].str.contains(r"Command: (?:scp|rsync|ssh)\b", regex=True)]
             if not hits.empty:
                 text, from_log = hits.iloc[-1]["message"], True
         ssh = over_ssh(text)

@@ -117,3 +117,54 @@ def test_python_2_reprs_up_to_train_read_like_python_3():
     assert parsed["stderr"] == "Host key verification failed." and not parsed["truncated"]
     assert parsed["stdout"] == "This account is currently not available."
     assert classify_ssh_failure(text).cause == "host-key-unknown"
+
+
+def test_a_cold_migration_whose_disk_copy_failed_takes_the_whole_error_from_the_log():
+    """Queens and later store only 'ProcessExecutionError' as the fault of a failed scp/rsync copy (it is not
+    wrapped); the source's nova-compute log has the whole error, with its Command and Stderr."""
+    from runbook_lib.oslo_log import parse_oslo_log
+
+    failed = pd.DataFrame(
+        [
+            {
+                "uuid": "m-2",
+                "server_id": SERVER,
+                "migration_type": "migration",
+                "status": "error",
+                "source_compute": "cmp1",
+                "dest_compute": "cmp2",
+                "dest_host": "10.0.0.12",
+                "created_at": pd.Timestamp("2026-11-23 20:00:00"),
+                "updated_at": pd.Timestamp("2026-11-23 20:00:30"),
+            }
+        ]
+    )
+    actions = [
+        {
+            "instance_uuid": SERVER,
+            "action": "migrate",
+            "request_id": "req-2",
+            "start_time": "2026-11-23T20:00:01",
+            "events": [
+                {
+                    "event": "compute_resize_instance",
+                    "result": "Error",
+                    "start_time": "2026-11-23T20:00:02",
+                    "host": "cmp1",
+                    "details": "ProcessExecutionError",
+                }
+            ],
+        }
+    ]
+    prefix = "2026-11-23 20:00:20.100 4242 ERROR nova.compute.manager"
+    lines = [
+        f"{prefix} [req-2 u p - - -] [instance: {SERVER}] Setting instance vm_state to ERROR: "
+        "oslo_concurrency.processutils.ProcessExecutionError: Unexpected error while running command.",
+        f"{prefix} [instance: {SERVER}] Command: scp -r /var/lib/nova/instances/{SERVER}_resize/disk "
+        f"10.0.0.12:/var/lib/nova/instances/{SERVER}/disk",
+        f"{prefix} [instance: {SERVER}] Exit code: 1",
+        f"{prefix} [instance: {SERVER}] Stdout: ''",
+        f"{prefix} [instance: {SERVER}] Stderr: 'Permission denied (publickey).\\r\\nlost connection\\r\\n'",
+    ]
+    [row] = explain_failures(failed, actions, parse_oslo_log(lines, "cmp1")).to_dict("records")
+    assert row["ssh"] and row["cause"] == "publickey-denied" and row["evidence"] == "log"
