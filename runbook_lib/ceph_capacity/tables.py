@@ -101,8 +101,8 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
         # a null or NaN use (Jewel's -nan, read as null) stays unknown: never an empty OSD
         used = node.get("kb_used")
         used = float("nan") if used is None else float(used)
-        # What a move carries: data and omap (BlueFS metadata stays). Before Nautilus osd df had no
-        # kb_used_data / kb_used_omap: then all of kb_used is taken as movable.
+        # What a move carries: data and omap (BlueFS metadata stays). Before Mimic osd df had no
+        # kb_used_data / kb_used_omap (ceph PR 18096): then all of kb_used is taken as movable.
         movable = (node.get("kb_used_data") or 0) + (node.get("kb_used_omap") or 0) if "kb_used_data" in node else used
         dump = state.get(node["id"], {})
         rows.append(
@@ -174,11 +174,11 @@ def tabulate_pools(df_detail: Record, osd_dump: Record) -> pd.DataFrame:
                 "type": "erasure" if info.get("type") == 3 else "replicated",
                 "size": info.get("size"),
                 "pg_num": info.get("pg_num"),
-                # Nautilus and later: stored (logical) and bytes_used (raw). Before: bytes_used was the logical
-                # size and raw_bytes_used the raw one.
+                # Nautilus and later: stored (logical), bytes_used (raw), percent_used a 0..1 ratio. Before:
+                # bytes_used was the logical size, raw_bytes_used the raw one, percent_used a percent (0..100).
                 "stored": stats["stored"] if "stored" in stats else stats.get("bytes_used", 0),
                 "bytes_used": stats["bytes_used"] if "stored" in stats else stats.get("raw_bytes_used", 0),
-                "percent_used": stats.get("percent_used", 0.0),
+                "percent_used": float(stats.get("percent_used") or 0.0) / (1 if "stored" in stats else 100),
                 "max_avail": stats.get("max_avail", 0),
                 "objects": stats.get("objects", 0),
                 "flags": info.get("flags_names", ""),

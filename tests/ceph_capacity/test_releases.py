@@ -2,8 +2,9 @@
 
 The lab gives Pacific for real (tests/fixtures/ceph-pacific-minicluster). The other releases' shapes are
 built from those captures by the documented differences (the release notes and the emitting code):
-- before Nautilus, ``osd df`` has no ``kb_used_data`` / ``kb_used_omap`` / ``kb_used_meta``, and ``df`` pools
-  have no ``stored``: ``bytes_used`` is the logical size then and ``raw_bytes_used`` the raw one;
+- before Mimic, ``osd df`` has no ``kb_used_data`` / ``kb_used_omap`` / ``kb_used_meta`` (ceph PR 18096); before
+  Nautilus ``df`` pools have no ``stored``: ``bytes_used`` is the logical size then, ``raw_bytes_used`` the raw
+  one and ``percent_used`` a percent (0..100, not a 0..1 ratio); Luminous is both;
 - before Luminous (Jewel, Kraken), the OSDMap holds no ``*_ratio`` (mon/osd config options, defaults
   0.85 / 0.85 / 0.95), ``osd df`` nodes have no ``device_class``, and ``health detail`` has no check codes:
   ``{"overall_status", "summary": [{"severity", "summary"}], "detail": ["osd.0 is near full at 55%"]}``.
@@ -35,7 +36,7 @@ def pacific(state: str) -> Snapshot:
     return Snapshot(manifest={**new_manifest("pacific lab", {}), "parts": {}}, parts=parts)
 
 
-def before_nautilus(snap: Snapshot) -> Snapshot:
+def luminous(snap: Snapshot) -> Snapshot:
     snap = copy.deepcopy(snap)
     for node in snap.parts["ceph/osd_df_tree"][0]["nodes"]:
         for key in ("kb_used_data", "kb_used_omap", "kb_used_meta"):
@@ -44,6 +45,7 @@ def before_nautilus(snap: Snapshot) -> Snapshot:
         stats = pool["stats"]
         stats["raw_bytes_used"] = stats.pop("bytes_used")
         stats["bytes_used"] = stats.pop("stored")
+        stats["percent_used"] = round(stats["percent_used"] * 100, 2)  # printed with "%.2f" then
         for key in ("stored_data", "stored_omap", "data_bytes_used", "omap_bytes_used", "stored_raw"):
             stats.pop(key, None)
     for check in snap.parts["ceph/health_detail"][0].get("checks", {}).values():
@@ -53,7 +55,7 @@ def before_nautilus(snap: Snapshot) -> Snapshot:
 
 
 def jewel(snap: Snapshot) -> Snapshot:
-    snap = before_nautilus(snap)
+    snap = luminous(snap)
     for key in ("nearfull_ratio", "backfillfull_ratio", "full_ratio"):
         snap.parts["ceph/osd_dump"][0].pop(key)
     for node in snap.parts["ceph/osd_df_tree"][0]["nodes"]:
@@ -72,7 +74,7 @@ def jewel(snap: Snapshot) -> Snapshot:
             summary.append({"severity": check["severity"], "summary": f"{count} {words[code]}"})
             for item in check["detail"]:
                 name = item["message"].split(" ")[0]
-                detail.append(f"{item['message']} at {osds[name]['utilization']:.0f}%")
+                detail.append(f"{item['message']} at {osds[name]['utilization']:.0f}%")  # Jewel: "… at 55%"
     snap.parts["ceph/health_detail"][0] = {"overall_status": "HEALTH_WARN", "summary": summary, "detail": detail}
     return snap
 
@@ -82,11 +84,12 @@ def _kinds(analysis):
 
 
 @pytest.mark.parametrize("state", ["02-nearfull", "07-backfillfull", "08-full"])
-def test_before_nautilus_the_same_findings_and_the_pools_still_hold_data(state):
-    now, then = analyse_ceph_capacity(pacific(state)), analyse_ceph_capacity(before_nautilus(pacific(state)))
+def test_luminous_gives_the_same_findings_and_the_pools_still_hold_data(state):
+    now, then = analyse_ceph_capacity(pacific(state)), analyse_ceph_capacity(luminous(pacific(state)))
     assert _kinds(then) == _kinds(now)
     assert then.pools["stored"].tolist() == now.pools["stored"].tolist() and then.pools["stored"].sum() > 0
     assert then.pools["bytes_used"].tolist() == now.pools["bytes_used"].tolist()
+    assert then.pools["percent_used"].round(4).tolist() == now.pools["percent_used"].round(4).tolist()
     # without kb_used_data every used KiB counts as movable, so the reweight model still moves data
     assert (then.osds["kb_movable"] == then.osds["kb_used"]).all() and then.osds["kb_movable"].sum() > 0
 
