@@ -10,6 +10,7 @@ import dataclasses
 import re
 
 from runbook_lib.records import Record
+from runbook_lib.resize_ssh.nova_messages import SSH_FAILURE_FORMS
 
 _BLOCK = re.compile(
     r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)"
@@ -108,11 +109,11 @@ _KNOWN_STARTS = (
 )
 
 
-# A migration that went over SSH: a resize or cold migration's ssh (mkdir, the shared-storage check), the
-# disk copy (scp -r, or rsync), or a live migration's qemu+ssh:// connection, whatever the release's wording.
+# A migration that went over SSH, whatever the release's wording (the forms are in nova_messages), or ssh's own
+# words wherever they surface.
 OVER_SSH = re.compile(
-    r"not able to execute ssh command|Command: (?:ssh|scp|rsync)\b|qemu\+ssh://|\bssh: |Host key verification"
-    r"|Permission denied \(publickey|unix_listener: "
+    "|".join(form.pattern.pattern for form in SSH_FAILURE_FORMS)
+    + r"|\bssh: |Host key verification|Permission denied \(publickey|unix_listener: "
 )
 
 

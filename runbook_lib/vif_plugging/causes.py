@@ -7,6 +7,7 @@ import dataclasses
 
 import pandas as pd
 
+from runbook_lib.message_forms import first_match
 from runbook_lib.vif_plugging.evidence import (
     BINDING_FAILED,
     DELIVERY_FAILURES,
@@ -15,7 +16,7 @@ from runbook_lib.vif_plugging.evidence import (
     working,
 )
 from runbook_lib.vif_plugging.neutron_events import covers
-from runbook_lib.vif_plugging.nova_messages import UNEXPECTED_FORMS, first_match
+from runbook_lib.vif_plugging.nova_messages import UNEXPECTED_FORMS
 
 CAUSES = {
     "port-binding-failed": (

@@ -14,8 +14,9 @@ import re
 
 import pandas as pd
 
+from runbook_lib.message_forms import first_match
 from runbook_lib.records import Records
-from runbook_lib.vif_plugging.nova_messages import TIMEOUT_FORMS, first_match
+from runbook_lib.vif_plugging.nova_messages import TIMEOUT_FORMS
 
 RUNBOOK = "vif_plugging"
 HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options

@@ -6,19 +6,9 @@ record reaches the log in every layout :mod:`runbook_lib.oslo_log` reads; these 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
-
-@dataclasses.dataclass(frozen=True)
-class MessageForm:
-    """One wording of one message: the releases that write it, its pattern, and where it comes from."""
-
-    message: str  # what the message means, the same for every form
-    releases: str
-    pattern: re.Pattern[str]
-    source: str  # the file and the format string as the release writes it
-
+from runbook_lib.message_forms import MessageForm
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
@@ -90,12 +80,3 @@ PORT_FAILED_FORMS = (
         "instance %(uuid)s'",
     ),
 )
-
-
-def first_match(forms: tuple[MessageForm, ...], text: str) -> tuple[MessageForm, re.Match[str]] | None:
-    """The first form whose pattern is found in ``text``, with its match."""
-    for form in forms:
-        match = form.pattern.search(text)
-        if match:
-            return form, match
-    return None

@@ -4,14 +4,10 @@ found by the same code in every log layout."""
 import pandas as pd
 import pytest
 
+from runbook_lib.message_forms import first_match
 from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.vif_plugging.evidence import find_timeouts
-from runbook_lib.vif_plugging.nova_messages import (
-    PORT_FAILED_FORMS,
-    TIMEOUT_FORMS,
-    UNEXPECTED_FORMS,
-    first_match,
-)
+from runbook_lib.vif_plugging.nova_messages import PORT_FAILED_FORMS, TIMEOUT_FORMS, UNEXPECTED_FORMS
 
 PORT = "e6bcaae5-7ad6-4448-affd-9aefb94c1c9a"
 SERVER = "6eb7ea92-bc5a-4dff-b426-0a3ff94ee204"
