@@ -53,7 +53,7 @@ class Parameter:
 
     @property
     def path_kind(self) -> str:
-        """"file", "dir" or "path" when the value is a path; "" otherwise."""
+        """ "file", "dir" or "path" when the value is a path; "" otherwise."""
         m = _PATH.search(self.help)
         return m.group(1) if m else ""
 
