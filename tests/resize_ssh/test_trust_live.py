@@ -127,8 +127,9 @@ def test_a_missing_ssh_config_is_one_clear_error(sshlab, tmp_path):
     args = notebook_args(sshlab, tmp_path)
     args[args.index(sshlab["ssh_config"])] = str(tmp_path / "nope")
     proc = run_cli(*args)
-    assert proc.returncode == 2  # bad input, before anything ran on a host
-    assert f"ssh_config '{tmp_path / 'nope'}' is not a file" in proc.stdout
+    assert proc.returncode == 2  # bad input, before a kernel started or anything ran on a host
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"runbook: parameter ssh_config='{tmp_path / 'nope'}': {tmp_path / 'nope'} is not a file")
 
 
 @pytest.mark.skipif(shutil.which("ssh") is None, reason="SKIPPED LOUDLY: no OpenSSH client")

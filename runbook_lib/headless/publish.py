@@ -1,0 +1,54 @@
+"""Publishing a run: summary.json, the index with the comparison since the last run, the history index,
+pruning, and the Prometheus textfile."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from runbook_lib.errors import ConfigError
+from runbook_lib.headless import history
+from runbook_lib.headless.report import write_index, write_summary
+
+
+def publish_run(out: Path, payload: dict[str, Any], previous: str, keep: int, prometheus: str) -> None:
+    """summary.json, index.html with the comparison, the history index, pruning, the Prometheus file."""
+    source, compare = payload["source"], None
+    if previous and previous != "none":
+        try:
+            compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"--previous {previous}: not a run directory (no readable summary.json: {exc})") from exc
+    elif not previous and payload.get("history"):
+        compare = history.find_previous(out, source, payload["started_at"])
+    if compare or payload.get("history"):
+        payload["changes"] = history.compare_runs(
+            payload, compare[1] if compare else None, str(compare[0]) if compare else ""
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    write_summary(out, payload)
+    (out / history.RUN_MARKER).touch()
+    index = write_index(out, payload)
+    changes = payload.get("changes")
+    if changes and changes["previous"]:
+        print(
+            f"since {Path(changes['previous']['dir']).name}: {len(changes['new'])} new, "
+            f"{len(changes['resolved'])} resolved, {len(changes['persisting'])} persisting"
+        )
+    if payload.get("history"):
+        for path in history.prune_runs(out, source, keep):
+            print(f"pruned {path} (--keep {keep})")
+        history.write_history_index(out, source)
+    if prometheus:
+        from runbook_lib.headless.prometheus import render_textfile, write_textfile
+
+        # In a history (ROOT/<name>/<run>) the name is the directory's: two targets may read the same source.
+        name = out.resolve().parent.name if payload.get("history") else history.source_slug(source)
+        target = Path(prometheus)
+        if target.is_dir() or prometheus.endswith("/"):
+            target = target / f"stack_runbooks_{name}.prom"
+        write_textfile(target, render_textfile(payload, name, time.time()))
+        print(f"prometheus: {target}")
+    print(f"report: {index} (exit {payload.get('exit_code', 0)})")
