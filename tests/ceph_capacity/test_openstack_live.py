@@ -12,7 +12,8 @@ import uuid
 import pytest
 from conftest import MINICLOUD
 
-from runbook_lib.ceph_capacity import analyse_ceph_capacity, open_ceph
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+from runbook_lib.ceph_capacity.collect import open_ceph
 
 pytestmark = [pytest.mark.minicloud, pytest.mark.slow]
 MIB = 1024**2

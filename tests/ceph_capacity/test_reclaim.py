@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import FIXTURES
 
-from runbook_lib.ceph_capacity.rbd import classify_name, tabulate_rbd
+from runbook_lib.ceph_capacity.rbd import tabulate_rbd
 from runbook_lib.ceph_capacity.reclaim import Inventory, check_reclaim, ledger, reclaim_effect
 from runbook_lib.ceph_capacity.tables import tabulate_osds
 
@@ -45,22 +45,6 @@ def ledger_of(phase: str, known=EVERYTHING, now=NOW) -> pd.DataFrame:
 
 def state(phase: str) -> dict:
     return load(phase, "scenario-state.json")
-
-
-@pytest.mark.parametrize(
-    ("name", "kind"),
-    [
-        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5", "cinder-volume"),
-        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.deleted", "cinder-volume-deleted"),
-        ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk", "nova-disk"),
-        ("3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk.config", "nova-disk"),
-        ("c0df5e82-c6d0-4894-b875-6f8991e00796", "glance-image"),
-        ("volume-5a0607bf-62d3-4805-936d-53d2c5419aa5.backup.base", "cinder-backup"),
-        ("my-test-image", "unknown"),
-    ],
-)
-def test_names_follow_the_drivers(name, kind):
-    assert classify_name(name)[0] == kind
 
 
 def test_phase1_orphans_are_found_with_their_real_bytes():

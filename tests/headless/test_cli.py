@@ -8,8 +8,6 @@ from conftest import make_notebook, run_cli
 
 pytestmark = pytest.mark.slow
 
-PUBLISH = "from runbook_lib.show import publish_findings\npublish_findings('fixture', [])"
-
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
@@ -95,39 +93,19 @@ def test_malformed_snapshot_names_the_file(tmp_path):
 
 
 def test_library_error_inside_the_notebook_is_one_readable_line(tmp_path):
-    proc = run_cli("run", "cpu_topology", "--out", str(tmp_path), "-p", "apply", "true")
+    # (apply=true on a snapshot is now refused before a kernel starts: test_params_needs.py) A RunbookError
+    # raised inside a kernel by the library itself: connect_for_apply on a snapshot.
+    nb = make_notebook(
+        tmp_path, "applies", "from runbook_lib.sources.origin import connect_for_apply\nconnect_for_apply('', True)"
+    )
+    proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert "ParameterError: apply=True changes a live cloud: pass cloud" in proc.stdout
-    nb = json.loads((tmp_path / "cpu_topology.ipynb").read_text())
+    nb = json.loads((tmp_path / "out" / "applies.ipynb").read_text())
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert [e["traceback"] for e in errors] == [
         ["ParameterError: apply=True changes a live cloud: pass cloud (a clouds.yaml entry), not a snapshot"]
     ]
-
-
-def test_execution_error_exits_3_and_keeps_papermills_banner(tmp_path):
-    nb = make_notebook(tmp_path, "broken", "1 / 0", PUBLISH)
-    proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"))
-    assert proc.returncode == 3, proc.stderr
-    assert "ZeroDivisionError" in proc.stdout
-    html = (tmp_path / "out" / "broken.html").read_text()
-    assert "An Exception was encountered at" in html
-    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["runbooks"][0]["verdict"] == "ERROR"
-
-
-def test_timeout_exits_4_with_a_banner(tmp_path):
-    nb = make_notebook(tmp_path, "sleepy", "import time\ntime.sleep(delay)", PUBLISH)
-    proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"), "--timeout", "2", "-p", "delay", "30")
-    assert proc.returncode == 4, proc.stderr
-    assert "TIMEOUT" in proc.stdout
-    assert "<b>TIMEOUT</b>: a cell ran longer than 2 s" in (tmp_path / "out" / "sleepy.html").read_text()
-
-
-def test_a_notebook_that_publishes_nothing_is_an_error(tmp_path):
-    nb = make_notebook(tmp_path, "silent", "x = 1")
-    proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"))
-    assert proc.returncode == 3 and "published no findings" in proc.stdout
 
 
 def test_list_shows_typed_commented_parameters():

@@ -1,5 +1,5 @@
-"""Runs over time: the comparison with the previous run, retention, and the Prometheus textfile (parsed
-by prometheus_client's own parser, the format node_exporter's textfile collector reads)."""
+"""Runs over time: the comparison with the previous run, retention, and two real runs under one reports root
+(what changed, the history index, the Prometheus file; parsed by prometheus_client's own parser)."""
 
 import json
 import shutil
@@ -17,37 +17,11 @@ from runbook_lib.headless.history import (
     prune_runs,
     source_slug,
 )
-from runbook_lib.headless.prometheus import render_textfile, write_textfile
 from runbook_lib.snapshot import DEMO_SNAPSHOT
 
+from .summaries import A, B, C, _summary
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _finding(kind, subject, severity="warn", message="m"):
-    return {"kind": kind, "subject": subject, "severity": severity, "message": message}
-
-
-def _summary(runbooks, started="2026-11-24T01:00:00Z", source="cloud prod"):
-    return {
-        "source": source,
-        "started_at": started,
-        "exit_code": 1,
-        "duration_s": 12.5,
-        "runbooks": [
-            {
-                "runbook": name,
-                "verdict": verdict,
-                "exit_code": 1,
-                "duration_s": 3.0,
-                "counts": {"info": 0, "warn": len(f), "crit": 0, "error": 0},
-                "findings": f,
-            }
-            for name, verdict, f in runbooks
-        ],
-    }
-
-
-A, B, C = _finding("osd-nearfull", "osd.0 (h1)"), _finding("osd-nearfull", "osd.1 (h1)"), _finding("x", "y")
 
 
 def test_new_resolved_persisting_and_changed_severity():
@@ -108,26 +82,6 @@ def test_previous_run_and_retention(tmp_path):
     assert prune_runs(current, "cloud prod", 2) == [first]
     assert second.exists() and current.exists() and other_cloud.exists() and foreign.exists()
     assert prune_runs(current, "cloud prod", 0) == []  # 0 keeps everything
-
-
-def test_prometheus_textfile_parses_and_carries_the_counts(tmp_path):
-    summary = _summary([("ceph_capacity", "WARN", [A, B]), ("vif_plugging", "OK", [])])
-    summary["runbooks"][0]["counts"] = {"info": 1, "warn": 2, "crit": 0, "error": 0}
-    summary["changes"] = compare_runs(summary, _summary([("ceph_capacity", "WARN", [A])]))
-    text = render_textfile(summary, 'we"ird\\source', 1795000000.0)
-    families = {f.name: f for f in text_string_to_metric_families(text)}
-    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
-    label = ("source", 'we"ird\\source')
-    assert samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "warn"), label))] == 2
-    assert samples[("stack_runbooks_findings", (("runbook", "ceph_capacity"), ("severity", "info"), label))] == 1
-    assert samples[("stack_runbooks_findings_new", (("runbook", "ceph_capacity"), label))] == 1
-    assert samples[("stack_runbooks_findings_new", (("runbook", "vif_plugging"), label))] == 0
-    assert samples[("stack_runbooks_run_exit_code", (label,))] == 1
-    assert samples[("stack_runbooks_last_run_timestamp_seconds", (label,))] == 1795000000.0
-    assert all(f.type == "gauge" for f in families.values())
-    target = write_textfile(tmp_path / "node" / "stack_runbooks_prod.prom", text)
-    assert target.read_text() == text and [p.name for p in target.parent.iterdir()] == [target.name]
-    assert oct(target.stat().st_mode & 0o777) == "0o644"
 
 
 @pytest.mark.slow
@@ -211,15 +165,3 @@ def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
     empty.mkdir()
     nothing = run_cli("report", str(empty))
     assert nothing.returncode == 2 and "neither summary.json nor executed notebooks" in nothing.stderr
-
-
-def test_a_one_off_run_links_to_no_history(tmp_path):
-    from runbook_lib.headless.report import write_index
-
-    summary = _summary([("ceph_capacity", "WARN", [A])])
-    for run in summary["runbooks"]:
-        run.update(html="", notebook="", error="")
-    one_off = write_index(tmp_path, summary).read_text()
-    kept = write_index(tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}).read_text()
-    assert "all runs of this source" not in one_off and "Since last run" not in one_off
-    assert 'href="../index.html">all runs of this source' in kept and "Since last run" in kept

@@ -1,0 +1,181 @@
+"""The stepwise guarded reweight plan on the pacific captures: Ceph's own proposal for step 1, the guard, the
+tables the notebook shows, the comparisons with Ceph and with the cluster after a step, and the ratio bump."""
+
+import pandas as pd
+import pytest
+
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+from runbook_lib.ceph_capacity.plan import (
+    ReweightLimits,
+    compare_prediction,
+    compare_with_ceph,
+    plan_ceph_reweight,
+    plan_ratio_bump,
+    plan_reweight,
+    reweight_limits,
+)
+
+from .pacific import CEPH, osds_of, snapshot_of
+
+
+def test_ceph_refuses_an_empty_cluster_and_the_record_says_so():
+    assert "Refusing to reweight" in (CEPH / "01-healthy-empty.test_reweight_by_utilization.stderr.txt").read_text()
+    assert compare_with_ceph(
+        {"result": None, "error": "EDOM"},
+        plan_ceph_reweight(analyse_ceph_capacity(snapshot_of("01-healthy-empty"))),
+    ).empty
+
+
+def test_plan_steps_follow_ceph_and_step_1_uses_cephs_own_pg_count():
+    analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))
+    plan = plan_ceph_reweight(analysis)
+    first = plan.steps[0]
+    assert first.changes == {0: (1.0, 0.95001220703125)} and first.exact
+    assert first.moved_pgs == pytest.approx(analysis.test_reweight["result"]["utilization"]["moved_pgs"])
+    assert first.commands == ["ceph osd reweight 0 0.95001221"]  # 8 digits: Ceph keeps the same 1/65536 step
+    assert all(b.max_after < b.max_before for b in plan.steps)
+    table = plan.predicted_utilization(analysis.osds)
+    assert table.columns[0] == "now" and table.shape == (4, len(plan.steps) + 1)
+    comparison = compare_with_ceph(analysis.test_reweight, plan)
+    assert comparison["same"].all()
+
+
+def test_the_guard_stops_a_step_that_would_push_a_receiver_past_backfillfull():
+    analysis = analyse_ceph_capacity(snapshot_of("08-full"))
+    plan = plan_ceph_reweight(analysis, steps=8)
+    # Ceph itself says lowering osd.0 from 0.85 to 0.80 moves no PG mapping on this small map
+    assert plan.steps[0].exact and plan.steps[0].moved_pgs == 0
+    assert "moves no PG" in plan.table().at[0, "guard"]
+    assert any(step.halved for step in plan.steps) and "past backfillfull" in plan.stopped
+    ceiling = analysis.ratios["backfillfull"] - 0.02
+    for step in plan.steps:
+        gained = step.after["kb_used"] > step.before["kb_used"] + 1e-9
+        assert (step.after.loc[gained, "utilization"] < ceiling).all()
+
+
+def test_ratio_bump_raises_top_down_restores_bottom_up_and_respects_the_failsafe():
+    bump = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.01)
+    assert bump["raise"] == [
+        "ceph osd set-full-ratio 0.96",
+        "ceph osd set-backfillfull-ratio 0.91",
+        "ceph osd set-nearfull-ratio 0.86",
+    ]
+    assert bump["restore"] == [
+        "ceph osd set-nearfull-ratio 0.85",
+        "ceph osd set-backfillfull-ratio 0.9",
+        "ceph osd set-full-ratio 0.95",
+    ]
+    refused = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.02)
+    assert not refused["possible"] and "failsafe" in refused["why"]
+
+
+def test_predicted_vs_actual_tolerance_is_in_pg_sizes():
+    analysis = analyse_ceph_capacity(snapshot_of("03-nearfull-with-rbd"))
+    step = plan_ceph_reweight(analysis).steps[0]  # osd.0 → 0.95, Ceph: 1 PG moves
+    actual = osds_of("06-reweight-osd0-0.85-rebalanced")  # a later real state, osd.0 2 PGs lighter
+    table = compare_prediction(step, actual, largest_pg=20 * 1024**2).set_index("osd")
+    assert table.at["osd.0", "tolerance"] == pytest.approx(2 * 20 * 1024**2 / 1024 / actual.at[0, "kb"])
+    assert table.at["osd.0", "within"]
+    assert not compare_prediction(step, actual, largest_pg=0).set_index("osd").at["osd.0", "within"]
+
+
+def test_the_plan_table_says_each_steps_commands_weights_and_model():
+    plan = plan_ceph_reweight(analyse_ceph_capacity(snapshot_of("02-nearfull")))
+    table = plan.table()
+    assert list(table.columns) == [
+        "step",
+        "commands",
+        "osds",
+        "moved_gib",
+        "moved_pgs",
+        "fullest_before",
+        "fullest_after",
+        "model",
+        "guard",
+    ]
+    assert table["step"].tolist() == [1, 2, 3, 4, 5]
+    assert table["commands"].tolist()[:3] == [
+        "ceph osd reweight 0 0.95001221",
+        "ceph osd reweight 0 0.90002441",
+        "ceph osd reweight 0 0.85003662",
+    ]
+    assert table.at[0, "osds"] == "osd.0 1.0000→0.9500" and table.at[1, "osds"] == "osd.0 0.9500→0.9000"
+    assert table["model"].tolist() == ["Ceph's PG count"] + ["first-order"] * 4
+    assert table["guard"].tolist() == [""] * 5  # nothing halved: every receiver stays far below backfillfull
+    assert (table["fullest_after"] < table["fullest_before"]).all()
+    assert table.at[0, "moved_pgs"] == 1.0  # Ceph's own count for step 1
+    assert plan.stopped == "5 step(s) planned; run again after they are applied"
+    assert plan.limits == {"oload": 120, "max_change": 0.05, "max_osds": 4, "margin": 0.02, "no_increasing": True}
+
+
+def test_each_step_starts_from_the_state_the_previous_one_predicts():
+    analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))
+    plan = plan_ceph_reweight(analysis, steps=3)
+    assert plan.steps[0].before.equals(analysis.osds)
+    for previous, step in zip(plan.steps, plan.steps[1:], strict=False):
+        assert step.before is previous.after
+        assert step.changes[0][0] == previous.changes[0][1]  # the old weight is the one the last step set
+    predicted = plan.predicted_utilization(analysis.osds)
+    assert list(predicted.columns) == ["now", "after step 1", "after step 2", "after step 3"]
+    assert list(predicted.index) == ["osd.0", "osd.1", "osd.2", "osd.3"]
+    assert predicted["after step 3"].tolist() == plan.steps[2].after["utilization"].tolist()
+    assert plan.steps[2].max_after == pytest.approx(predicted["after step 3"].max())
+
+
+def test_other_limits_than_cephs_recorded_proposal_plan_from_the_model_alone():
+    analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))  # Ceph was asked at oload 120
+    plan = plan_ceph_reweight(analysis, reweight_limits(oload=110), steps=1)
+    step = plan.steps[0]
+    assert step.commands == ["ceph osd reweight 0 0.95001221", "ceph osd reweight 3 0.95001221"]
+    assert not step.exact and plan.table().at[0, "model"] == "first-order"
+    comparison = compare_with_ceph(analysis.test_reweight, plan).set_index("osd")
+    assert comparison.at["osd.0", "same"] and not comparison.at["osd.3", "same"]  # Ceph (at 120) left osd.3
+    assert (
+        pd.isna(comparison.at["osd.3", "ceph_proposes"]) and comparison.at["osd.3", "plan_step_1"] == 0.95001220703125
+    )
+
+
+def test_a_plan_stops_when_no_osd_is_above_the_overload():
+    plan = plan_ceph_reweight(analyse_ceph_capacity(snapshot_of("02-nearfull")), reweight_limits(oload=200))
+    assert plan.steps == []
+    assert plan.stopped == "no OSD is above 200% of the average utilization: nothing more to move"
+    assert plan.table().empty and list(plan.predicted_utilization(osds_of("02-nearfull")).columns) == ["now"]
+
+
+def test_without_ceph_data_there_is_no_plan_and_nothing_to_compare():
+    plan = plan_reweight(pd.DataFrame(), {})
+    assert plan.steps == [] and plan.stopped == "no Ceph data to plan with"
+    assert compare_with_ceph({}, plan).empty
+    assert list(compare_with_ceph({}, plan).columns) == [
+        "osd",
+        "ceph_proposes",
+        "plan_step_1",
+        "same",
+        "ceph_moved_pgs",
+        "plan_moved_pgs",
+    ]
+
+
+def test_the_limits_are_one_value_for_the_gather_and_the_plan():
+    limits = reweight_limits(oload=110, max_change=0.1, max_osds=2, no_increasing=False)
+    assert limits == ReweightLimits(110, 0.1, 2, False)
+    assert limits.as_dict() == {"oload": 110, "max_change": 0.1, "max_osds": 2, "no_increasing": False}
+    assert ReweightLimits().as_dict() == {"oload": 120, "max_change": 0.05, "max_osds": 4, "no_increasing": True}
+
+
+def test_the_ratio_bump_of_the_lab_cluster_and_without_data():
+    bump = plan_ratio_bump({"nearfull": 0.5, "backfillfull": 0.6, "full": 0.7})
+    assert bump["possible"] and bump["new"] == {"nearfull": 0.52, "backfillfull": 0.62, "full": 0.72}
+    assert bump["raise"] == [
+        "ceph osd set-full-ratio 0.72",
+        "ceph osd set-backfillfull-ratio 0.62",
+        "ceph osd set-nearfull-ratio 0.52",
+    ]
+    assert bump["restore"] == [
+        "ceph osd set-nearfull-ratio 0.5",
+        "ceph osd set-backfillfull-ratio 0.6",
+        "ceph osd set-full-ratio 0.7",
+    ]
+    assert plan_ratio_bump({}) == {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": {}}
+    refused = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.02)
+    assert refused["why"] == "full would reach 0.97, at or past the failsafe 0.97" and refused["raise"] == []

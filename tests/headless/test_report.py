@@ -1,0 +1,176 @@
+"""Reports: summary.json for machines (every finding with its stable id), index.html for people (each runbook's
+verdict, counts, links and worst findings, read back as text), and HTML without any code."""
+
+import json
+import re
+from html.parser import HTMLParser
+
+import nbformat
+
+from runbook_lib.headless.history import compare_runs, finding_id
+from runbook_lib.headless.report import export_html, summary_payload, write_index, write_summary
+from runbook_lib.headless.runner import RunResult
+
+from .summaries import A, _summary
+
+META = {"source": "cloud prod", "started_at": "2026-11-24T01:00:00Z", "exit_code": 1, "duration_s": 12.5}
+
+
+class Rows(HTMLParser):
+    """The text of each table cell, row by row, and every link."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.links: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+        elif tag == "a":
+            self.links.append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def read_index(path) -> Rows:
+    parser = Rows()
+    parser.feed(path.read_text())
+    return parser
+
+
+def finding(kind, severity, subject, message):
+    return {"runbook": "x", "kind": kind, "severity": severity, "subject": subject, "message": message}
+
+
+RESULTS = [
+    RunResult(
+        "ceph_capacity",
+        "CRIT",
+        1,
+        3.04,
+        "/reports/prod/20261124T010000Z/ceph_capacity.ipynb",
+        html="/reports/prod/20261124T010000Z/ceph_capacity.html",
+        counts={"info": 1, "warn": 1, "crit": 2, "error": 0},
+        findings=[
+            finding("reclaimable", "info", "reclaim ledger", "deleting 2 images frees 0.03 GiB raw"),
+            finding("osd-nearfull", "warn", "osd.3 (vm)", "osd.3 is 57.3% full"),
+            finding("osd-full", "crit", "osd.0 (vm)", "osd.0 is 71.6% full, past full 70%"),
+            finding("health-POOL_FULL", "crit", "health check POOL_FULL", "2 pool(s) full"),
+        ],
+        plan=[{"step": 1, "commands": ["ceph osd reweight 0 0.80000305"]}],
+        parameters={"ceph_live": True},
+    ),
+    RunResult(
+        "vif_plugging",
+        "ERROR",
+        2,
+        0.0,
+        "",
+        error="ParameterError: snapshot '/nonexistent' not found <see runbook list>",
+    ),
+]
+
+
+def test_a_one_off_run_links_to_no_history(tmp_path):
+    summary = _summary([("ceph_capacity", "WARN", [A])])
+    for run in summary["runbooks"]:
+        run.update(html="", notebook="", error="")
+    one_off = write_index(tmp_path, summary).read_text()
+    kept = write_index(tmp_path, {**summary, "history": True, "changes": compare_runs(summary, None)}).read_text()
+    assert "all runs of this source" not in one_off and "Since last run" not in one_off
+    assert 'href="../index.html">all runs of this source' in kept and "Since last run" in kept
+
+
+def test_the_summary_holds_the_run_and_every_finding_with_its_stable_id():
+    payload = summary_payload(RESULTS, META)
+    assert {k: payload[k] for k in META} == META
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", payload["generated_at"])
+    ceph, vif = payload["runbooks"]
+    assert (ceph["runbook"], ceph["verdict"], ceph["exit_code"], ceph["duration_s"]) == (
+        "ceph_capacity",
+        "CRIT",
+        1,
+        3.04,
+    )
+    assert (ceph["notebook"], ceph["html"]) == ("ceph_capacity.ipynb", "ceph_capacity.html")  # beside summary.json
+    assert [f["id"] for f in ceph["findings"]] == [
+        finding_id("ceph_capacity", f["kind"], f["subject"]) for f in RESULTS[0].findings
+    ]
+    assert ceph["plan"] == RESULTS[0].plan and ceph["parameters"] == {"ceph_live": True}
+    assert (vif["notebook"], vif["html"], vif["findings"], vif["error"]) == ("", "", [], RESULTS[1].error)
+    assert RESULTS[0].findings[0].get("id") is None  # the results themselves are left as they were
+
+
+def test_summary_json_is_written_sorted_and_reads_back(tmp_path):
+    payload = summary_payload(RESULTS, META)
+    path = write_summary(tmp_path, payload)
+    assert path == tmp_path / "summary.json" and json.loads(path.read_text()) == payload
+    assert path.read_text().startswith('{\n  "duration_s": 12.5,')
+
+
+def test_the_index_has_one_row_per_runbook_with_verdict_counts_duration_links_and_worst_findings(tmp_path):
+    index = read_index(write_index(tmp_path, summary_payload(RESULTS, META)))
+    header, ceph, vif = index.rows
+    assert header == ["runbook", "verdict", "findings", "duration", "links", "top findings"]
+    assert ceph[:5] == ["ceph_capacity", "CRIT", "1 info, 1 warn, 2 crit", "3.0 s", "report · notebook"]
+    assert ceph[5].splitlines() == [  # the three worst, worst first
+        "CRIT: osd.0 (vm)",
+        "CRIT: health check POOL_FULL",
+        "WARN: osd.3 (vm)",
+    ]
+    assert vif == ["vif_plugging", "ERROR", "—", "0.0 s", "", RESULTS[1].error]  # its error, escaped, as text
+    assert index.links == ["ceph_capacity.html", "ceph_capacity.ipynb", "summary.json"]
+
+
+def test_the_index_names_the_source_and_the_exit_code_and_escapes_them(tmp_path):
+    text = write_index(tmp_path, summary_payload(RESULTS, {**META, "source": "snapshot <demo>"})).read_text()
+    assert "source: snapshot &lt;demo&gt; · generated 2026-11-24T01:00:00Z" in text and "<demo>" not in text
+    assert "· exit code 1" in text
+    assert "&lt;see runbook list&gt;" in text
+
+
+def test_the_index_of_a_second_run_starts_with_what_changed(tmp_path):
+    previous = {**_summary([("ceph_capacity", "WARN", [A])]), "exit_code": 1}
+    payload = summary_payload(RESULTS[:1], META)
+    payload["changes"] = compare_runs(payload, previous, "reports/prod/20261123T010000Z")
+    text = write_index(tmp_path, payload).read_text()
+    assert text.index("Since last run") < text.index("<h2>Runbooks</h2>")
+    assert '<a href="../20261123T010000Z/index.html">20261123T010000Z</a>' in text
+    assert "<b>4 new</b>, <b>1 resolved</b>" in text
+
+
+def test_the_html_report_shows_outputs_and_no_code_nor_parameters(tmp_path):
+    notebook = nbformat.v4.new_notebook()
+    shown = nbformat.v4.new_code_cell("rb.show_findings(analysis.findings)  # SOURCE-MARKER")
+    shown.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="would run: ceph osd reweight 0 0.95001221\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": "<h2>Ceph capacity: WARN</h2>", "text/plain": "x"}),
+    ]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# Ceph OSDs nearfull / full"),
+        nbformat.v4.new_code_cell("ceph_live: bool = False  # read live", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("ceph_live = True", metadata={"tags": ["injected-parameters"]}),
+        shown,
+    ]
+    path = tmp_path / "ceph_capacity.ipynb"
+    nbformat.write(notebook, path)
+    html = export_html(path)
+    assert html == tmp_path / "ceph_capacity.html"
+    text = html.read_text()
+    assert "would run: ceph osd reweight 0 0.95001221" in text and "<h2>Ceph capacity: WARN</h2>" in text
+    assert "Ceph OSDs nearfull / full" in text
+    for code in ("SOURCE-MARKER", "ceph_live: bool", "ceph_live = True"):
+        assert code not in text

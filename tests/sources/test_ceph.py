@@ -1,0 +1,301 @@
+"""The Ceph edge: argv for every way an operator reaches the CLI, the JSON quirks of some releases, and every
+failure as one error class with the command and the next action, from the real ceph/rbd CLIs (ceph-common 16)
+where they can produce it here, else from a stand-in ``ceph`` executable (exit codes, a hang)."""
+
+import json
+import shutil
+import stat
+
+import pytest
+
+from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
+from runbook_lib.sources.ceph import (
+    CEPH_PARTS,
+    CephAccess,
+    check_pool_name,
+    collect_ceph,
+    collect_rbd,
+    command_error,
+    largest_pg_bytes,
+    parse_ceph_json,
+    pg_states,
+    rbd_watchers,
+    run_ceph,
+    run_json,
+    set_reweight,
+    settled_osd_df,
+)
+from runbook_lib.sources.ceph import test_reweight as preview_reweight  # named like a test: not collected
+
+COMMON = ["--conf", "/etc/ceph/my cluster.conf", "--cluster", "prod", "--id", "openstack"]
+
+
+def access(command: str) -> CephAccess:
+    return CephAccess(command, conf="/etc/ceph/my cluster.conf", cluster="prod", client_id="openstack", timeout=7)
+
+
+def stand_in(tmp_path, script: str) -> CephAccess:
+    """An executable named ``ceph`` that records its argv and then runs ``script`` (sh)."""
+    path = tmp_path / "bin" / "ceph"
+    path.parent.mkdir()
+    path.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/argv\n{script}\n')
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return CephAccess(str(path), timeout=0)
+
+
+def missing_conf(tmp_path) -> CephAccess:
+    assert shutil.which("ceph") and shutil.which("rbd"), "ceph-common is installed by 'make test'"
+    return CephAccess(conf=str(tmp_path / "missing.conf"), timeout=3)
+
+
+def test_bare_inf_and_nan_are_read_as_null_and_garbage_is_one_clear_error():
+    # Reef < 18.2.5 wrote `inf` into osd dump; Jewel wrote -nan into osd df
+    assert parse_ceph_json('{"a": inf, "b": [-nan, 1], "c": "inf"}', "osd dump") == {
+        "a": None,
+        "b": [None, 1],
+        "c": "inf",
+    }
+    with pytest.raises(SourceError, match=r"'osd dump' did not return JSON .*'Error initializing cluster client"):
+        parse_ceph_json("Error initializing cluster client: ObjectNotFound", "osd dump")
+
+
+def test_argv_keeps_values_as_arguments_and_quotes_them_through_ssh():
+    local = CephAccess("sudo ceph", conf="/etc/ceph/my cluster.conf", client_id="openstack")
+    argv = local.argv("rbd", ["du", "--pool", "volumes"])
+    assert argv[:2] == ["sudo", "rbd"] and "/etc/ceph/my cluster.conf" in argv and argv[-2:] == ["--format", "json"]
+    remote = CephAccess("ssh admin@mon1 sudo ceph", conf="/etc/ceph/my cluster.conf").argv("ceph", ["osd", "dump"])
+    assert remote[:3] == ["ssh", "admin@mon1", "sudo"] and "'/etc/ceph/my cluster.conf'" in remote
+    with pytest.raises(ParameterError, match="must end with the ceph executable"):
+        CephAccess("ceph; rm -rf /")
+    for bad in ("vol umes", "-volumes", "a;b", ""):
+        with pytest.raises(ParameterError):
+            check_pool_name(bad)
+
+
+def test_command_errors_name_the_cause():
+    missing = (
+        "Error initializing cluster client: ObjectNotFound('RADOS object not found (error calling conf_read_file)')"
+    )
+    assert "/etc/ceph/x.conf" in str(command_error("status", 1, missing, "/etc/ceph/x.conf"))
+    assert isinstance(
+        command_error("status", 1, "[errno 110] RADOS timed out (error connecting to the cluster)"),
+        SourceUnreachable,
+    )
+    assert isinstance(
+        command_error("status", 13, "[errno 13] RADOS permission denied (error connecting to the cluster)"),
+        SourceUnreachable,
+    )
+    assert isinstance(command_error("osd dump", 13, "Error EACCES: access denied"), PermissionDenied)
+
+
+@pytest.mark.parametrize(
+    ("command", "prefix", "tool_path"),
+    [
+        ("ceph", [], "ceph"),
+        ("sudo ceph", ["sudo"], "ceph"),
+        ("cephadm shell -- ceph", ["cephadm", "shell", "--"], "ceph"),
+        ("/opt/ceph/bin/ceph", [], "/opt/ceph/bin/ceph"),
+    ],
+)
+def test_the_argv_of_a_local_command_keeps_every_value_one_argument(command, prefix, tool_path):
+    assert access(command).argv("ceph", ["osd", "dump"]) == [
+        *prefix,
+        tool_path,
+        *COMMON,
+        "--connect-timeout",
+        "7",
+        "osd",
+        "dump",
+        "--format",
+        "json",
+    ]
+    rbd = tool_path[: -len("ceph")] + "rbd"  # rbd sits beside ceph
+    assert access(command).argv("rbd", ["ls", "-l", "--pool", "volumes"]) == [
+        *prefix,
+        rbd,
+        *COMMON,
+        "--client-mount-timeout",  # rbd has no --connect-timeout: librados' mount timeout bounds it
+        "7",
+        "ls",
+        "-l",
+        "--pool",
+        "volumes",
+        "--format",
+        "json",
+    ]
+
+
+def test_through_ssh_every_word_of_the_remote_command_is_quoted_for_the_remote_shell():
+    argv = access("ssh -p 2222 admin@mon1 sudo /opt/ceph/bin/ceph").argv("rbd", ["du", "--pool", "volumes"])
+    assert argv == [
+        "ssh",
+        "-p",
+        "2222",
+        "admin@mon1",
+        "sudo",
+        "/opt/ceph/bin/rbd",
+        "--conf",
+        "'/etc/ceph/my cluster.conf'",
+        "--cluster",
+        "prod",
+        "--id",
+        "openstack",
+        "--client-mount-timeout",
+        "7",
+        "du",
+        "--pool",
+        "volumes",
+        "--format",
+        "json",
+    ]
+
+
+def test_the_default_access_is_plain_ceph_with_a_20_second_connect_timeout():
+    assert CephAccess().argv("ceph", ["status"]) == ["ceph", "--connect-timeout", "20", "status", "--format", "json"]
+
+
+@pytest.mark.parametrize("command", ["rados", "ceph status", "", "ssh admin@mon1"])
+def test_a_command_that_does_not_end_with_the_ceph_executable_is_refused(command):
+    with pytest.raises(ParameterError) as err:
+        CephAccess(command)
+    assert str(err.value).startswith(f"ceph_command {command!r} must end with the ceph executable")
+
+
+@pytest.mark.parametrize("pool", ["volumes", "images", "vms", "backups", "cinder.volumes-ssd", "_x"])
+def test_pool_names_as_openstack_deployments_name_them_are_accepted(pool):
+    assert check_pool_name(pool) == pool
+
+
+def test_a_missing_conf_is_unreachable_and_names_the_conf_to_set(tmp_path):
+    with pytest.raises(SourceUnreachable) as err:
+        run_ceph(missing_conf(tmp_path), "ceph", ["status"])
+    assert str(err.value) == (
+        f"'ceph status': ceph cannot read its configuration {tmp_path / 'missing.conf'}; "
+        "set ceph_conf to the cluster's ceph.conf"
+    )
+
+
+def test_a_monitor_that_does_not_answer_is_unreachable_within_the_timeout(tmp_path):
+    assert shutil.which("ceph") and shutil.which("rbd"), "ceph-common is installed by 'make test'"
+    conf = tmp_path / "ceph.conf"
+    conf.write_text("[global]\nmon_host = 127.0.0.1:9\nauth_client_required = none\n")  # nothing listens on 9
+    dead = CephAccess(conf=str(conf), timeout=2)
+    with pytest.raises(SourceUnreachable) as err:
+        run_json(dead, "ceph", ["osd", "dump"])
+    assert (
+        str(err.value) == "'ceph osd dump': no monitor answered (timed out); check mon_host in the conf and the network"
+    )
+    with pytest.raises(SourceUnreachable) as err:
+        run_json(dead, "rbd", ["ls", "--pool", "volumes"])
+    assert str(err.value) == (
+        "'rbd ls --pool volumes': no monitor answered (rbd: listing images failed: (110) Connection timed out); "
+        "check mon_host in the conf and the network"
+    )
+
+
+def test_each_changing_and_reading_command_names_itself_in_its_error(tmp_path):
+    """The exact command an operator would paste: the reweight with 8 decimals, the PG reads, osd df tree."""
+    ceph = missing_conf(tmp_path)
+    cases = [
+        (lambda: set_reweight(ceph, 0, 0.95001220703125), "'ceph osd reweight 0 0.95001221'"),
+        (lambda: pg_states(ceph), "'ceph pg stat'"),
+        (lambda: largest_pg_bytes(ceph), "'ceph pg ls'"),
+        (lambda: settled_osd_df(ceph, timeout=0), "'ceph osd df tree'"),
+    ]
+    for call, command in cases:
+        with pytest.raises(SourceUnreachable) as err:
+            call()
+        assert str(err.value).startswith(f"{command}: ceph cannot read its configuration")
+
+
+def test_cephs_own_reweight_preview_keeps_its_limits_and_the_error_instead_of_raising(tmp_path):
+    record = preview_reweight(missing_conf(tmp_path), 120, 0.05, 4, True)
+    assert {k: record[k] for k in ("oload", "max_change", "max_osds", "no_increasing", "result")} == {
+        "oload": 120,
+        "max_change": 0.05,
+        "max_osds": 4,
+        "no_increasing": True,
+        "result": None,
+    }
+    assert record["error"].startswith("'ceph osd test-reweight-by-utilization 120 0.05 4 --no-increasing': ")
+
+
+def test_an_rbd_failure_is_kept_in_the_pools_record_and_per_watcher(tmp_path):
+    ceph = missing_conf(tmp_path)
+    record = collect_rbd(ceph, "volumes")
+    assert {k: record[k] for k in ("pool", "images", "du", "trash")} == {
+        "pool": "volumes",
+        "images": [],
+        "du": {},
+        "trash": [],
+    }
+    assert record["error"].startswith("'rbd ls -l --pool volumes' failed with exit code 1: ")
+    assert str(tmp_path / "missing.conf") in record["error"]
+    [watched] = rbd_watchers(ceph, ["vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk"])
+    assert watched["image"] == "vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk" and watched["watchers"] == []
+    assert watched["error"].startswith(
+        "'rbd status --pool vms --image 3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk' failed with exit code 1: "
+    )
+    with pytest.raises(ParameterError):
+        rbd_watchers(ceph, ["-x/image"])
+    with pytest.raises(ParameterError):
+        collect_rbd(ceph, "vol umes")
+
+
+def test_a_gather_that_cannot_reach_the_cluster_raises_at_once(tmp_path):
+    with pytest.raises(SourceUnreachable, match=r"^'ceph osd dump': ceph cannot read its configuration"):
+        collect_ceph(missing_conf(tmp_path), ["volumes"])
+    with pytest.raises(ParameterError, match="'vol umes' is not a Ceph pool name"):
+        collect_ceph(missing_conf(tmp_path), ["volumes", "vol umes"])  # before any command runs
+    assert CEPH_PARTS[0] == ("ceph/osd_dump", ["osd", "dump"])  # the one part nothing works without
+
+
+def test_a_missing_executable_is_a_config_error_saying_what_to_install(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        run_ceph(CephAccess(str(tmp_path / "nowhere" / "ceph")), "ceph", ["status"])
+    assert str(err.value) == (
+        f"cannot run '{tmp_path / 'nowhere' / 'ceph'}': install ceph-common here, "
+        "or set ceph_command to reach a host that has it"
+    )
+
+
+def test_the_cli_gets_exactly_the_argv_and_a_permission_error_says_which_caps(tmp_path):
+    ceph = stand_in(tmp_path, "echo 'Error EACCES: access denied' >&2; exit 13")
+    with pytest.raises(PermissionDenied) as err:
+        run_ceph(ceph, "ceph", ["osd", "dump"])
+    assert str(err.value) == (
+        "'ceph osd dump': permission denied (Error EACCES: access denied); "
+        "use a client with mon 'allow r' or run as root"
+    )
+    assert (tmp_path / "argv").read_text().splitlines() == ["--connect-timeout", "0", "osd", "dump", "--format", "json"]
+
+
+def test_any_other_failure_keeps_the_exit_code_and_cephs_last_line(tmp_path):
+    ceph = stand_in(tmp_path, "echo 'some progress' >&2; echo \"Error ENOENT: unrecognized pool 'nope'\" >&2; exit 2")
+    with pytest.raises(SourceError) as err:
+        run_ceph(ceph, "ceph", ["df", "detail"])
+    assert type(err.value) is SourceError
+    assert str(err.value) == "'ceph df detail' failed with exit code 2: Error ENOENT: unrecognized pool 'nope'"
+    silent = command_error("osd dump", 22, "")
+    assert str(silent) == "'osd dump' failed with exit code 22: exit code 22"
+
+
+def test_a_cli_that_hangs_past_the_timeout_is_unreachable(tmp_path):
+    ceph = stand_in(tmp_path, "exec sleep 60")
+    with pytest.raises(SourceUnreachable) as err:
+        run_ceph(ceph, "ceph", ["status"])
+    assert str(err.value) == "'ceph status' got no answer within 15 s: is a monitor up and reachable?"
+
+
+def test_output_that_is_not_json_names_the_command_and_shows_what_came(tmp_path):
+    ceph = stand_in(tmp_path, "echo 'WARNING: all monitors are down, showing cached map'; exit 0")
+    with pytest.raises(SourceError) as err:
+        run_json(ceph, "ceph", ["osd", "dump"])
+    assert str(err.value) == (
+        "'ceph osd dump' did not return JSON (Expecting value at line 1): "
+        "'WARNING: all monitors are down, showing cached map'"
+    )
+    with pytest.raises(SourceError) as err:
+        parse_ceph_json("", "pg stat")
+    assert str(err.value) == "'pg stat' did not return JSON (Expecting value at line 1): '(nothing)'"
+    assert parse_ceph_json(json.dumps({"nan": "nan", "list": [1.5, -2]}), "x") == {"nan": "nan", "list": [1.5, -2]}

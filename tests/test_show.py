@@ -1,0 +1,164 @@
+"""What a notebook shows: the verdict banner, tables, notes and the findings bundle, as the MIME bundles the
+Jupyter kernel publishes (captured from a real IPython shell, the notebook's own display path)."""
+
+import contextlib
+import html
+import re
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from traitlets.config import Config
+
+from runbook_lib.findings import FINDINGS_MIMETYPE, Finding, findings_bundle
+from runbook_lib.show import (
+    MAX_ROWS,
+    publish_findings,
+    show_figure,
+    show_findings,
+    show_note,
+    show_table,
+    show_verdict,
+    verdict_html,
+)
+from runbook_lib.snapshot import Snapshot, new_manifest
+
+WARN = Finding("vif_plugging", "port-down", "warn", "port p1", "port p1 is DOWN")
+CRIT = Finding("vif_plugging", "build-aborted", "crit", "server s1", "s1 was aborted after 300 s")
+
+
+@contextlib.contextmanager
+def notebook_outputs():
+    """The display outputs a notebook cell would get: a real InteractiveShell, removed afterwards."""
+    started = not InteractiveShell.initialized()
+    config = Config()
+    config.HistoryManager.enabled = False  # nothing written to ~/.ipython
+    InteractiveShell.instance(config=config)
+    try:
+        with capture_output() as captured:
+            yield captured
+    finally:
+        if started:
+            InteractiveShell.clear_instance()
+
+
+def html_of(captured) -> list[str]:
+    return [o.data["text/html"] for o in captured.outputs if "text/html" in o.data]
+
+
+def snapshot_with(parts: dict[str, str], problems: dict[str, str]) -> Snapshot:
+    manifest = new_manifest("prod", {})
+    manifest["collected_at"] = "2026-11-24T03:16:00Z"
+    manifest["parts"] = {part: {"origin": origin} for part, origin in parts.items()}
+    return Snapshot(manifest, {part: [] for part in parts}, problems)
+
+
+def test_the_banner_shows_the_worst_verdict_the_counts_and_the_source():
+    text = verdict_html("VIF plugging", [WARN, CRIT], snapshot_with({"openstack/ports": "collected"}, {}))
+    assert re.search(r"<h2[^>]*>VIF plugging: <span style=\"color:#c62828\">CRIT</span></h2>", text)
+    assert "<p>1 warn, 1 crit · source: prod at 2026-11-24T03:16:00Z</p>" in text
+    assert "<ul>" not in text  # every part collected live: nothing to warn about
+    assert "no findings" in verdict_html("VIF plugging", [], snapshot_with({}, {}))
+    assert ">OK</span>" in verdict_html("VIF plugging", [], snapshot_with({}, {}))
+
+
+def test_the_banner_names_every_part_not_read_live_and_escapes_what_it_shows():
+    snapshot = snapshot_with(
+        {
+            "openstack/servers": "collected",
+            "logs/<nova>": "log-files",
+            "hosts/facts": "synthetic",
+            "openstack/volumes": "collected",
+        },
+        {"openstack/volumes": "HTTP 403 <admin> & more", "ceph/osd_dump": "no monitor answered"},
+    )
+    text = verdict_html('<script>alert("x")</script>', [CRIT], snapshot)
+    assert "<script>" not in text and html.escape('<script>alert("x")</script>') in text
+    items = re.findall(r"<li>(.*?)</li>", text)
+    assert items == [
+        "<code>logs/&lt;nova&gt;</code>: log-files (not read from a live API)",
+        "<code>hosts/facts</code>: synthetic (not read from a live API)",
+        "<code>openstack/volumes</code>: NOT COLLECTED — HTTP 403 &lt;admin&gt; &amp; more",
+        "<code>ceph/osd_dump</code>: NOT COLLECTED — no monitor answered",
+    ]
+
+
+def test_the_demo_banner_says_its_logs_are_log_files(demo_snapshot):
+    text = verdict_html("Guest CPU topology", [], demo_snapshot)
+    not_live = [p for p, info in demo_snapshot.manifest["parts"].items() if info["origin"] != "collected"]
+    assert not_live == ["logs/neutron-server", "logs/nova-compute"]
+    assert re.findall(r"<code>(.*?)</code>", text) == not_live
+
+
+def test_show_verdict_displays_the_banner_html():
+    snapshot = snapshot_with({"openstack/ports": "collected"}, {})
+    with notebook_outputs() as shown:
+        show_verdict("VIF plugging", [WARN], snapshot)
+    assert html_of(shown) == [verdict_html("VIF plugging", [WARN], snapshot)]
+
+
+def test_an_empty_table_says_so_in_one_line_instead_of_a_blank():
+    with notebook_outputs() as shown:
+        show_table(pd.DataFrame(columns=["host", "port"]), "Ports <DOWN>", "no port is DOWN")
+    assert html_of(shown) == ["<h4>Ports &lt;DOWN&gt; (0)</h4>", "<p><em>no port is DOWN</em></p>"]
+
+
+def test_a_table_shows_whole_cells_escaped_without_an_index():
+    frame = pd.DataFrame({"command": ["openstack server show <server-id>"], "host": ["cmp1"]}, index=[7])
+    with notebook_outputs() as shown:
+        show_table(frame, "Commands")
+    caption, table = html_of(shown)
+    assert caption == "<h4>Commands (1)</h4>"
+    assert "openstack server show &lt;server-id&gt;" in table and "<server-id>" not in table
+    assert ">7<" not in table and "text-align: left" in table  # no index column; cells left-aligned
+
+
+def test_a_long_table_is_cut_at_max_rows_and_says_how_many_it_shows():
+    frame = pd.DataFrame({"n": range(MAX_ROWS + 3)})
+    with notebook_outputs() as shown:
+        show_table(frame, "Many")
+    caption, table, note = html_of(shown)
+    assert caption == f"<h4>Many ({MAX_ROWS + 3})</h4>"
+    assert f">{MAX_ROWS - 1}<" in table and f">{MAX_ROWS}<" not in table
+    assert note == f"<p><em>first {MAX_ROWS} of {MAX_ROWS + 3} rows shown; summary.json has every finding</em></p>"
+
+
+def test_findings_are_shown_worst_first_or_with_the_all_clear():
+    with notebook_outputs() as shown:
+        show_findings([WARN, CRIT])
+        show_findings([])
+    texts = html_of(shown)
+    assert texts[0] == "<h4>Findings (2)</h4>"
+    assert texts[1].index("s1 was aborted after 300 s") < texts[1].index("port p1 is DOWN")
+    assert texts[2:] == ["<h4>Findings (0)</h4>", "<p><em>no findings: nothing needs attention</em></p>"]
+
+
+def test_a_note_is_one_escaped_line():
+    with notebook_outputs() as shown:
+        show_note("no host reached: pass ssh_user <name>")
+    assert html_of(shown) == ["<p><em>no host reached: pass ssh_user &lt;name&gt;</em></p>"]
+
+
+def test_the_published_bundle_is_what_the_runner_reads_back():
+    plan = [{"step": 1, "argv": ["ceph", "osd", "reweight", "0", "0.95001221"]}]
+    with notebook_outputs() as shown:
+        publish_findings("vif_plugging", [WARN, CRIT], plan)
+    [output] = shown.outputs
+    assert output.data[FINDINGS_MIMETYPE] == findings_bundle("vif_plugging", [WARN, CRIT], plan)
+    assert output.data["text/plain"] == "vif_plugging: CRIT (2 findings)"
+
+
+def test_show_figure_hands_back_the_same_figure():
+    fig, _ = plt.subplots()
+    try:
+        assert show_figure(fig) is fig
+    finally:
+        plt.close(fig)
+
+
+@pytest.fixture(autouse=True)
+def _no_shell_left_behind():
+    yield
+    assert not InteractiveShell.initialized()
