@@ -87,4 +87,6 @@ def test_a_canary_needs_a_live_cloud_and_says_so(tmp_path):
         "true",
     )
     assert proc.returncode == 2
-    assert proc.stderr == "runbook: parameter canary_boot=true changes a live system, but this run reads a snapshot; pass --cloud\n"
+    assert proc.stderr == (
+        "runbook: parameter canary_boot=true changes a live system, but this run reads a snapshot; pass --cloud\n"
+    )
