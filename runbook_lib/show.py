@@ -6,6 +6,7 @@ Each ``show_*`` returns what it displayed (HTML text or a DataFrame) so it can b
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -24,22 +25,33 @@ from runbook_lib.snapshot import Snapshot
 _COLOURS = {"OK": "#2e7d32", "WARN": "#ef6c00", "CRIT": "#c62828", "ERROR": "#6a1b9a"}
 
 
-def _display(obj: Any) -> None:
+def _in_a_shell() -> bool:
+    """Whether an IPython shell (a notebook's kernel) is running: IPython is always installed with ipykernel,
+    so importing it says nothing; outside a shell, display() would print an object's repr."""
     try:
-        from IPython.display import display
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
 
-        display(obj)
-    except ImportError:  # plain Python: print instead
-        print(obj)
+
+def _display(obj: Any) -> None:
+    if not _in_a_shell():
+        frame = getattr(obj, "data", obj)  # a Styler holds its frame in .data
+        print(frame.to_string(index=False) if isinstance(frame, pd.DataFrame) else obj)
+        return
+    from IPython.display import display
+
+    display(obj)
 
 
 def _display_html(text: str) -> None:
-    try:
-        from IPython.display import HTML, display
+    if not _in_a_shell():
+        print(html.unescape(re.sub(r"<[^>]+>", "", text)))  # tags out first: an escaped <placeholder> stays
+        return
+    from IPython.display import HTML, display
 
-        display(HTML(text))
-    except ImportError:
-        print(text)
+    display(HTML(text))
 
 
 def verdict_html(title: str, findings: list[Finding], snapshot: Snapshot) -> str:
@@ -102,12 +114,12 @@ def publish_findings(runbook: str, findings: list[Finding], plan: list[dict[str,
     the notebook."""
     bundle = findings_bundle(runbook, findings, plan)
     summary = f"{runbook}: {bundle['verdict']} ({len(findings)} findings)"
-    try:
-        from IPython.display import display
-
-        display({FINDINGS_MIMETYPE: bundle, "text/plain": summary}, raw=True)
-    except ImportError:
+    if not _in_a_shell():
         print(dumps(bundle))
+        return
+    from IPython.display import display
+
+    display({FINDINGS_MIMETYPE: bundle, "text/plain": summary}, raw=True)
 
 
 def show_note(text: str) -> None:

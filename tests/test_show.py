@@ -162,3 +162,16 @@ def test_show_figure_hands_back_the_same_figure():
 def _no_shell_left_behind():
     yield
     assert not InteractiveShell.initialized()
+
+
+def test_outside_a_notebook_the_text_is_printed_not_an_object_repr(capsys):
+    """IPython is always installed (ipykernel needs it): outside a running shell the helpers print text."""
+    import pandas as pd
+
+    from runbook_lib.show import show_note, show_table
+
+    show_note("nothing to verify <yet>")
+    show_table(pd.DataFrame({"command": ["openstack server resize --flavor <a flavor> x"]}), "Options")
+    out = capsys.readouterr().out
+    assert "nothing to verify <yet>" in out and "IPython.core.display" not in out
+    assert "Options (1)" in out and "openstack server resize --flavor <a flavor> x" in out

@@ -34,9 +34,9 @@ def apply_ceph_step(
         print(f"nothing to apply: {plan.stopped}")
         return None
     step = plan.steps[0]
-    for command in step.commands:
-        print(f"{'applying' if apply else 'would run'}: {command}")
     if not apply:
+        for command in step.commands:
+            print(f"would run: {command}")
         print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
         return None
     if not source.live:
@@ -50,6 +50,8 @@ def apply_ceph_step(
             f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "
             "was read: run the runbook again before applying"
         )
+    for command in step.commands:  # checked: live, and the osdmap as it was read
+        print(f"applying: {command}")
     for osd, (_, new) in step.changes.items():
         set_reweight(access, osd, new)
     if not wait_for_recovery(access, recovery_timeout, poll):

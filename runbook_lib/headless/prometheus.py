@@ -28,6 +28,12 @@ def _labels(**labels: str) -> str:
     return "{" + ",".join(f'{k}="{escape(v)}"' for k, v in labels.items()) + "}"
 
 
+def _number(value: float) -> str:
+    """A sample value, exact: integers whole, others with every significant digit (``:g`` would write a Unix
+    timestamp as 1.79516e+09, an hour off)."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def render_textfile(summary: dict[str, Any], source: str, finished_at: float) -> str:
     """The exposition text for one run (``summary`` as written to summary.json, with ``changes``)."""
     lines: list[str] = []
@@ -36,7 +42,7 @@ def render_textfile(summary: dict[str, Any], source: str, finished_at: float) ->
         lines.append(f"# HELP {PREFIX}_{name} {help_text}")
         lines.append(f"# TYPE {PREFIX}_{name} {kind}")
         for labels, value in samples:
-            lines.append(f"{PREFIX}_{name}{_labels(**labels)} {value:g}")
+            lines.append(f"{PREFIX}_{name}{_labels(**labels)} {_number(value)}")
 
     runs = summary.get("runbooks", [])
     metric(

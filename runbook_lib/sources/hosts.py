@@ -147,11 +147,12 @@ def apply_host_fixes(access: HostAccess, fixes: list[Any], nova_user: str, timeo
     return done
 
 
-# Run as root on a compute host: its nova-compute processes (pid, parent, start time, command line), the
-# vif_plugging_* options and section headers of nova's config files (packages, nova.conf.d, Kolla), and
-# the files' change times. Option names are fixed here: no other line (no password) leaves the host.
+# Run as root on a compute host: its nova-compute processes (pid, parent, start time, whole command line: ps -ww,
+# whatever COLUMNS says), the vif_plugging_* options and section headers of nova's config files (packages,
+# nova.conf.d, Kolla), and the files' change times. Option names are fixed here: no other line (no password)
+# leaves the host.
 HOST_FACTS_SCRIPT = r"""
-ps -eo pid=,ppid=,lstart=,args= | while read -r pid ppid d1 d2 d3 d4 d5 args; do
+ps -ww -eo pid=,ppid=,lstart=,args= | while read -r pid ppid d1 d2 d3 d4 d5 args; do
   case "$args" in
     *nova-compute*) echo "@proc $pid $ppid $(date -d "$d1 $d2 $d3 $d4 $d5" +%s 2>/dev/null || echo 0) $args";;
   esac

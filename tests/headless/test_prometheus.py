@@ -127,3 +127,10 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary_one(tmp_path):
         write_textfile(target, b"not text")  # fails while writing the temporary file
     assert target.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_a_timestamp_is_written_exactly():
+    """``:g`` kept six significant digits: 1795163688.123 became 1.79516e+09, an hour off a staleness alert."""
+    from runbook_lib.headless.prometheus import _number
+
+    assert _number(1795163688.123) == "1795163688.123" and _number(3.0) == "3" and _number(0.25) == "0.25"

@@ -197,3 +197,10 @@ def test_automatic_fixes_run_in_order_as_their_user_and_say_what_happened(tmp_pa
         {"host": HERE, "action": "a failing step", "ok": False, "output": "chmod: cannot access"},
     ]
     assert marker.read_text() == "done"  # the manual step was not run
+
+
+def test_the_host_facts_script_asks_ps_for_whole_command_lines():
+    """Without -ww, ps cuts args at COLUMNS (80 when it cannot tell): --config-file would be lost."""
+    from runbook_lib.sources.hosts import HOST_FACTS_SCRIPT
+
+    assert "ps -ww -eo pid=,ppid=,lstart=,args=" in HOST_FACTS_SCRIPT
