@@ -9,7 +9,7 @@ import shlex
 import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
-from runbook_lib.ceph_capacity.reweight import ceph_reweight_by_utilization, predict
+from runbook_lib.ceph_capacity.reweight import ceph_refusal, ceph_reweight_by_utilization, predict
 from runbook_lib.ceph_capacity.tables import FAILSAFE_FULL
 from runbook_lib.records import Record
 
@@ -115,6 +115,9 @@ def plan_reweight(
     }
     if not ratios or osds.empty:
         return ReweightPlan([], "no Ceph data to plan with", limits)
+    refusal = ceph_refusal(osds, oload)
+    if refusal:
+        return ReweightPlan([], refusal, limits)
     ceiling = ratios["backfillfull"] - margin
     state = osds.copy()
     planned: list[ReweightStep] = []

@@ -25,9 +25,10 @@ def ceph_reweight_by_utilization(
     max_osds: int = 4,
     no_increasing: bool = False,
 ) -> dict[int, float]:
-    """OSD → new override weight, as ``ceph osd test-reweight-by-utilization`` computes it."""
+    """OSD → new override weight, as ``ceph osd test-reweight-by-utilization`` computes it; ``{}`` where Ceph
+    refuses (:func:`ceph_refusal`)."""
     live = osds[osds["kb"] > 0]
-    if live.empty:
+    if live.empty or ceph_refusal(osds, oload):
         return {}
     average = live["kb_used"].sum() / live["kb"].sum()  # over every OSD, across device classes (as Ceph)
     overload = average * oload / 100.0
@@ -52,6 +53,24 @@ def ceph_reweight_by_utilization(
             if new > weight:
                 chosen[row.osd] = new / WEIGHT_ONE
     return chosen
+
+
+MIN_BYTES_PER_OSD = 100 * 1024**2  # mon_reweight_min_bytes_per_osd (default 100 MiB)
+
+
+def ceph_refusal(osds: pd.DataFrame, oload: int) -> str:
+    """Why Ceph would refuse to reweight at all (reweight::by_utilization): EINVAL for an oload of 100 or less,
+    EDOM when the OSDs hold less than mon_reweight_min_bytes_per_osd on average; "" when it would not."""
+    if oload <= 100:
+        return f"Ceph refuses oload {oload} (EINVAL): it must be above 100 (percent of the average)"
+    live = osds[osds["kb"] > 0]
+    used_kb = float(live["kb_used"].sum()) if not live.empty else 0.0
+    if used_kb * 1024 < MIN_BYTES_PER_OSD * max(1, len(live)):
+        return (
+            f"Ceph refuses to reweight (EDOM): only {used_kb:.0f} kb used on {len(live)} OSD(s), under "
+            "mon_reweight_min_bytes_per_osd (100 MiB each): nothing worth moving"
+        )
+    return ""
 
 
 def predict(osds: pd.DataFrame, changes: dict[int, float], scale: float = 1.0) -> pd.DataFrame:

@@ -95,3 +95,21 @@ def test_raising_a_weight_attracts_data_and_another_device_class_gets_none():
     assert after.at[0, "kb_used"] < osds.at[0, "kb_used"] and after.at[2, "kb_used"] < osds.at[2, "kb_used"]
     assert after.at[3, "kb_used"] == osds.at[3, "kb_used"]  # CRUSH keeps the classes apart
     assert predict(osds, {}).equals(osds.astype(after.dtypes.to_dict()))
+
+
+def test_the_port_refuses_where_ceph_refuses():
+    """On the near-empty lab Ceph answered 'Refusing to reweight: we only have 107504 kb used' (EDOM, the
+    recorded stderr of 01-healthy-empty); an oload of 100 or less is EINVAL. The port and the plan say so."""
+    from ceph_capacity.pacific import snapshot_of
+    from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+    from runbook_lib.ceph_capacity.plan import plan_ceph_reweight, reweight_limits
+    from runbook_lib.ceph_capacity.reweight import ceph_refusal, ceph_reweight_by_utilization
+
+    empty = analyse_ceph_capacity(snapshot_of("01-healthy-empty"))
+    assert ceph_reweight_by_utilization(empty.osds, 120) == {}
+    assert "EDOM" in ceph_refusal(empty.osds, 120)
+    plan = plan_ceph_reweight(empty)
+    assert not plan.steps and plan.stopped.startswith("Ceph refuses to reweight (EDOM)")
+    nearfull = analyse_ceph_capacity(snapshot_of("02-nearfull"))
+    assert ceph_reweight_by_utilization(nearfull.osds, 100) == {}
+    assert "EINVAL" in plan_ceph_reweight(nearfull, reweight_limits(oload=100)).stopped
