@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -262,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     except RunbookError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
         return runner.EXIT_CONFIG
+    except BrokenPipeError:  # `runbook list | head`: the reader left, which is not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return runner.EXIT_OK
 
 
 if __name__ == "__main__":

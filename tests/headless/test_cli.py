@@ -159,3 +159,17 @@ def test_malformed_clouds_yaml_exits_2(tmp_path):
     env = _clouds(tmp_path, "clouds: [this, is, not, a, mapping")
     proc = run_cli("run", "cpu_topology", "--cloud", "any", env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "clouds.yaml" in proc.stderr
+
+
+def test_a_reader_that_leaves_early_is_not_an_error():
+    """``runbook list | head -1``: no BrokenPipeError traceback, exit 0."""
+    import subprocess
+    import sys
+
+    lister = subprocess.Popen(
+        [sys.executable, "-m", "runbook_lib", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    head = subprocess.run(["head", "-1"], stdin=lister.stdout, capture_output=True, text=True, check=True)
+    lister.stdout.close()
+    stderr = lister.stderr.read().decode()
+    assert lister.wait(timeout=60) == 0 and head.stdout.strip() == "ceph_capacity" and "Traceback" not in stderr
