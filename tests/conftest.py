@@ -1,5 +1,6 @@
 """Shared fixtures: the embedded demo snapshot (real mini-cloud API output) and the live mini cloud."""
 
+import contextlib
 import copy
 import os
 import subprocess
@@ -193,3 +194,28 @@ def banner_and_summary(out: Path, runbook: str) -> tuple[tuple[str, str], tuple[
     run = next(r for r in json.loads((out / "summary.json").read_text())["runbooks"] if r["runbook"] == runbook)
     counts = ", ".join(f"{run['counts'][s]} {s}" for s in SEVERITIES[1:] if run["counts"].get(s)) or "no findings"
     return (shown.group(1), shown.group(2)), (run["verdict"], counts)
+
+
+@contextlib.contextmanager
+def notebook_outputs():
+    """The display outputs a notebook cell would get: a real IPython InteractiveShell, removed afterwards."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+    from traitlets.config import Config
+
+    started = not InteractiveShell.initialized()
+    config = Config()
+    config.HistoryManager.enabled = False  # nothing written to ~/.ipython
+    InteractiveShell.instance(config=config)
+    try:
+        with capture_output() as captured:
+            yield captured
+    finally:
+        if started:
+            InteractiveShell.clear_instance()
+
+
+def unreached_probe(host: str, error: str) -> dict:
+    """A trust-probe record of a host the operator could not log in to (the shape probe_ssh_trust returns)."""
+    empty = {key: [] for key in ("files", "pubkeys", "authorized", "host_keys", "probes")}
+    return {"host": host, "reached": False, "error": error, "account": None, **empty}

@@ -1,16 +1,14 @@
 """What a notebook shows: the verdict banner, tables, notes and the findings bundle, as the MIME bundles the
 Jupyter kernel publishes (captured from a real IPython shell, the notebook's own display path)."""
 
-import contextlib
 import html
 import re
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from conftest import notebook_outputs
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
 from runbook_lib.findings import FINDINGS_MIMETYPE, Finding, findings_bundle
 from runbook_lib.show import (
@@ -27,21 +25,6 @@ from runbook_lib.snapshot import Snapshot, new_manifest
 
 WARN = Finding("vif_plugging", "port-down", "warn", "port p1", "port p1 is DOWN")
 CRIT = Finding("vif_plugging", "build-aborted", "crit", "server s1", "s1 was aborted after 300 s")
-
-
-@contextlib.contextmanager
-def notebook_outputs():
-    """The display outputs a notebook cell would get: a real InteractiveShell, removed afterwards."""
-    started = not InteractiveShell.initialized()
-    config = Config()
-    config.HistoryManager.enabled = False  # nothing written to ~/.ipython
-    InteractiveShell.instance(config=config)
-    try:
-        with capture_output() as captured:
-            yield captured
-    finally:
-        if started:
-            InteractiveShell.clear_instance()
 
 
 def html_of(captured) -> list[str]:

@@ -1,14 +1,10 @@
 """The capacity runbook's figures on real analyses of the pacific captures (what the axes, bars, ticks and ratio
 lines say), and the text cells: the verification after an applied step and the guarded ratio bump."""
 
-import contextlib
-
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
-from traitlets.config import Config
+from conftest import notebook_outputs
 
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.plan import compare_prediction, plan_ceph_reweight, plan_ratio_bump, reweight_limits
@@ -30,21 +26,6 @@ RATIO_LABELS = ["nearfull 50%", "backfillfull 60%", "full 70%"]
 def _close_figures():
     yield
     plt.close("all")
-
-
-@contextlib.contextmanager
-def notebook_outputs():
-    """The display outputs a notebook cell would get: a real InteractiveShell, removed afterwards."""
-    started = not InteractiveShell.initialized()
-    config = Config()
-    config.HistoryManager.enabled = False
-    InteractiveShell.instance(config=config)
-    try:
-        with capture_output() as captured:
-            yield captured
-    finally:
-        if started:
-            InteractiveShell.clear_instance()
 
 
 def ticks(ax) -> list[str]:

@@ -6,7 +6,7 @@ import copy
 import json
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, unreached_probe
 
 from resize_ssh.test_trust import AS_ROOT, BECOME, STATES
 from runbook_lib.resize_ssh.fixes import plan_trust_fixes, tabulate_fixes
@@ -22,18 +22,7 @@ def records() -> list[dict]:
 
 
 def _unreached(host: str) -> dict:
-    """A probe record of a host the operator could not log in to (the shape probe_ssh_trust returns)."""
-    return {
-        "host": host,
-        "reached": False,
-        "error": "ssh: connect to host 127.0.11.3 port 22: Connection refused",
-        "account": None,
-        "files": [],
-        "pubkeys": [],
-        "authorized": [],
-        "host_keys": [],
-        "probes": [],
-    }
+    return unreached_probe(host, "ssh: connect to host 127.0.11.3 port 22: Connection refused")
 
 
 def test_plan_fixes_each_host_once_in_a_safe_order(records):

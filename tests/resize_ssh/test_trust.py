@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, unreached_probe
 
 from runbook_lib.errors import ParameterError
 from runbook_lib.resize_ssh.fixes import plan_trust_fixes
@@ -108,17 +108,7 @@ def test_findings_are_one_per_host_at_fault_not_one_per_pair(records):
 
 def test_a_host_the_operator_cannot_reach_is_not_probed_and_says_why(records):
     broken = [dict(r) for r in records]
-    broken[0] = {
-        "host": "compute-01",
-        "reached": False,
-        "error": "ssh: connect to host 127.0.11.1 port 22: Connection refused",
-        "account": None,
-        "files": [],
-        "pubkeys": [],
-        "authorized": [],
-        "host_keys": [],
-        "probes": [],
-    }
+    broken[0] = unreached_probe("compute-01", "ssh: connect to host 127.0.11.1 port 22: Connection refused")
     matrix = tabulate_trust(broken)
     row = matrix[matrix["source"] == "compute-01"]
     assert len(row) == 5 and set(row["outcome"]) == {NOT_PROBED}
