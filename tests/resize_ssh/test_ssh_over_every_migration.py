@@ -67,22 +67,20 @@ def test_a_failure_elsewhere_is_not_over_ssh():
     assert not over_ssh("InstanceFaultRollback: disk copy failed: No space left on device")
 
 
-def test_a_live_migration_over_qemu_ssh_is_explained_with_its_pair():
-    failed = pd.DataFrame(
+def _failed(uuid: str, migration_type: str) -> pd.DataFrame:
+    """One failed migration of SERVER from cmp1 to cmp2, as tabulate_migrations gives it."""
+    row = {"uuid": uuid, "server_id": SERVER, "migration_type": migration_type, "status": "error"}
+    return pd.DataFrame(
         [
-            {
-                "uuid": "m-1",
-                "server_id": SERVER,
-                "migration_type": "live-migration",
-                "status": "error",
-                "source_compute": "cmp1",
-                "dest_compute": "cmp2",
-                "dest_host": "10.0.0.12",
-                "created_at": pd.Timestamp("2026-11-23 20:00:00"),
-                "updated_at": pd.Timestamp("2026-11-23 20:00:30"),
-            }
+            row
+            | {"source_compute": "cmp1", "dest_compute": "cmp2", "dest_host": "10.0.0.12"}
+            | {"created_at": pd.Timestamp("2026-11-23 20:00:00"), "updated_at": pd.Timestamp("2026-11-23 20:00:30")}
         ]
     )
+
+
+def test_a_live_migration_over_qemu_ssh_is_explained_with_its_pair():
+    failed = _failed("m-1", "live-migration")
     actions = [
         {
             "instance_uuid": SERVER,
@@ -124,21 +122,7 @@ def test_a_cold_migration_whose_disk_copy_failed_takes_the_whole_error_from_the_
     wrapped); the source's nova-compute log has the whole error, with its Command and Stderr."""
     from runbook_lib.oslo_log import parse_oslo_log
 
-    failed = pd.DataFrame(
-        [
-            {
-                "uuid": "m-2",
-                "server_id": SERVER,
-                "migration_type": "migration",
-                "status": "error",
-                "source_compute": "cmp1",
-                "dest_compute": "cmp2",
-                "dest_host": "10.0.0.12",
-                "created_at": pd.Timestamp("2026-11-23 20:00:00"),
-                "updated_at": pd.Timestamp("2026-11-23 20:00:30"),
-            }
-        ]
-    )
+    failed = _failed("m-2", "migration")
     actions = [
         {
             "instance_uuid": SERVER,
