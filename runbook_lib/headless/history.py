@@ -57,45 +57,44 @@ def _brief(runbook: str, finding: dict[str, Any], fid: str) -> dict[str, Any]:
     }
 
 
-def compare_runs(current: dict[str, Any], previous: dict[str, Any] | None, previous_dir: str = "") -> dict[str, Any]:
-    """New, resolved, persisting and re-rated findings of ``current`` against ``previous``."""
-    if previous is None:
-        return {
-            "previous": None,
-            "new": [],
-            "resolved": [],
-            "persisting": [],
-            "changed": [],
-            "not_compared": [],
-        }
+def _finished(summary: dict[str, Any]) -> set[str]:
+    return {r["runbook"] for r in summary.get("runbooks", []) if r.get("verdict") not in UNFINISHED}
 
-    def finished(summary: dict[str, Any]) -> set[str]:
-        return {r["runbook"] for r in summary.get("runbooks", []) if r.get("verdict") not in UNFINISHED}
 
-    compared = finished(current) & finished(previous)
+Earlier = dict[str, tuple[str, dict[str, Any]]]  # runbook -> (run directory, that run's summary)
+
+
+def compare_runs(
+    current: dict[str, Any], previous: dict[str, Any] | None, previous_dir: str = "", earlier: Earlier | None = None
+) -> dict[str, Any]:
+    """New, resolved, persisting and re-rated findings of ``current``, each runbook against its own newest
+    earlier run that finished (``earlier``; or every runbook against ``previous``): a partial or failed run
+    never erases the comparison of the runbooks it did not finish."""
+    if earlier is None:
+        earlier = {name: (previous_dir, previous) for name in _finished(previous)} if previous else {}
     ran_now = {r["runbook"] for r in current.get("runbooks", [])}
+    compared = _finished(current) & set(earlier)
+    if not earlier:
+        empty: dict[str, Any] = {"previous": None, "previous_by_runbook": {}, "new": [], "resolved": []}
+        return {**empty, "persisting": [], "changed": [], "not_compared": sorted(ran_now)}
     now = {i: v for i, v in _findings(current).items() if v[0] in compared}
-    then = {i: v for i, v in _findings(previous).items() if v[0] in compared}
-    new = [_brief(*now[i], i) for i in now if i not in then]
-    resolved = [_brief(*then[i], i) for i in then if i not in now]
-    persisting = [_brief(*now[i], i) for i in now if i in then]
-    changed = [
-        {**_brief(*now[i], i), "was": then[i][1]["severity"]}
-        for i in now
-        if i in then and then[i][1]["severity"] != now[i][1]["severity"]
-    ]
-    unfinished = sorted(ran_now - compared)
+    then: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in compared:
+        then |= {i: v for i, v in _findings(earlier[name][1]).items() if v[0] == name}
+    newest_dir, newest = max(earlier.values(), key=lambda e: str(e[1].get("started_at", "")))
+    by_runbook = {n: {"dir": earlier[n][0], "started_at": earlier[n][1].get("started_at")} for n in sorted(compared)}
     return {
-        "previous": {
-            "dir": previous_dir,
-            "started_at": previous.get("started_at"),
-            "exit_code": previous.get("exit_code"),
-        },
-        "new": new,
-        "resolved": resolved,
-        "persisting": persisting,
-        "changed": changed,
-        "not_compared": unfinished,
+        "previous": {"dir": newest_dir, "started_at": newest.get("started_at"), "exit_code": newest.get("exit_code")},
+        "previous_by_runbook": by_runbook,
+        "new": [_brief(*now[i], i) for i in now if i not in then],
+        "resolved": [_brief(*then[i], i) for i in then if i not in now],
+        "persisting": [_brief(*now[i], i) for i in now if i in then],
+        "changed": [
+            {**_brief(*now[i], i), "was": then[i][1]["severity"]}
+            for i in now
+            if i in then and then[i][1]["severity"] != now[i][1]["severity"]
+        ],
+        "not_compared": sorted(ran_now - compared),
     }
 
 
@@ -121,10 +120,14 @@ def sibling_runs(run_dir: Path, source: str) -> list[tuple[Path, dict[str, Any]]
     return sorted(runs, key=lambda r: (r[1].get("started_at", ""), r[0].name))
 
 
-def find_previous(run_dir: Path, source: str, started_at: str) -> tuple[Path, dict[str, Any]] | None:
-    """The newest earlier run of the same source beside ``run_dir``."""
-    earlier = [r for r in sibling_runs(run_dir, source) if r[1].get("started_at", "") <= started_at]
-    return earlier[-1] if earlier else None
+def previous_per_runbook(run_dir: Path, source: str, started_at: str) -> Earlier:
+    """For each runbook, the newest earlier run of the same source in which it finished."""
+    runs = [r for r in sibling_runs(run_dir, source) if r[1].get("started_at", "") <= started_at]
+    earlier: Earlier = {}
+    for path, summary in reversed(runs):
+        for name in _finished(summary):
+            earlier.setdefault(name, (str(path), summary))
+    return earlier
 
 
 def prune_runs(run_dir: Path, source: str, keep: int) -> list[Path]:
@@ -151,6 +154,10 @@ def render_changes(changes: dict[str, Any]) -> str:
         f"<b>{len(changes['new'])} new</b>, <b>{len(changes['resolved'])} resolved</b>, "
         f"{len(changes['persisting'])} persisting, {len(changes['changed'])} changed severity.</p>"
     ]
+    per = changes.get("previous_by_runbook") or {}
+    if len({p["dir"] for p in per.values()}) > 1:
+        pairs = ", ".join(f"{html.escape(n)} ← {html.escape(Path(p['dir']).name)}" for n, p in per.items())
+        parts.append(f"<p>Each runbook against its own last finished run: {pairs}.</p>")
     for title, key in (("New", "new"), ("Resolved", "resolved"), ("Changed severity", "changed")):
         items = changes[key]
         if not items:

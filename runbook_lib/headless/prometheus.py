@@ -69,10 +69,13 @@ def render_textfile(summary: dict[str, Any], source: str, finished_at: float) ->
     )
     changes = summary.get("changes") or {}
     if changes.get("previous"):
+        # only the runbooks compared: one not compared has no count of new or resolved, not a zero
+        compared = {r["runbook"] for r in runs} - set(changes.get("not_compared", []))
         for key in ("new", "resolved"):
-            per_runbook = {r["runbook"]: 0 for r in runs}
+            per_runbook = {r["runbook"]: 0 for r in runs if r["runbook"] in compared}
             for item in changes.get(key, []):
-                per_runbook[item["runbook"]] = per_runbook.get(item["runbook"], 0) + 1
+                if item["runbook"] in per_runbook:
+                    per_runbook[item["runbook"]] += 1
             metric(
                 f"findings_{key}",
                 "gauge",

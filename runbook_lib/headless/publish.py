@@ -21,12 +21,12 @@ def publish_run(out: Path, payload: dict[str, Any], previous: str, keep: int, pr
             compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"--previous {previous}: not a run directory (no readable summary.json: {exc})") from exc
+    if compare:
+        payload["changes"] = history.compare_runs(payload, compare[1], str(compare[0]))
     elif not previous and payload.get("history"):
-        compare = history.find_previous(out, source, payload["started_at"])
-    if compare or payload.get("history"):
-        payload["changes"] = history.compare_runs(
-            payload, compare[1] if compare else None, str(compare[0]) if compare else ""
-        )
+        # each runbook against its own newest earlier run that finished
+        earlier = history.previous_per_runbook(out, source, payload["started_at"])
+        payload["changes"] = history.compare_runs(payload, None, earlier=earlier)
     out.mkdir(parents=True, exist_ok=True)
     write_summary(out, payload)
     (out / history.RUN_MARKER).touch()

@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from runbook_lib.headless.history import (
     RUN_MARKER,
     compare_runs,
-    find_previous,
     finding_id,
+    previous_per_runbook,
     prune_runs,
     source_slug,
 )
@@ -42,6 +42,28 @@ def test_a_runbook_that_did_not_finish_or_did_not_run_is_not_compared():
     assert changes["resolved"] == [] and changes["new"] == []  # A did not vanish: ceph was not looked at
     assert changes["not_compared"] == ["ceph_capacity", "resize_ssh"]
     assert [i["subject"] for i in changes["persisting"]] == ["y"]
+
+
+def test_each_runbook_is_compared_with_its_own_last_finished_run(tmp_path):
+    """A run of one runbook, or a run in which ceph_capacity failed, does not erase the others' comparison:
+    each runbook is compared with the newest earlier run in which it finished."""
+    full = _summary([("ceph_capacity", "WARN", [A]), ("vif_plugging", "WARN", [C])])
+    only_vif = _summary([("vif_plugging", "WARN", [])])
+    failed_ceph = _summary([("ceph_capacity", "ERROR", []), ("vif_plugging", "WARN", [])])
+    for name, summary, at in (("1", full, "01"), ("2", only_vif, "02"), ("3", failed_ceph, "03")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(json.dumps({**summary, "started_at": f"2026-11-24T{at}:00:00Z"}))
+    now = {
+        **_summary([("ceph_capacity", "WARN", [A, B]), ("vif_plugging", "WARN", [])]),
+        "started_at": "2026-11-24T04:00:00Z",
+    }
+    (tmp_path / "4").mkdir()
+    earlier = previous_per_runbook(tmp_path / "4", now["source"], now["started_at"])
+    assert {n: Path(d).name for n, (d, _) in earlier.items()} == {"ceph_capacity": "1", "vif_plugging": "3"}
+    changes = compare_runs(now, None, earlier=earlier)
+    assert [i["subject"] for i in changes["new"]] == ["osd.1 (h1)"]  # against run 1, where ceph last finished
+    assert [i["subject"] for i in changes["persisting"]] == ["osd.0 (h1)"] and changes["not_compared"] == []
+    assert changes["previous_by_runbook"]["ceph_capacity"]["dir"].endswith("/1")
 
 
 def test_identity_is_runbook_kind_and_subject():
@@ -78,7 +100,6 @@ def test_previous_run_and_retention(tmp_path):
     other_cloud = _run(tmp_path, "20261124T023000Z", "2026-11-24T02:30:00Z", source="cloud staging")
     foreign = _run(tmp_path, "20261124T000000Z", "2026-11-24T00:00:00Z", marker=False)  # not written by us
     current = _run(tmp_path, "20261124T030000Z", "2026-11-24T03:00:00Z")
-    assert find_previous(current, "cloud prod", "2026-11-24T03:00:00Z")[0] == second
     assert prune_runs(current, "cloud prod", 2) == [first]
     assert second.exists() and current.exists() and other_cloud.exists() and foreign.exists()
     assert prune_runs(current, "cloud prod", 0) == []  # 0 keeps everything
@@ -165,3 +186,20 @@ def test_report_builds_the_summary_from_notebooks_executed_elsewhere(tmp_path):
     empty.mkdir()
     nothing = run_cli("report", str(empty))
     assert nothing.returncode == 2 and "neither summary.json nor executed notebooks" in nothing.stderr
+
+
+def test_the_index_says_which_run_each_runbook_was_compared_with():
+    from runbook_lib.headless.history import render_changes
+
+    changes = {
+        "previous": {"dir": "r/3", "started_at": "t3", "exit_code": 1},
+        "previous_by_runbook": {"ceph_capacity": {"dir": "r/1"}, "vif_plugging": {"dir": "r/3"}},
+        "new": [],
+        "resolved": [],
+        "persisting": [],
+        "changed": [],
+        "not_compared": [],
+    }
+    assert "Each runbook against its own last finished run: ceph_capacity ← 1, vif_plugging ← 3." in render_changes(
+        changes
+    )
