@@ -89,6 +89,36 @@ def show_verdict(title: str, findings: list[Finding], snapshot: Snapshot) -> Non
 MAX_ROWS = 500  # a report stays readable; summary.json keeps every finding
 
 
+# Columns that hold a 0..1 fraction of something (fill, use, prediction): shown as a percentage.
+_FRACTIONS = re.compile(r"^(utilization|fullest|percent_used|before|predicted|actual|difference|tolerance)$|_ratio$")
+_WEIGHTS = re.compile(r"weight$|^ceph_proposes$|^plan_step_1$")
+_SEVERITY_COLOURS = {"crit": "#c62828", "error": "#6a1b9a", "warn": "#ef6c00", "info": "#546e7a", "ok": "#2e7d32"}
+
+
+def _severity_style(value: object) -> str:
+    colour = _SEVERITY_COLOURS.get(str(value))
+    return f"color: {colour}; font-weight: bold" if colour else ""
+
+
+def number_formats(frame: pd.DataFrame) -> dict[str, str]:
+    """How each float column reads to an operator: fractions as %, sizes with two decimals, whole numbers
+    without a fraction; NaN becomes an empty cell (``na_rep``)."""
+    formats = {}
+    for column in frame.select_dtypes(include="float").columns:
+        values = frame[column].dropna()
+        if _FRACTIONS.search(str(column)):
+            formats[column] = "{:.1%}"
+        elif _WEIGHTS.search(str(column)):
+            formats[column] = "{:.4f}"  # override weights move in steps of 1/65536
+        elif str(column).endswith(("_gib", "_mib")):
+            formats[column] = "{:,.2f}"
+        elif not values.empty and (values == values.round()).all():
+            formats[column] = "{:,.0f}"
+        else:
+            formats[column] = "{:,.2f}"
+    return formats
+
+
 def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> None:
     """A table with a caption, or one line saying it is empty (never a silent blank)."""
     _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
@@ -98,7 +128,10 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
     shown = frame.head(MAX_ROWS).reset_index(drop=True)
     # Whole cells, left-aligned, no index column: a truncated CLI command is worse than a wide table.
     # Every cell escaped: a command's <placeholder> must reach the reader, not become an HTML tag.
-    styled = shown.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+    styled = shown.style.hide(axis="index").format(number_formats(shown), escape="html", na_rep="")
+    styled = styled.format_index(escape="html", axis=1)
+    if "severity" in shown.columns:
+        styled = styled.map(_severity_style, subset=["severity"])
     _display(styled.set_properties(**{"text-align": "left", "vertical-align": "top"}))
     if len(frame) > MAX_ROWS:
         _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")

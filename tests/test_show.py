@@ -158,3 +158,30 @@ def test_outside_a_notebook_the_text_is_printed_not_an_object_repr(capsys):
     out = capsys.readouterr().out
     assert "nothing to verify <yet>" in out and "IPython.core.display" not in out
     assert "Options (1)" in out and "openstack server resize --flavor <a flavor> x" in out
+
+
+def test_numbers_read_as_an_operator_reads_them():
+    """Fill as %, sizes with two decimals, weights with four, counts whole, NaN as an empty cell."""
+    import pandas as pd
+
+    from runbook_lib.show import number_formats
+
+    frame = pd.DataFrame(
+        {
+            "utilization": [0.551, float("nan")],
+            "size_gib": [1.5, 0.75],
+            "reweight": [1.0, 0.95001221],
+            "moved_pgs": [2.0, 3.0],
+            "kb": [3407872.0, 1.5],
+        }
+    )
+    formats = number_formats(frame)
+    assert formats == {
+        "utilization": "{:.1%}",
+        "size_gib": "{:,.2f}",
+        "reweight": "{:.4f}",
+        "moved_pgs": "{:,.0f}",
+        "kb": "{:,.2f}",
+    }
+    html = frame.style.format(formats, na_rep="").to_html()
+    assert "55.1%" in html and "0.9500" in html and ">2<" in html and "nan" not in html
