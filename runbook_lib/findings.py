@@ -58,6 +58,12 @@ def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
     return counts
 
 
+def describe_counts(counts: dict[str, int]) -> str:
+    """'2 crit, 1 warn': the worst first, the empty ones left out; 'no findings' when there is none."""
+    worst_first = [s for s in reversed(SEVERITIES[1:]) if counts.get(s)]
+    return ", ".join(f"{counts[s]} {s}" for s in worst_first) or "no findings"
+
+
 def collection_findings(runbook: str, problems: dict[str, str]) -> list[Finding]:
     """One error finding per part that could not be read: a runbook never reports silently on less."""
     return [

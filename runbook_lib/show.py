@@ -15,6 +15,7 @@ from runbook_lib.findings import (
     FINDINGS_MIMETYPE,
     Finding,
     count_by_severity,
+    describe_counts,
     dumps,
     findings_bundle,
     tabulate_findings,
@@ -57,7 +58,7 @@ def _display_html(text: str) -> None:
 def verdict_html(title: str, findings: list[Finding], snapshot: Snapshot) -> str:
     """The verdict-first summary block: verdict, counts, source, and every part not read live."""
     v = verdict(findings)
-    counts = ", ".join(f"{n} {sev}" for sev, n in count_by_severity(findings).items() if n) or "no findings"
+    counts = describe_counts(count_by_severity(findings))
     origins = {
         part: info.get("origin")
         for part, info in snapshot.manifest.get("parts", {}).items()

@@ -192,7 +192,8 @@ def banner_and_summary(out: Path, runbook: str) -> tuple[tuple[str, str], tuple[
     shown = re.search(r'runbook-verdict.*?<span style="color:[^"]*">(\w+)</span></h2>\s*<p>(.*?) · source', page, re.S)
     assert shown, f"no verdict banner in {out / f'{runbook}.html'}"
     run = next(r for r in json.loads((out / "summary.json").read_text())["runbooks"] if r["runbook"] == runbook)
-    counts = ", ".join(f"{run['counts'][s]} {s}" for s in SEVERITIES[1:] if run["counts"].get(s)) or "no findings"
+    counts = ", ".join(f"{run['counts'][s]} {s}" for s in reversed(SEVERITIES[1:]) if run["counts"].get(s))
+    counts = counts or "no findings"  # worst first, as the banner says them
     return (shown.group(1), shown.group(2)), (run["verdict"], counts)
 
 

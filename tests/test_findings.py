@@ -111,3 +111,10 @@ def test_a_bundle_without_a_plan_has_an_empty_one_and_dumps_sorted_keys():
     assert list(json.loads(text)) == ["counts", "findings", "plan", "runbook", "verdict"]
     assert text.index('"counts"') < text.index('"findings"') < text.index('"verdict"')
     assert findings_from_bundle({}) == []
+
+
+def test_counts_are_said_worst_first():
+    from runbook_lib.findings import describe_counts
+
+    assert describe_counts({"info": 1, "warn": 7, "crit": 5, "error": 0}) == "5 crit, 7 warn, 1 info"
+    assert describe_counts({"info": 0, "warn": 0, "crit": 0, "error": 0}) == "no findings"

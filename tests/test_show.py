@@ -41,7 +41,7 @@ def snapshot_with(parts: dict[str, str], problems: dict[str, str]) -> Snapshot:
 def test_the_banner_shows_the_worst_verdict_the_counts_and_the_source():
     text = verdict_html("VIF plugging", [WARN, CRIT], snapshot_with({"openstack/ports": "collected"}, {}))
     assert re.search(r"<h2[^>]*>VIF plugging: <span style=\"color:#c62828\">CRIT</span></h2>", text)
-    assert "<p>1 warn, 1 crit · source: prod at 2026-11-24T03:16:00Z</p>" in text
+    assert "<p>1 crit, 1 warn · source: prod at 2026-11-24T03:16:00Z</p>" in text
     assert "<ul>" not in text  # every part collected live: nothing to warn about
     assert "no findings" in verdict_html("VIF plugging", [], snapshot_with({}, {}))
     assert ">OK</span>" in verdict_html("VIF plugging", [], snapshot_with({}, {}))

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
-from runbook_lib.findings import SEVERITIES
+from runbook_lib.findings import SEVERITIES, describe_counts
 from runbook_lib.headless import runner
 from runbook_lib.headless.params import RUNNER_OWNED, declared_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
@@ -119,7 +119,7 @@ def _split_parameters(notebooks: list[Path], pairs: list[list[str]]) -> dict[str
 
 
 def _progress(done: int, total: int, result: runner.RunResult) -> None:
-    counts = ", ".join(f"{n} {s}" for s, n in result.counts.items() if n) or "no findings"
+    counts = describe_counts(result.counts)
     line = f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
     print(line + (f"  {result.error}" if result.error else ""), flush=True)
 

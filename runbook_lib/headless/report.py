@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 
-from runbook_lib.findings import severity_rank
+from runbook_lib.findings import describe_counts, severity_rank
 
 _VERDICT_COLOURS = {
     "OK": "#2e7d32",
@@ -75,7 +75,7 @@ def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
     rows = []
     for r in payload["runbooks"]:
         colour = _VERDICT_COLOURS.get(r["verdict"], "#555")
-        counts = ", ".join(f"{n} {s}" for s, n in r["counts"].items() if n) or "—"
+        counts = describe_counts(r["counts"])
         links = " · ".join(
             f'<a href="{html.escape(p)}">{label}</a>'
             for p, label in ((r["html"], "report"), (r["notebook"], "notebook"))

@@ -19,10 +19,10 @@ def demo_run(tmp_path_factory):
 def test_run_all_on_the_demo_writes_reports_and_exits_1_for_crit(demo_run):
     proc, out = demo_run
     assert proc.returncode == 1, proc.stderr
-    assert re.search(r"\[\d/4\] cpu_topology\s+CRIT\s+5 crit, 1 info, 7 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] cpu_topology\s+CRIT\s+5 crit, 7 warn, 1 info", proc.stdout)
     assert re.search(r"\[\d/4\] resize_ssh\s+CRIT\s+2 crit, 2 warn", proc.stdout)
     assert re.search(r"\[\d/4\] vif_plugging\s+CRIT\s+4 crit, 1 warn", proc.stdout)
-    assert re.search(r"\[\d/4\] ceph_capacity\s+WARN\s+1 info, 4 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] ceph_capacity\s+WARN\s+4 warn, 1 info", proc.stdout)
     summary = json.loads((out / "summary.json").read_text())
     assert [r["runbook"] for r in summary["runbooks"]] == [
         "ceph_capacity",

@@ -125,13 +125,13 @@ def test_the_index_has_one_row_per_runbook_with_verdict_counts_duration_links_an
     index = read_index(write_index(tmp_path, summary_payload(RESULTS, META)))
     header, ceph, vif = index.rows
     assert header == ["runbook", "verdict", "findings", "duration", "links", "top findings"]
-    assert ceph[:5] == ["ceph_capacity", "CRIT", "1 info, 1 warn, 2 crit", "3.0 s", "report · notebook"]
+    assert ceph[:5] == ["ceph_capacity", "CRIT", "2 crit, 1 warn, 1 info", "3.0 s", "report · notebook"]
     assert ceph[5].splitlines() == [  # the three worst, worst first
         "CRIT: osd.0 (vm)",
         "CRIT: health check POOL_FULL",
         "WARN: osd.3 (vm)",
     ]
-    assert vif == ["vif_plugging", "ERROR", "—", "0.0 s", "", RESULTS[1].error]  # its error, escaped, as text
+    assert vif == ["vif_plugging", "ERROR", "no findings", "0.0 s", "", RESULTS[1].error]  # its error, escaped, as text
     assert index.links == ["ceph_capacity.html", "ceph_capacity.ipynb", "summary.json"]
 
 
