@@ -35,7 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list the runbooks and their parameters")
     run = sub.add_parser("run", help="run one runbook, or 'all', and write reports")
     run.add_argument("name", help="a runbook name from 'runbook list', or 'all'")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"))
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="a runbook parameter (repeatable; 'runbook list' shows each runbook's, with types and ranges)",
+    )
     source = run.add_mutually_exclusive_group()
     source.add_argument("--cloud", help="clouds.yaml entry to read live (credentials stay in clouds.yaml)")
     source.add_argument("--snapshot", help="snapshot directory or .tar.gz (default: the embedded demo)")
@@ -82,8 +90,8 @@ def _add_publishing(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--previous",
         default="",
-        help="the run to compare with (a run directory), or 'none' (default: the newest earlier "
-        "run of the same source under --reports-dir)",
+        help="the run to compare every runbook with (a run directory), or 'none' (default: for each runbook, "
+        "its newest earlier run of the same source under --reports-dir that finished)",
     )
     parser.add_argument(
         "--prometheus",

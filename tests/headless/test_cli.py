@@ -173,3 +173,15 @@ def test_a_reader_that_leaves_early_is_not_an_error():
     lister.stdout.close()
     stderr = lister.stderr.read().decode()
     assert lister.wait(timeout=60) == 0 and head.stdout.strip() == "ceph_capacity" and "Traceback" not in stderr
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    """--help of run, report and collect: no option without a help text."""
+    import argparse
+
+    from runbook_lib.headless.cli import _parser
+
+    subcommands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name in ("run", "report", "collect"):
+        for action in subcommands.choices[name]._actions:
+            assert action.help, f"runbook {name} {'/'.join(action.option_strings) or action.dest} has no help"
