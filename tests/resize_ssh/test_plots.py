@@ -95,8 +95,8 @@ def test_no_matrix_is_said_not_drawn():
 def test_without_a_fix_applied_one_line_says_the_matrix_above_stands(records, plain_python, capsys):
     trust = analyse_ssh_trust(records, pd.DataFrame(), BECOME, AS_ROOT)
     show_trust_outcome(TrustOutcome(pd.DataFrame(columns=["host", "action", "ok", "output"]), trust, False))
-    assert capsys.readouterr().out == (
-        "<p><em>no fix applied (dry run, or nothing automatic): the matrix above is the one that stands</em></p>\n"
+    assert capsys.readouterr().out == (  # outside a notebook: the text, without its HTML tags
+        "no fix applied (dry run, or nothing automatic): the matrix above is the one that stands\n"
     )
 
 
@@ -112,7 +112,7 @@ def test_after_the_fixes_it_shows_what_ran_the_new_summary_and_the_matrix_again(
     figures = set(plt.get_fignums())
     show_trust_outcome(TrustOutcome(applied, analyse_ssh_trust(healthy, pd.DataFrame(), BECOME, AS_ROOT), True))
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "<h4>Fixes applied, in order (2)</h4>"
+    assert out[0] == "Fixes applied, in order (2)"
     assert out[-1] == (
         "30 source → destination pair(s) probed, 0 broken; 0 fix(es) planned, 0 of them automatic; "
         "0 of 0 failed migration(s) explained by a pair still broken"
