@@ -240,9 +240,8 @@ def _agents(snapshot: Snapshot, neutron_logs: pd.DataFrame) -> tuple[pd.DataFram
     part = "openstack/network_agents"
     if part in snapshot.parts and part not in snapshot.problems:
         return tabulate_agents(snapshot.get(part)).assign(seen_in="API"), "API"
-    from_log = agents_from_log(health_checks(neutron_logs))
-    checked = not health_checks(neutron_logs).empty
-    return from_log, ("neutron-server log" if checked else "")
+    checks = health_checks(neutron_logs)
+    return agents_from_log(checks), ("neutron-server log" if not checks.empty else "")
 
 
 def final_findings(analysis: VifPluggingAnalysis, canaries: Canaries) -> list[Finding]:
