@@ -146,3 +146,39 @@ def wait_until_idle(page, settle_s: float = 1.0, timeout_s: float = 90) -> None:
             steady_since = None
         time.sleep(0.2)
     raise TimeoutError("the notebook's kernel did not become idle (or a dialog stayed open)")
+
+
+RUN_ALL = "window.jupyterapp.commands.execute('notebook:run-all-cells')"
+PROMPTS = "() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')).map(e => e.textContent.trim())"
+ERRORS = "[data-mime-type='application/vnd.jupyter.error']"
+
+
+def run_all_until(page, done_text: str, timeout_s: float = 300, dropped_after_s: float = 20) -> int:
+    """Run All, then wait until an output shows ``done_text``; returns how many times Run All was issued.
+
+    A cell that fails ends the wait at once with the error it printed. A Run All sent while the kernel
+    was still being connected can be dropped (the kernel then sits idle with cells never run, seen on the
+    first notebook of a fresh JupyterLab on a loaded machine): after ``dropped_after_s`` of that, Run All
+    is sent again, at most twice more. A timeout says what each cell's prompt showed."""
+    deadline, issued, idle_unrun_since = time.monotonic() + timeout_s, 1, None
+    page.evaluate(RUN_ALL)
+    while time.monotonic() < deadline:
+        if page.locator(f".jp-OutputArea-output:has-text({json.dumps(done_text)})").count():
+            return issued
+        if page.locator(ERRORS).count():
+            raise AssertionError(f"a cell failed: {page.locator(ERRORS).first.inner_text()[-3000:]}")
+        prompts = page.evaluate(PROMPTS)
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0
+        if idle and "[*]:" not in prompts and "[ ]:" in prompts:
+            idle_unrun_since = idle_unrun_since or time.monotonic()
+            if time.monotonic() - idle_unrun_since >= dropped_after_s and issued < 3:
+                page.evaluate(RUN_ALL)
+                issued, idle_unrun_since = issued + 1, None
+        else:
+            idle_unrun_since = None
+        time.sleep(0.5)
+    status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+    raise AssertionError(
+        f"no output showed {done_text!r} in {timeout_s:.0f} s (Run All sent {issued}x); kernel {status}; "
+        f"prompts {page.evaluate(PROMPTS)}"
+    )

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, JupyterLab, wait_until_idle
+from browser import CHROMIUM, CHROMIUM_ARGS, JupyterLab, run_all_until, wait_until_idle
 from conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -53,10 +53,8 @@ def test_run_all_in_jupyterlab(browser, lab, runbook):
         page.goto(f"{lab.base}/lab/tree/{runbook}.ipynb?token={lab.token}&reset", wait_until="domcontentloaded")
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
         wait_until_idle(page)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        # the last cell publishes the findings: "<runbook>: <VERDICT> (<n> findings)"; the first notebook of a
-        # fresh JupyterLab also waits for its kernel, slow on a loaded 2-core CI machine (once seen past 180 s)
-        page.locator(f".jp-OutputArea-output:has-text('{runbook}: {RUNBOOKS[runbook]} (')").wait_for(timeout=300_000)
+        # the last cell publishes the findings: "<runbook>: <VERDICT> (<n> findings)"
+        run_all_until(page, f"{runbook}: {RUNBOOKS[runbook]} (")
         verdict = page.locator(".jp-OutputArea-output .runbook-verdict").first
         verdict.scroll_into_view_if_needed()
         assert verdict.is_visible() and f": {RUNBOOKS[runbook]}" in verdict.inner_text()
@@ -73,6 +71,9 @@ def test_run_all_in_jupyterlab(browser, lab, runbook):
         )
         assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0
         page.screenshot(path=str(ARTIFACTS / f"lab-{runbook}.png"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"lab-{runbook}-failed.png"))
+        raise
     finally:
         page.close()
         lab.close_sessions()

@@ -9,20 +9,25 @@ import pandas as pd
 
 from runbook_lib.message_forms import first_match
 from runbook_lib.vif_plugging.evidence import (
-    BINDING_FAILED,
     DELIVERY_FAILURES,
     DHCP_AGENT,
     L2_AGENT_TYPES,
     working,
 )
 from runbook_lib.vif_plugging.neutron_events import covers
-from runbook_lib.vif_plugging.nova_messages import UNEXPECTED_FORMS
+from runbook_lib.vif_plugging.nova_messages import BINDING_FAILED_FORM, NO_FIXED_IP_FORM, UNEXPECTED_FORMS
 
 CAUSES = {
     "port-binding-failed": (
         "Neutron could not bind the port on this host (a different fault: PortBindingFailed)",
         "check the mechanism drivers and that the L2 agent's host equals nova's [DEFAULT] host; "
         "neutron-server logs 'Failed to bind port'",
+    ),
+    "no-fixed-ip": (
+        "the network has no free fixed IP address left (Nova: 'Failed to allocate the network(s) with error …, "
+        "not rescheduling'): a different fault from the vif-plugging wait",
+        "openstack ip availability show {network}; extend the subnet's allocation pool or add a subnet, then "
+        "rebuild the server",
     ),
     "port-error": (
         "Neutron set the port to ERROR (its agent could not wire it) and sent network-vif-plugged with "
@@ -95,6 +100,7 @@ class Evidence:
     duplicates: dict[str, list[int]]
     port_networks: dict[str, str] = dataclasses.field(default_factory=dict)  # port → network (ports that exist)
     dhcp_hosting: dict[str, list[dict]] = dataclasses.field(default_factory=dict)  # network → its DHCP agents
+    fault_form: str = ""  # the meaning of the fault's form (nova_messages.BUILD_FAULT_FORMS)
     # where ``agents`` comes from: "API" (every registered agent), "neutron-server log" (only the agents its
     # health check found dead), or "" (no agent list was read)
     agents_source: str = "API"
@@ -235,8 +241,10 @@ def _notifier_failing(ev: Evidence, checked: list[str]) -> tuple[str, list[str]]
 
 def _cause(ev: Evidence) -> tuple[str, list[str]]:
     """The first check that concludes: direct evidence (host, notifier, nova log) before agent states."""
-    if BINDING_FAILED.search(ev.fault):
-        return "port-binding-failed", [f"fault: {ev.fault[:120]}"]
+    if ev.fault_form == BINDING_FAILED_FORM.message:
+        return "port-binding-failed", [f"fault: {ev.fault[:200]}", f"port {', '.join(ev.ports) or 'not named'}"]
+    if ev.fault_form == NO_FIXED_IP_FORM.message:
+        return "no-fixed-ip", [f"fault: {ev.fault[:240]}"]
     if not ev.host:
         return "unknown", ["no build event with a host (admin and microversion ≥ 2.62 needed)"]
     if ev.duplicates.get(ev.host):

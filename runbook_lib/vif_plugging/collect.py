@@ -25,8 +25,9 @@ def open_snapshot(cloud: str = "", snapshot: str = "demo") -> Snapshot:
 
 def failing_hosts(snapshot: Snapshot) -> list[str]:
     """The hosts that tried to build the failed servers (from the build events: the server has none)."""
-    failed = find_failed_builds(snapshot.get("openstack/servers"))
-    by_server = build_hosts(snapshot.get("openstack/instance_actions"))
+    actions = snapshot.get("openstack/instance_actions")
+    failed = find_failed_builds(snapshot.get("openstack/servers"), actions)
+    by_server = build_hosts(actions)
     return sorted({by_server[s] for s in failed["server_id"] if by_server.get(s)})
 
 

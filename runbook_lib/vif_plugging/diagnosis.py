@@ -8,7 +8,6 @@ import pandas as pd
 from runbook_lib.findings import Finding, collection_findings
 from runbook_lib.vif_plugging.causes import CAUSES, Evidence, _cause
 from runbook_lib.vif_plugging.evidence import (
-    BINDING_FAILED,
     DHCP_AGENT,
     RUNBOOK,
     UUID_PATTERN,
@@ -45,9 +44,9 @@ def diagnose(
         mine = timeouts[timeouts["instance"] == r.server_id]
         ports_of = sorted({p for ps in mine["ports"] for p in ps})
         fault = getattr(r, "fault", "") or ""  # unwired servers have no fault
-        binding = BINDING_FAILED.search(fault)
-        if binding:
-            ports_of = [binding.group("port")]
+        port = getattr(r, "port", None)  # a binding failure names its port
+        if isinstance(port, str):
+            ports_of = [port]
         if not ports_of and not logs.empty:  # no timeout: Neutron may have reported the port failed at once
             reported = logs[
                 (logs["instance"] == r.server_id)
@@ -73,14 +72,20 @@ def diagnose(
                 duplicates or {},
                 port_networks,
                 hosting,
-                agents_source,
+                agents_source=agents_source,
+                fault_form=str(getattr(r, "fault_form", "") or ""),
             )
         )
         if timeout is not None:
             evidence.insert(0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}")
         dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
         explanation, fix = CAUSES[cause]
-        fix = fix.format(host=host or "<host>", agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>")
+        network = UUID_PATTERN.search(str(getattr(r, "error", "") or ""))  # 'No fixed IP … for network: <id>'
+        fix = fix.format(
+            host=host or "<host>",
+            agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>",
+            network=network.group(0) if network else "<network>",
+        )
         rows.append(
             {
                 "server_id": r.server_id,

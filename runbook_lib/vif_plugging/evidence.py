@@ -14,9 +14,9 @@ import re
 
 import pandas as pd
 
-from runbook_lib.message_forms import first_match
+from runbook_lib.message_forms import MessageForm, first_match
 from runbook_lib.records import Records
-from runbook_lib.vif_plugging.nova_messages import TIMEOUT_FORMS
+from runbook_lib.vif_plugging.nova_messages import BUILD_FAULT_FORMS, RETRIES_EXHAUSTED_FORM, TIMEOUT_FORMS
 
 RUNBOOK = "vif_plugging"
 HOST_FACTS_PART = "hosts/nova_compute"  # read over SSH when asked: processes and vif_plugging_* options
@@ -30,8 +30,6 @@ PARTS = (
 )
 # Collected live too, but a snapshot without it still works (the DHCP check then looks at every DHCP agent).
 EXTRA_PARTS = ("openstack/dhcp_hosting",)
-_ABORT = re.compile(r"Failed to allocate the network\(s\)")  # also "… with error …, not rescheduling"
-BINDING_FAILED = re.compile(r"Binding failed for port (?P<port>[0-9a-f-]{36})")
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 L2_AGENT_TYPES = (
     "Open vSwitch agent",
@@ -46,30 +44,71 @@ DHCP_AGENT = "DHCP agent"
 DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
 
 
-def find_failed_builds(servers: Records) -> pd.DataFrame:
-    """ERROR servers whose fault is the build abort (or, told apart, a port binding failure)."""
+def find_failed_builds(servers: Records, actions: Records | None = None) -> pd.DataFrame:
+    """ERROR servers whose build failed on the network, with the form their fault takes (see
+    :data:`BUILD_FAULT_FORMS`): the abort after the vif-plugging wait or Neutron's failure report, a port
+    binding failure, or no fixed IP left. A fault that says only that every retry failed is read through the
+    server's build events; ERROR servers that failed for another reason are not listed."""
+    events = build_event_texts(actions or [])
     rows = []
     for s in servers:
-        message = (s.get("fault") or {}).get("message", "")
-        if s.get("status") != "ERROR" or not (_ABORT.search(message) or BINDING_FAILED.search(message)):
+        fault = s.get("fault") or {}
+        message = str(fault.get("message") or "")
+        found = classify_build_fault(message, str(fault.get("details") or ""), events.get(str(s.get("id")), ""))
+        if s.get("status") != "ERROR" or found is None:
             continue
+        form, match = found
         rows.append(
             {
                 "server_id": s["id"],
                 "server": s.get("name"),
                 "project_id": s.get("tenant_id"),
                 "fault": message,
-                "fault_at": (s.get("fault") or {}).get("created"),
-                "binding_failed": bool(BINDING_FAILED.search(message)),
+                "fault_form": form.message,
+                "port": match.groupdict().get("port"),
+                "error": match.groupdict().get("error"),
+                "fault_at": fault.get("created"),
                 "created": s.get("created"),
             }
         )
-    frame = pd.DataFrame(
-        rows, columns=["server_id", "server", "project_id", "fault", "fault_at", "binding_failed", "created"]
-    )
+    frame = pd.DataFrame(rows, columns=FAILED_BUILD_COLUMNS)
     for column in ("fault_at", "created"):
         frame[column] = pd.to_datetime(frame[column], errors="coerce", utc=True).dt.tz_localize(None)
     return frame
+
+
+FAILED_BUILD_COLUMNS = [
+    "server_id",
+    "server",
+    "project_id",
+    "fault",
+    "fault_form",
+    "port",
+    "error",
+    "fault_at",
+    "created",
+]
+
+
+def classify_build_fault(message: str, details: str = "", events: str = "") -> tuple[MessageForm, re.Match[str]] | None:
+    """The form that says why a build failed, read from the fault's message, then its details, then the
+    server's build events; a fault that only says the retries ran out is not an answer by itself."""
+    for text in (message, details, events):
+        found = first_match(BUILD_FAULT_FORMS, text)
+        if found is not None and found[0] is not RETRIES_EXHAUSTED_FORM:
+            return found
+    return None
+
+
+def build_event_texts(actions: Records) -> dict[str, str]:
+    """server → the tracebacks and details of its build events (where each host's own error is written)."""
+    texts: dict[str, list[str]] = {}
+    for action in actions:
+        for event in action.get("events") or []:
+            if "build_and_run_instance" in str(event.get("event", "")):
+                own = texts.setdefault(str(action.get("instance_uuid")), [])
+                own += [str(event.get("traceback") or ""), str(event.get("details") or "")]
+    return {server: "\n".join(parts) for server, parts in texts.items()}
 
 
 def build_hosts(actions: Records) -> dict[str, str]:

@@ -80,3 +80,43 @@ PORT_FAILED_FORMS = (
         "instance %(uuid)s'",
     ),
 )
+
+# Why an ERROR server's build failed, as its fault (or its build events) words it. The wrappers around the
+# reason: BuildAbortException 'Build of instance %(instance_uuid)s aborted: %(reason)s' (no reschedule),
+# RescheduledException 'Build of instance %(instance_uuid)s was re-scheduled: %(reason)s' and
+# MaxRetriesExceeded 'Exceeded maximum number of retries. %(reason)s' (nova/exception.py, every release).
+BINDING_FAILED_FORM = MessageForm(
+    "Neutron could not bind the port (PortBindingFailed)",
+    "Kilo (11) and later",
+    re.compile(rf"Binding failed for port (?P<port>{UUID})"),
+    "nova/exception.py PortBindingFailed: 'Binding failed for port %(port_id)s, please check neutron logs for more "
+    "information.': the fault itself, the reason of a reschedule, or (Mitaka–Pike) the "
+    "'Last exception: %(exc_reason)s' of scheduler/utils.py's 'Exceeded max scheduling attempts "
+    "%(max_attempts)d for instance %(instance_uuid)s'",
+)
+NO_FIXED_IP_FORM = MessageForm(
+    "no fixed IP address left on the network (not a vif-plugging failure)",
+    "Mitaka (13) and later",
+    re.compile(r"Failed to allocate the network\(s\) with error (?P<error>.+?), not rescheduling"),
+    "nova/compute/manager.py _build_and_run_instance: _('Failed to allocate the network(s) with error %s, not "
+    "rescheduling.') % e.format_message() after NoMoreFixedIps (to Pike also FixedIpLimitExceeded, NoMoreNetworks)",
+)
+ALLOCATION_ABORTED_FORM = MessageForm(
+    "network allocation failed, build aborted",
+    "Mitaka (13) and later",
+    re.compile(r"Failed to allocate the network\(s\), not rescheduling"),
+    "nova/compute/manager.py _build_and_run_instance: _('Failed to allocate the network(s), not rescheduling.') "
+    "after VirtualInterfaceCreateException (the vif-plugging timeout, or Neutron's failure report; also "
+    "VirtualInterfaceMacAddressException, FixedIpInvalidOnHost, UnableToAutoAllocateNetwork, "
+    "ExternalNetworkAttachForbidden, NetworksWithQoSPolicyNotSupported)",
+)
+RETRIES_EXHAUSTED_FORM = MessageForm(
+    "every host tried failed the build: the reason is in the build events",
+    "Queens (17) and later",
+    re.compile(r"Exhausted all hosts available for retrying build failures for instance"),
+    "nova/conductor/manager.py build_instances: MaxRetriesExceeded(reason='Exhausted all hosts available for "
+    "retrying build failures for instance %(instance_uuid)s.'): each host's own error is in its build event",
+)
+# Most specific first: a binding failure may sit inside a reschedule or retries message; "with error" before
+# the plain abort.
+BUILD_FAULT_FORMS = (BINDING_FAILED_FORM, NO_FIXED_IP_FORM, ALLOCATION_ABORTED_FORM, RETRIES_EXHAUSTED_FORM)

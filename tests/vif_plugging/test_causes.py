@@ -9,8 +9,9 @@ from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.vif_plugging.causes import CAUSES, Evidence, _cause, concurrent_pids
 from runbook_lib.vif_plugging.evidence import build_hosts, find_timeouts, tabulate_agents
 from runbook_lib.vif_plugging.neutron_events import notifier_events
+from runbook_lib.vif_plugging.nova_messages import BINDING_FAILED_FORM
 from vif_plugging.test_diagnosis import _agent
-from vif_plugging.test_evidence import _capture
+from vif_plugging.test_evidence import PORT, _capture
 
 
 def test_a_restart_is_not_a_duplicate_but_interleaving_is():
@@ -44,7 +45,7 @@ def _evidence(agents, **changes) -> Evidence:
 def test_every_cause_explains_itself_and_its_fix_names_only_what_the_diagnosis_fills_in():
     for cause, (explanation, fix) in CAUSES.items():
         fields = {name for _, name, _, _ in string.Formatter().parse(fix) if name}
-        assert explanation and fields <= {"host", "agent_hosts"}, cause
+        assert explanation and fields <= {"host", "agent_hosts", "network"}, cause
     assert CAUSES["l2-agent-dead"][1].format(host="cmp1", agent_hosts="") == (
         "restart the L2 agent on cmp1 and check its log; 'openstack network agent list --host cmp1'"
     )
@@ -67,11 +68,10 @@ def test_a_duplicate_read_on_the_host_wins_over_the_agents():
 
 
 def test_a_binding_failure_is_concluded_from_the_fault_alone():
-    fault = (
-        "Binding failed for port 3c1b8a5e-2f4d-4e6a-9b7c-1d2e3f4a5b6c, please check neutron logs for more information."
-    )
-    cause, checked = _cause(_evidence([], fault=fault, host=None))
-    assert (cause, checked) == ("port-binding-failed", [f"fault: {fault[:120]}"])
+    fault = f"Binding failed for port {PORT}, please check neutron logs for more information."
+    evidence = _evidence([], fault=fault, host=None, ports=[PORT], fault_form=BINDING_FAILED_FORM.message)
+    cause, checked = _cause(evidence)
+    assert (cause, checked) == ("port-binding-failed", [f"fault: {fault}", f"port {PORT}"])
 
 
 def test_without_a_host_nothing_can_be_checked():

@@ -95,6 +95,50 @@ def test_binding_failure_is_told_apart():
     assert result[["cause", "ports"]].values.tolist() == [["port-binding-failed", [PORT]]]
 
 
+def _failed(message, actions=()):
+    """diagnose() of one ERROR server with this fault message, built on fail-bind-1."""
+    server = {"id": INSTANCE, "name": "b", "status": "ERROR", "fault": {"code": 500, "message": message}}
+    return diagnose(
+        find_failed_builds([server], actions),
+        find_unwired_servers([], tabulate_ports([]), find_timeouts(pd.DataFrame())),
+        {INSTANCE: "fail-bind-1"},
+        find_timeouts(pd.DataFrame()),
+        tabulate_agents([]),
+        pd.DataFrame(),
+    )
+
+
+def test_no_fixed_ip_left_is_its_own_cause_with_the_network_to_look_at():
+    network = "7a1f0c3e-52d9-4b1e-9c0a-2f6d8e4b3a91"
+    result = _failed(
+        f"Build of instance {INSTANCE} aborted: Failed to allocate the network(s) with error No fixed IP "
+        f"addresses available for network: {network}, not rescheduling."
+    )
+    assert result["cause"].tolist() == ["no-fixed-ip"]
+    assert result["fix"].iloc[0].startswith(f"openstack ip availability show {network};")
+    [finding] = check_vif_plugging(result)
+    assert finding.kind == "vif-no-fixed-ip" and "not the vif-plugging wait" not in finding.message
+    assert "a different fault from the vif-plugging wait" in finding.message
+
+
+def test_retries_exhausted_is_read_through_the_build_events():
+    """Queens and later: the fault says only that the retries ran out; each host's error is in its event."""
+    retries = (
+        "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for "
+        f"instance {INSTANCE}."
+    )
+    reschedule = (
+        "Traceback (most recent call last):\n  ...\nnova.exception.RescheduledException: Build of instance "
+        f"{INSTANCE} was re-scheduled: Binding failed for port {PORT}, please check neutron logs for more "
+        "information.\n"
+    )
+    event = {"event": "compute__do_build_and_run_instance", "host": "fail-bind-1", "result": "Error"}
+    actions = [{"instance_uuid": INSTANCE, "action": "create", "events": [{**event, "traceback": reschedule}]}]
+    result = _failed(retries, actions)
+    assert result[["cause", "ports"]].values.tolist() == [["port-binding-failed", [PORT]]]
+    assert _failed(retries).empty  # without the events nothing says it was the network: not listed
+
+
 def _diagnose_vif_down_1(agents, notifier=(), nova_extra=()):
     server, actions, logs = _capture("vif-down-1")
     timeouts = find_timeouts(logs)

@@ -18,6 +18,7 @@ from runbook_lib.vif_plugging.evidence import (
     tabulate_ports,
     working,
 )
+from runbook_lib.vif_plugging.nova_messages import ALLOCATION_ABORTED_FORM, BINDING_FAILED_FORM
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "nova-minicloud-failures"
 PORT = "3c1b8a5e-2f4d-4e6a-9b7c-1d2e3f4a5b6c"
@@ -67,7 +68,8 @@ def test_timeout_lines_of_every_release(message, form):
 def test_real_fatal_timeout_evidence():
     server, actions, logs = _capture("vif-down-1")
     failed = find_failed_builds([server])
-    assert failed["server_id"].tolist() == [server["id"]] and not failed["binding_failed"].iloc[0]
+    assert failed["server_id"].tolist() == [server["id"]]
+    assert failed["fault_form"].tolist() == [ALLOCATION_ABORTED_FORM.message]
     assert server.get("OS-EXT-SRV-ATTR:host") is None  # Nova nils it: the host comes from the build event
     assert build_hosts(actions) == {server["id"]: "vif-down-1"}
     timeouts = find_timeouts(logs)
@@ -96,12 +98,13 @@ def test_the_demo_s_failed_builds_are_the_aborts_and_the_binding_failure(demo_sn
     servers = demo_snapshot.get("openstack/servers")
     failed = find_failed_builds(servers).set_index("server")
     assert set(failed.index) == {"vif-error", "vif-dhcp", "vif-timeout", "bind-fail"}
-    assert failed["binding_failed"].to_dict() == {
+    assert (failed["fault_form"] == BINDING_FAILED_FORM.message).to_dict() == {
         "vif-error": False,
         "vif-dhcp": False,
         "vif-timeout": False,
         "bind-fail": True,
     }
+    assert failed.loc["bind-fail", "port"] == "a74baad9-9db5-4fcc-9b66-01770c8a350c"
     assert failed.loc["vif-timeout", "fault_at"] == pd.Timestamp("2026-11-24 03:15:11")  # UTC, naive
     assert failed.loc["vif-timeout", "fault"].startswith("Build of instance ")
     assert {_by_name(servers, n)["status"] for n in ("nvh-boot", "migrate-fail")} == {"ERROR"}

@@ -7,7 +7,16 @@ import pytest
 from runbook_lib.message_forms import first_match
 from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.vif_plugging.evidence import find_timeouts
-from runbook_lib.vif_plugging.nova_messages import PORT_FAILED_FORMS, TIMEOUT_FORMS, UNEXPECTED_FORMS
+from runbook_lib.vif_plugging.nova_messages import (
+    ALLOCATION_ABORTED_FORM,
+    BINDING_FAILED_FORM,
+    BUILD_FAULT_FORMS,
+    NO_FIXED_IP_FORM,
+    PORT_FAILED_FORMS,
+    RETRIES_EXHAUSTED_FORM,
+    TIMEOUT_FORMS,
+    UNEXPECTED_FORMS,
+)
 
 PORT = "e6bcaae5-7ad6-4448-affd-9aefb94c1c9a"
 SERVER = "6eb7ea92-bc5a-4dff-b426-0a3ff94ee204"
@@ -128,3 +137,46 @@ def test_each_release_s_timeout_gets_its_form(message, form):
     [row] = find_timeouts(parse_oslo_log([line], "cmp1")).to_dict("records")
     assert row["form"] == form
     assert row["ports"] == ([] if form.startswith("Mitaka") else [PORT])
+
+
+NETWORK = "7a1f0c3e-52d9-4b1e-9c0a-2f6d8e4b3a91"
+ABORTED = f"Build of instance {SERVER} aborted: Failed to allocate the network(s), not rescheduling."
+NO_FIXED_IP = (
+    f"Build of instance {SERVER} aborted: Failed to allocate the network(s) with error No fixed IP addresses "
+    f"available for network: {NETWORK}, not rescheduling."
+)
+BINDING = f"Binding failed for port {PORT}, please check neutron logs for more information."
+RETRIES = (
+    f"Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance "
+    f"{SERVER}."
+)
+# (how it reaches the fault, fault message as nova/exception.py's wrappers render the reason, its meaning)
+BUILD_FAULTS = [
+    ("abort after the vif-plugging wait", ABORTED, ALLOCATION_ABORTED_FORM),
+    ("abort: no fixed IP left", NO_FIXED_IP, NO_FIXED_IP_FORM),
+    ("binding failure as the fault", BINDING, BINDING_FAILED_FORM),
+    ("binding failure rescheduled", f"Build of instance {SERVER} was re-scheduled: {BINDING}", BINDING_FAILED_FORM),
+    (
+        "binding failure after the retries, Mitaka–Pike",
+        f"Exceeded maximum number of retries. Exceeded max scheduling attempts 3 for instance {SERVER}. "
+        f"Last exception: {BINDING}",
+        BINDING_FAILED_FORM,
+    ),
+    ("retries exhausted, Queens and later", RETRIES, RETRIES_EXHAUSTED_FORM),
+]
+
+
+@pytest.mark.parametrize(("how", "message", "form"), BUILD_FAULTS, ids=[h for h, _, _ in BUILD_FAULTS])
+def test_every_build_fault_form_is_told_apart(how, message, form):
+    found = first_match(BUILD_FAULT_FORMS, message)
+    assert found is not None and found[0] is form
+    groups = found[1].groupdict()
+    assert groups.get("port") == (PORT if form is BINDING_FAILED_FORM else None)
+    assert groups.get("error") == (
+        f"No fixed IP addresses available for network: {NETWORK}" if form is NO_FIXED_IP_FORM else None
+    )
+
+
+def test_a_fault_of_another_kind_has_no_form():
+    assert first_match(BUILD_FAULT_FORMS, "No valid host was found. There are not enough hosts available.") is None
+    assert first_match(BUILD_FAULT_FORMS, "Virtual Interface creation failed") is None  # a failed migration
