@@ -4,7 +4,7 @@ The lab gives Pacific for real (tests/fixtures/ceph-pacific-minicluster). The ot
 built from those captures by the documented differences (the release notes and the emitting code):
 - before Mimic, ``osd df`` has no ``kb_used_data`` / ``kb_used_omap`` / ``kb_used_meta`` (ceph PR 18096); before
   Nautilus ``df`` pools have no ``stored``: ``bytes_used`` is the logical size then, ``raw_bytes_used`` the raw
-  one and ``percent_used`` a percent (0..100, not a 0..1 ratio); Luminous is both;
+  one and ``percent_used`` a percent (0..100, not a 0..1 ratio); Luminous is both, Mimic only the second;
 - before Luminous (Jewel, Kraken), the OSDMap holds no ``*_ratio`` (mon/osd config options, defaults
   0.85 / 0.85 / 0.95), ``osd df`` nodes have no ``device_class``, and ``health detail`` has no check codes:
   ``{"overall_status", "summary": [{"severity", "summary"}], "detail": ["osd.0 is near full at 55%"]}``.
@@ -36,11 +36,9 @@ def pacific(state: str) -> Snapshot:
     return Snapshot(manifest={**new_manifest("pacific lab", {}), "parts": {}}, parts=parts)
 
 
-def luminous(snap: Snapshot) -> Snapshot:
+def mimic(snap: Snapshot) -> Snapshot:
+    """Mimic (13): osd df already splits kb_used into data / omap / meta; df pools are still pre-Nautilus."""
     snap = copy.deepcopy(snap)
-    for node in snap.parts["ceph/osd_df_tree"][0]["nodes"]:
-        for key in ("kb_used_data", "kb_used_omap", "kb_used_meta"):
-            node.pop(key, None)
     for pool in snap.parts["ceph/df_detail"][0]["pools"]:
         stats = pool["stats"]
         stats["raw_bytes_used"] = stats.pop("bytes_used")
@@ -54,7 +52,16 @@ def luminous(snap: Snapshot) -> Snapshot:
     return snap
 
 
+def luminous(snap: Snapshot) -> Snapshot:
+    snap = mimic(snap)
+    for node in snap.parts["ceph/osd_df_tree"][0]["nodes"]:
+        for key in ("kb_used_data", "kb_used_omap", "kb_used_meta"):
+            node.pop(key, None)
+    return snap
+
+
 def jewel(snap: Snapshot) -> Snapshot:
+    """Jewel (10) and Kraken (11): no ratios in the OSDMap, no device classes, health without check codes."""
     snap = luminous(snap)
     for key in ("nearfull_ratio", "backfillfull_ratio", "full_ratio"):
         snap.parts["ceph/osd_dump"][0].pop(key)
@@ -77,6 +84,16 @@ def jewel(snap: Snapshot) -> Snapshot:
                 detail.append(f"{item['message']} at {osds[name]['utilization']:.0f}%")  # Jewel: "… at 55%"
     snap.parts["ceph/health_detail"][0] = {"overall_status": "HEALTH_WARN", "summary": summary, "detail": detail}
     return snap
+
+
+@pytest.mark.parametrize("state", ["02-nearfull", "07-backfillfull", "08-full"])
+def test_mimic_gives_the_same_findings_and_the_same_movable_data(state):
+    now, then = analyse_ceph_capacity(pacific(state)), analyse_ceph_capacity(mimic(pacific(state)))
+    assert _kinds(then) == _kinds(now)
+    assert then.pools["stored"].tolist() == now.pools["stored"].tolist() and then.pools["stored"].sum() > 0
+    # kb_used_data is there: only the data counts as movable, as on Pacific (less than kb_used)
+    assert then.osds["kb_movable"].tolist() == now.osds["kb_movable"].tolist()
+    assert (then.osds["kb_movable"] < then.osds["kb_used"]).any()
 
 
 def _kinds(analysis):
