@@ -8,6 +8,7 @@ report its verdict and the scheduler its exit code.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +39,16 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    @property
+    def id(self) -> str:
+        return finding_id(self.runbook, self.kind, self.subject)
+
+
+def finding_id(runbook: str, kind: str, subject: str) -> str:
+    """A short stable id for (runbook, kind, subject): the same finding in the next run has the same id, and
+    its report's row carries it as the anchor ``finding-<id>`` that the index links to."""
+    return hashlib.sha1(f"{runbook}\0{kind}\0{subject}".encode()).hexdigest()[:12]
 
 
 def severity_rank(severity: str) -> int:
@@ -73,9 +84,9 @@ def collection_findings(runbook: str, problems: dict[str, str]) -> list[Finding]
 
 
 def tabulate_findings(findings: Iterable[Finding]) -> pd.DataFrame:
-    """Findings as a table, worst first."""
-    rows = [f.to_dict() for f in findings]
-    columns = ["severity", "kind", "subject", "message", "remediation"]
+    """Findings as a table, worst first (``id`` is the anchor of each row in a report)."""
+    rows = [{**f.to_dict(), "id": f.id} for f in findings]
+    columns = ["severity", "kind", "subject", "message", "remediation", "id"]
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)

@@ -138,9 +138,38 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
         _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")
 
 
+FINDING_COLUMNS = ("severity", "kind", "subject", "message", "remediation")
+
+
+def findings_html(findings: list[Finding]) -> str:
+    """The findings table, worst first: every row anchored ``finding-<id>`` (the index links to it), every
+    cell escaped, the severity coloured."""
+    frame = tabulate_findings(findings).head(MAX_ROWS)
+    head = "".join(f"<th>{name}</th>" for name in FINDING_COLUMNS)
+    rows = "".join(
+        f'<tr id="finding-{html.escape(row["id"])}">'
+        + "".join(
+            f'<td style="{_severity_style(row[name]) if name == "severity" else ""}">{html.escape(str(row[name]))}</td>'
+            for name in FINDING_COLUMNS
+        )
+        + "</tr>"
+        for row in frame.to_dict("records")
+    )
+    return f'<table class="runbook-findings"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
 def show_findings(findings: list[Finding]) -> None:
-    """The findings as a table, worst first."""
-    show_table(tabulate_findings(findings), "Findings", "no findings: nothing needs attention")
+    """The findings as a table, worst first, or one line saying there is none."""
+    _display_html(f"<h4>Findings ({len(findings)})</h4>")
+    if not findings:
+        _display_html("<p><em>no findings: nothing needs attention</em></p>")
+        return
+    if not _in_a_shell():
+        print(tabulate_findings(findings)[list(FINDING_COLUMNS)].to_string(index=False))
+        return
+    _display_html(findings_html(findings))
+    if len(findings) > MAX_ROWS:
+        _display_html(f"<p><em>first {MAX_ROWS} of {len(findings)} rows shown; summary.json has every finding</em></p>")
 
 
 def publish_findings(runbook: str, findings: list[Finding], plan: list[dict[str, Any]] | None = None) -> None:

@@ -2,8 +2,11 @@
 HTML report rendered by the same browser. Screenshots go to test-artifacts/browser/ (or
 $BROWSER_ARTIFACTS) for a human to look at."""
 
+import json
 import os
+import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -109,6 +112,68 @@ def test_html_report_shows_verdict_tables_plots_and_no_code(browser, reports, ru
     index = browser.new_page()
     try:
         index.goto((reports / "index.html").as_uri(), wait_until="load")
-        assert index.locator(f"td:has-text('{runbook}')").count() == 1
+        assert index.locator(f"#runbooks td:has-text('{runbook}')").count() == 1
+        findings = json.loads((reports / "summary.json").read_text())["runbooks"]
+        [mine] = [r["findings"] for r in findings if r["runbook"] == runbook]
+        links = index.locator(f"#what-is-wrong a[href^='{runbook}.html#finding-']")
+        assert links.count() == len(mine) > 0
+        anchor = links.first.get_attribute("href").split("#")[1]
+        assert page_has_anchor(reports / f"{runbook}.html", anchor)
     finally:
         index.close()
+
+
+class _VisibleText(HTMLParser):
+    """The text a person sees in an HTML file: everything but scripts and styles, whitespace as one space."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def visible_text(path: Path) -> str:
+    parser = _VisibleText()
+    parser.feed(path.read_text())
+    return one_line(" ".join(parser.parts))
+
+
+def page_has_anchor(path: Path, anchor: str) -> bool:
+    return f'id="{anchor}"' in path.read_text()
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_every_remediation_and_planned_command_reads_verbatim_in_the_reports_and_the_index(browser, reports):
+    """What summary.json says to run is what a person reads: in the browser and in a plain HTML-to-text path,
+    in each runbook's report, and (remediations) on the index."""
+    summary = json.loads((reports / "summary.json").read_text())
+    page = browser.new_page()
+    try:
+        shown = {}
+        for name in [r["html"] for r in summary["runbooks"]] + ["index.html"]:
+            page.goto((reports / name).as_uri(), wait_until="load")
+            shown[name] = (visible_text(reports / name), one_line(page.inner_text("body")))
+    finally:
+        page.close()
+    expected = [
+        (r["html"], one_line(text))
+        for r in summary["runbooks"]
+        for text in [f["remediation"] for f in r["findings"]] + [s["cli"] for s in r["plan"] if s.get("cli")]
+        if text
+    ]
+    expected += [("index.html", one_line(f["remediation"])) for r in summary["runbooks"] for f in r["findings"]]
+    missing = [(name, text) for name, text in expected if text and not all(text in seen for seen in shown[name])]
+    assert len(expected) > 30 and missing == []

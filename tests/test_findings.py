@@ -10,6 +10,7 @@ from runbook_lib.findings import (
     collection_findings,
     count_by_severity,
     dumps,
+    finding_id,
     findings_bundle,
     findings_from_bundle,
     severity_rank,
@@ -63,7 +64,8 @@ def test_the_table_puts_the_worst_first_then_kind_and_subject():
         finding("error", "c-kind", "u"),
     ]
     table = tabulate_findings(findings)
-    assert list(table.columns) == ["severity", "kind", "subject", "message", "remediation"]
+    assert list(table.columns) == ["severity", "kind", "subject", "message", "remediation", "id"]
+    assert table["id"].iloc[0] == finding_id("cpu_topology", "c-kind", "u") == findings[-1].id
     assert list(zip(table["severity"], table["kind"], table["subject"], strict=True)) == [
         ("error", "c-kind", "u"),
         ("crit", "a-kind", "v"),
@@ -74,7 +76,7 @@ def test_the_table_puts_the_worst_first_then_kind_and_subject():
     ]
     assert list(table.index) == [0, 1, 2, 3, 4, 5]
     empty = tabulate_findings([])
-    assert empty.empty and list(empty.columns) == ["severity", "kind", "subject", "message", "remediation"]
+    assert empty.empty and list(empty.columns) == ["severity", "kind", "subject", "message", "remediation", "id"]
 
 
 def test_every_part_that_could_not_be_read_is_an_error_finding_with_its_reason():

@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from runbook_lib.findings import FINDINGS_MIMETYPE, Finding, findings_bundle
 from runbook_lib.show import (
     MAX_ROWS,
+    findings_html,
     publish_findings,
     show_figure,
     show_findings,
@@ -185,3 +186,11 @@ def test_numbers_read_as_an_operator_reads_them():
     }
     html = frame.style.format(formats, na_rep="").to_html()
     assert "55.1%" in html and "0.9500" in html and ">2<" in html and "nan" not in html
+
+
+def test_every_finding_row_is_anchored_by_its_id_and_escaped():
+    risky = Finding("vif_plugging", "vif-port", "crit", "port <p1>", "DOWN", "openstack port show <port>")
+    text = findings_html([risky])
+    assert f'<tr id="finding-{risky.id}">' in text
+    assert "port &lt;p1&gt;" in text and "openstack port show &lt;port&gt;" in text and "<port>" not in text
+    assert 'style="color: #c62828; font-weight: bold">crit</td>' in text

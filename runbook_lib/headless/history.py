@@ -11,7 +11,6 @@ previous run is the newest sibling whose ``summary.json`` names the same source.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -19,13 +18,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.findings import finding_id
+
 RUN_MARKER = ".stack-runbooks-run"  # only directories carrying it are ever pruned
 UNFINISHED = ("ERROR", "TIMEOUT")
-
-
-def finding_id(runbook: str, kind: str, subject: str) -> str:
-    """A short stable id for (runbook, kind, subject)."""
-    return hashlib.sha1(f"{runbook}\0{kind}\0{subject}".encode()).hexdigest()[:12]
 
 
 def source_slug(source: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import nbformat
 
-from runbook_lib.findings import describe_counts, severity_rank
+from runbook_lib.findings import describe_counts, finding_id, severity_rank
 
 _VERDICT_COLOURS = {
     "OK": "#2e7d32",
@@ -43,8 +43,7 @@ def export_html(notebook_path: str | Path) -> Path:
 
 def summary_payload(results: list[Any], meta: dict[str, Any]) -> dict[str, Any]:
     """What summary.json holds: the run's meta data plus every runbook with every finding (each with its
-    stable ``id``, see :func:`runbook_lib.headless.history.finding_id`)."""
-    from runbook_lib.headless.history import finding_id
+    stable ``id``, see :func:`runbook_lib.findings.finding_id`)."""
 
     runbooks = []
     for r in results:
@@ -68,8 +67,53 @@ def write_summary(out_dir: Path, payload: dict[str, Any]) -> Path:
     return path
 
 
+_SEVERITY_COLOURS = {"error": "#6a1b9a", "crit": "#c62828", "warn": "#ef6c00", "info": "#546e7a"}
+INDEX_FINDINGS = 100  # the first page stays one page; every report and summary.json have them all
+
+
+def worst_findings(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every finding of every runbook but the "ok" ones, the most severe first (then in runbook order)."""
+    found = [
+        {**f, "runbook": r["runbook"], "html": r.get("html") or ""}
+        for r in payload["runbooks"]
+        for f in r["findings"]
+        if f["severity"] != "ok"
+    ]
+    return sorted(found, key=lambda f: -severity_rank(f["severity"]))
+
+
+def _findings_section(payload: dict[str, Any]) -> str:
+    """What is wrong, across runbooks: one row per finding with its message, its remediation (the command to
+    paste) and a link to its row in the runbook's report."""
+    found = worst_findings(payload)
+    if not found:
+        return "<h2>What is wrong</h2><p>nothing: no runbook has a finding</p>"
+    rows = []
+    for f in found[:INDEX_FINDINGS]:
+        anchor = f.get("id") or finding_id(f["runbook"], f["kind"], f["subject"])
+        name = html.escape(f["runbook"])
+        link = f'<a href="{html.escape(f["html"])}#finding-{anchor}">{name}</a>' if f["html"] else name
+        colour = _SEVERITY_COLOURS.get(f["severity"], "#555")
+        rows.append(
+            f'<tr><td style="color:{colour};font-weight:bold">{html.escape(f["severity"].upper())}</td>'
+            f"<td>{link}</td><td>{html.escape(f['subject'])}</td><td>{html.escape(f['message'])}</td>"
+            f"<td><code>{html.escape(f.get('remediation') or '')}</code></td></tr>"
+        )
+    more = (
+        f"<p>{len(found) - INDEX_FINDINGS} more in the reports and in summary.json</p>"
+        if len(found) > INDEX_FINDINGS
+        else ""
+    )
+    return (
+        f'<h2>What is wrong ({len(found)})</h2><table id="what-is-wrong">'
+        "<tr><th>severity</th><th>runbook</th><th>subject</th>"
+        f"<th>what</th><th>what to do</th></tr>{''.join(rows)}</table>{more}"
+    )
+
+
 def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
-    """index.html: what changed since the last run, then one row per runbook."""
+    """index.html, one page first: what is wrong across runbooks (worst first), what changed since the last
+    run, then one row per runbook."""
     from runbook_lib.headless.history import render_changes
 
     rows = []
@@ -81,25 +125,27 @@ def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
             for p, label in ((r["html"], "report"), (r["notebook"], "notebook"))
             if p
         )
-        worst = sorted(r["findings"], key=lambda f: -severity_rank(f["severity"]))[:3]
-        top = "<br>".join(html.escape(f"{f['severity'].upper()}: {f['subject']}") for f in worst)
         rows.append(
             f"<tr><td><b>{html.escape(r['runbook'])}</b></td>"
             f'<td style="color:white;background:{colour};text-align:center"><b>{r["verdict"]}</b></td>'
             f"<td>{html.escape(counts)}</td><td>{r['duration_s']:.1f} s</td><td>{links}</td>"
-            f"<td>{top or html.escape(r['error'])}</td></tr>"
+            f"<td>{html.escape(r.get('error') or '')}</td></tr>"
         )
     source = html.escape(str(payload.get("source", "")))
     changes = render_changes(payload["changes"]) if "changes" in payload else ""
     history = ' · <a href="../index.html">all runs of this source</a>' if payload.get("history") else ""
+    when = f"started {payload.get('started_at', '')} · finished {payload.get('generated_at', '')}"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}</style></head>
-<body><h1>stack-runbooks report</h1><p>source: {source} · generated {html.escape(payload.get("started_at", ""))}
+td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}
+code{{white-space:pre-wrap}}</style></head>
+<body><h1>stack-runbooks report</h1><p>source: {source} · {html.escape(when)}
 · exit code {payload.get("exit_code", "")}{history}</p>
+{_findings_section(payload)}
 {changes}
 <h2>Runbooks</h2>
-<table><tr><th>runbook</th><th>verdict</th><th>findings</th><th>duration</th><th>links</th><th>top findings</th></tr>
+<table id="runbooks">
+<tr><th>runbook</th><th>verdict</th><th>findings</th><th>duration</th><th>links</th><th>error</th></tr>
 {"".join(rows)}</table><p><a href="summary.json">summary.json</a></p></body></html>
 """
     path = out_dir / "index.html"

@@ -9,10 +9,10 @@ import pytest
 from conftest import run_cli
 from prometheus_client.parser import text_string_to_metric_families
 
+from runbook_lib.findings import finding_id
 from runbook_lib.headless.history import (
     RUN_MARKER,
     compare_runs,
-    finding_id,
     previous_per_runbook,
     prune_runs,
     source_slug,

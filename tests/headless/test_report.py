@@ -1,14 +1,16 @@
 """Reports: summary.json for machines (every finding with its stable id), index.html for people (each runbook's
 verdict, counts, links and worst findings, read back as text), and HTML without any code."""
 
+import dataclasses
 import json
 import re
 from html.parser import HTMLParser
 
 import nbformat
 
-from runbook_lib.headless.history import compare_runs, finding_id
-from runbook_lib.headless.report import export_html, summary_payload, write_index, write_summary
+from runbook_lib.findings import finding_id
+from runbook_lib.headless.history import compare_runs
+from runbook_lib.headless.report import INDEX_FINDINGS, export_html, summary_payload, write_index, write_summary
 from runbook_lib.headless.runner import RunResult
 
 from .summaries import A, _summary
@@ -51,8 +53,15 @@ def read_index(path) -> Rows:
     return parser
 
 
-def finding(kind, severity, subject, message):
-    return {"runbook": "x", "kind": kind, "severity": severity, "subject": subject, "message": message}
+def finding(kind, severity, subject, message, remediation=""):
+    return {
+        "runbook": "x",
+        "kind": kind,
+        "severity": severity,
+        "subject": subject,
+        "message": message,
+        "remediation": remediation,
+    }
 
 
 RESULTS = [
@@ -67,7 +76,9 @@ RESULTS = [
         findings=[
             finding("reclaimable", "info", "reclaim ledger", "deleting 2 images frees 0.03 GiB raw"),
             finding("osd-nearfull", "warn", "osd.3 (vm)", "osd.3 is 57.3% full"),
-            finding("osd-full", "crit", "osd.0 (vm)", "osd.0 is 71.6% full, past full 70%"),
+            finding(
+                "osd-full", "crit", "osd.0 (vm)", "osd.0 is 71.6% full, past full 70%", "ceph osd reweight 0 0.80000305"
+            ),
             finding("health-POOL_FULL", "crit", "health check POOL_FULL", "2 pool(s) full"),
         ],
         plan=[{"step": 1, "commands": ["ceph osd reweight 0 0.80000305"]}],
@@ -121,24 +132,44 @@ def test_summary_json_is_written_sorted_and_reads_back(tmp_path):
     assert path.read_text().startswith('{\n  "duration_s": 12.5,')
 
 
-def test_the_index_has_one_row_per_runbook_with_verdict_counts_duration_links_and_worst_findings(tmp_path):
+def test_the_index_opens_with_what_is_wrong_worst_first_then_one_row_per_runbook(tmp_path):
     index = read_index(write_index(tmp_path, summary_payload(RESULTS, META)))
-    header, ceph, vif = index.rows
-    assert header == ["runbook", "verdict", "findings", "duration", "links", "top findings"]
-    assert ceph[:5] == ["ceph_capacity", "CRIT", "2 crit, 1 warn, 1 info", "3.0 s", "report · notebook"]
-    assert ceph[5].splitlines() == [  # the three worst, worst first
-        "CRIT: osd.0 (vm)",
-        "CRIT: health check POOL_FULL",
-        "WARN: osd.3 (vm)",
+    wrong, runbooks = index.rows[:5], index.rows[5:]
+    assert wrong[0] == ["severity", "runbook", "subject", "what", "what to do"]
+    assert [row[:3] for row in wrong[1:]] == [  # the most severe first, the "info" last
+        ["CRIT", "ceph_capacity", "osd.0 (vm)"],
+        ["CRIT", "ceph_capacity", "health check POOL_FULL"],
+        ["WARN", "ceph_capacity", "osd.3 (vm)"],
+        ["INFO", "ceph_capacity", "reclaim ledger"],
     ]
+    assert wrong[1][3:] == ["osd.0 is 71.6% full, past full 70%", "ceph osd reweight 0 0.80000305"]
+    header, ceph, vif = runbooks
+    assert header == ["runbook", "verdict", "findings", "duration", "links", "error"]
+    assert ceph == ["ceph_capacity", "CRIT", "2 crit, 1 warn, 1 info", "3.0 s", "report · notebook", ""]
     assert vif == ["vif_plugging", "ERROR", "no findings", "0.0 s", "", RESULTS[1].error]  # its error, escaped, as text
-    assert index.links == ["ceph_capacity.html", "ceph_capacity.ipynb", "summary.json"]
+    anchors = [
+        f"ceph_capacity.html#finding-{finding_id('ceph_capacity', f['kind'], f['subject'])}"
+        for f in RESULTS[0].findings
+    ]
+    assert index.links[:4] == [anchors[2], anchors[3], anchors[1], anchors[0]]
+    assert index.links[4:] == ["ceph_capacity.html", "ceph_capacity.ipynb", "summary.json"]
 
 
-def test_the_index_names_the_source_and_the_exit_code_and_escapes_them(tmp_path):
-    text = write_index(tmp_path, summary_payload(RESULTS, {**META, "source": "snapshot <demo>"})).read_text()
-    assert "source: snapshot &lt;demo&gt; · generated 2026-11-24T01:00:00Z" in text and "<demo>" not in text
-    assert "· exit code 1" in text
+def test_the_index_says_when_nothing_is_wrong_and_cuts_a_long_list(tmp_path):
+    quiet = summary_payload([RESULTS[1]], META)
+    assert "<h2>What is wrong</h2><p>nothing: no runbook has a finding</p>" in write_index(tmp_path, quiet).read_text()
+    many = [finding("osd-nearfull", "warn", f"osd.{n} (vm)", "near full") for n in range(INDEX_FINDINGS + 5)]
+    loud = summary_payload([dataclasses.replace(RESULTS[0], findings=many)], META)
+    text = write_index(tmp_path, loud).read_text()
+    assert f"What is wrong ({INDEX_FINDINGS + 5})" in text and "5 more in the reports and in summary.json" in text
+    assert text.count("<td>near full</td>") == INDEX_FINDINGS
+
+
+def test_the_index_names_the_source_the_times_and_the_exit_code_and_escapes_them(tmp_path):
+    payload = summary_payload(RESULTS, {**META, "source": "snapshot <demo>"})
+    text = write_index(tmp_path, payload).read_text()
+    assert f"source: snapshot &lt;demo&gt; · started 2026-11-24T01:00:00Z · finished {payload['generated_at']}" in text
+    assert "<demo>" not in text and "· exit code 1" in text
     assert "&lt;see runbook list&gt;" in text
 
 
