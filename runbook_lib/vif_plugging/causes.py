@@ -32,7 +32,7 @@ CAUSES = {
     "port-error": (
         "Neutron set the port to ERROR (its agent could not wire it) and sent network-vif-plugged with "
         "status failed: Nova aborted the build at once ('Neutron Reported failure on event'), no timeout",
-        "read the L2 agent's log on {host} for the port, and 'openstack port show <port>' (status ERROR); "
+        "read the L2 agent's log on {host} for the port, and 'openstack port show {port}' (status ERROR); "
         "fix the wiring (bridge mappings, OVS, the physical network) before rebuilding",
     ),
     "l2-agent-missing": (
@@ -51,7 +51,7 @@ CAUSES = {
         "is never sent (ports Nova creates itself carry no owner at creation, and Neutron 29 gives "
         "them no DHCP block)",
         "restart the DHCP agent on {agent_hosts} (or take the dead agent off the network: "
-        "'openstack network agent remove network --dhcp <agent> <network>')",
+        "'openstack network agent remove network --dhcp {agent} {network}')",
     ),
     "events-not-delivered": (
         "the port went ACTIVE but Neutron's notifier could not deliver network-vif-plugged "

@@ -80,12 +80,7 @@ def diagnose(
             evidence.insert(0, f"{timeout['form']} timeout line on {timeout['host']}: {timeout['message'][:300]}")
         dhcp = agents[(agents["agent_type"] == DHCP_AGENT) & ~working(agents)] if not agents.empty else agents
         explanation, fix = CAUSES[cause]
-        network = UUID_PATTERN.search(str(getattr(r, "error", "") or ""))  # 'No fixed IP … for network: <id>'
-        fix = fix.format(
-            host=host or "<host>",
-            agent_hosts=", ".join(sorted(set(dhcp["host"]))) or "<host>",
-            network=network.group(0) if network else "<network>",
-        )
+        fix = fix.format(**fix_values(host, ports_of, str(getattr(r, "error", "") or ""), port_networks, hosting, dhcp))
         rows.append(
             {
                 "server_id": r.server_id,
@@ -115,6 +110,28 @@ def diagnose(
             "timed_out_at",
         ],
     )
+
+
+def fix_values(
+    host: str | None,
+    ports: list[str],
+    error: str,
+    port_networks: dict[str, str],
+    hosting: dict[str, list[dict]],
+    dead_dhcp: pd.DataFrame,
+) -> dict[str, str]:
+    """What a cause's fix names, filled in wherever it is known (a placeholder stays only where it is not):
+    the host, the port, its network (or the one a 'No fixed IP' error names) and a dead DHCP agent on it."""
+    named = UUID_PATTERN.search(error)  # 'No fixed IP addresses available for network: <id>'
+    network = named.group(0) if named else next((port_networks[p] for p in ports if p in port_networks), "")
+    dead = [a for a in hosting.get(network, []) if not (a.get("alive") and a.get("admin_state_up")) and a.get("id")]
+    return {
+        "host": host or "<host>",
+        "agent_hosts": ", ".join(sorted(set(dead_dhcp["host"]))) or "<host>",
+        "port": ports[0] if ports else "<port>",
+        "network": network or "<network>",
+        "agent": str(dead[0]["id"]) if dead else "<agent>",
+    }
 
 
 def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None = None) -> list[Finding]:

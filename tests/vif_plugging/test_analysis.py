@@ -59,3 +59,18 @@ def test_the_final_findings_are_the_diagnosis_then_the_canaries(demo_snapshot):
         ("canary-failed", "crit", "host vif-late-1")
     ]
     assert final_findings(analysis, Canaries(canaries.plan, [])) == analysis.findings
+
+
+def test_the_demo_s_fixes_name_the_port_the_network_and_the_agent(demo_snapshot):
+    """Where the id is known the command carries it: the ERROR port, the dead DHCP agent and its network."""
+    analysis = analyse_vif_plugging(demo_snapshot)
+    fixes = {f.kind: f.remediation for f in analysis.findings}
+    ports = {p["id"]: p for p in demo_snapshot.get("openstack/ports")}
+    [error_port] = [p for p in analysis.diagnosis.set_index("cause").loc[["port-error"], "ports"].iloc[0]]
+    assert f"'openstack port show {error_port}'" in fixes["vif-port-error"] and error_port in ports
+    [dhcp_ports] = analysis.diagnosis.set_index("cause").loc[["dhcp-agent-dead"], "ports"].tolist()
+    network = ports[dhcp_ports[0]]["network_id"]
+    [hosting] = [h for h in demo_snapshot.get("openstack/dhcp_hosting") if h["network_id"] == network]
+    [dead] = [a["id"] for a in hosting["agents"] if not a["alive"]]
+    assert f"'openstack network agent remove network --dhcp {dead} {network}'" in fixes["vif-dhcp-agent-dead"]
+    assert "<" not in fixes["vif-port-error"] + fixes["vif-dhcp-agent-dead"]

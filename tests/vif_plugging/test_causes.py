@@ -45,7 +45,7 @@ def _evidence(agents, **changes) -> Evidence:
 def test_every_cause_explains_itself_and_its_fix_names_only_what_the_diagnosis_fills_in():
     for cause, (explanation, fix) in CAUSES.items():
         fields = {name for _, name, _, _ in string.Formatter().parse(fix) if name}
-        assert explanation and fields <= {"host", "agent_hosts", "network"}, cause
+        assert explanation and fields <= {"host", "agent_hosts", "network", "port", "agent"}, cause
     assert CAUSES["l2-agent-dead"][1].format(host="cmp1", agent_hosts="") == (
         "restart the L2 agent on cmp1 and check its log; 'openstack network agent list --host cmp1'"
     )
