@@ -184,24 +184,35 @@ def plan_trust_fixes(matrix: pd.DataFrame, records: Records, become: list[str], 
     for source, group in broken[broken["outcome"] == "host-key-unknown"].groupby("source", sort=True):
         home = (by_host.get(source, {}).get("account") or {}).get("home", "~nova")
         keys = {row.dest_address: by_host.get(row.dest, {}).get("host_keys", []) for row in group.itertuples()}
-        expected = "; ".join(
-            f"{a}: {', '.join(k['fingerprint'] for k in ks) or 'unknown (host not reached)'}" for a, ks in keys.items()
+        known_hosts = shlex.quote(home + "/.ssh/known_hosts")
+        read = [f"{a} {k['key']}" for a, ks in keys.items() for k in ks]
+        unread = [a for a, ks in keys.items() if not ks]
+        # the keys read over the operator's checked SSH are what apply appends: the command shows exactly that
+        command = "; ".join(
+            ([f"printf '%s\\n' {' '.join(map(shlex.quote, read))} | {nova} tee -a {known_hosts}"] if read else [])
+            + [f"ssh-keyscan -H {shlex.quote(a)} | {nova} tee -a {known_hosts}" for a in unread]
         )
-        command = (
-            f"ssh-keyscan -H {' '.join(shlex.quote(a) for a in keys)} | {nova} tee -a "
-            f"{shlex.quote(home + '/.ssh/known_hosts')}   # first compare: ssh-keyscan <address> | ssh-keygen -lf - "
-            f"must show {expected}"
+        fingerprints = "; ".join(f"{a}: {', '.join(k['fingerprint'] for k in ks)}" for a, ks in keys.items() if ks)
+        why = f"nova on {source} does not know the host keys of {', '.join(group['dest'])}" + (
+            f"; the keys added were read from each destination over the operator's checked SSH ({fingerprints})"
+            if read
+            else ""
         )
+        for address in unread:
+            why += (
+                f"; {address}'s key could not be read over SSH: before scanning it, compare "
+                f"'ssh-keyscan {address} | ssh-keygen -lf -' with 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' "
+                f"run on {address} itself"
+            )
         fix(
             source,
             "nova",
             "trust-host-keys",
             ("sh", "-c", APPEND_KEYS_SCRIPT, "append", "known_hosts"),
-            "".join(f"{a} {k['key']}\n" for a, ks in keys.items() for k in ks),
+            "".join(f"{line}\n" for line in read),
             [f"{source}→{d}" for d in group["dest"]],
-            all(keys.values()),
-            f"nova on {source} does not know the host keys of {', '.join(group['dest'])}; the keys added are read "
-            "from each destination over the operator's checked SSH, not scanned from the network",
+            not unread,
+            why,
             command,
         )
     for dest, group in broken[broken["outcome"] == "account-not-available"].groupby("dest", sort=True):

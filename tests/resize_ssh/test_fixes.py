@@ -49,7 +49,11 @@ def test_keys_travel_as_data_and_host_keys_come_from_the_destination(records):
     trust = next(f for f in fixes if f.action == "trust-host-keys" and f.host == "compute-01")
     dest_key = next(r for r in records if r["host"] == "compute-03")["host_keys"][0]
     assert trust.stdin == f"127.0.10.3 {dest_key['key']}\n"
-    assert dest_key["fingerprint"] in trust.command  # what the operator compares before trusting a scan
+    # the command shown is what apply sends (the key read over checked SSH, no scan), its fingerprint in why
+    assert trust.command == (
+        f"printf '%s\\n' '127.0.10.3 {dest_key['key']}' | sudo -n -u nova -- tee -a {HOME}/.ssh/known_hosts"
+    )
+    assert "ssh-keyscan" not in trust.command and f"checked SSH (127.0.10.3: {dest_key['fingerprint']})" in trust.why
 
 
 def test_the_fixes_table_says_what_runs_where_and_what_it_fixes(records):
@@ -123,9 +127,10 @@ def test_a_host_key_that_could_not_be_read_is_never_trusted_blindly(records):
     ]
     assert {f.host for f in fixes} == set(STATES) - {"compute-03"}
     assert all(not f.automatic and f.stdin == "" for f in fixes)
-    assert fixes[0].command == (
-        f"ssh-keyscan -H 127.0.10.3 | sudo -n -u nova -- tee -a {HOME}/.ssh/known_hosts   # first compare: "
-        "ssh-keyscan <address> | ssh-keygen -lf - must show 127.0.10.3: unknown (host not reached)"
+    assert fixes[0].command == f"ssh-keyscan -H 127.0.10.3 | sudo -n -u nova -- tee -a {HOME}/.ssh/known_hosts"
+    assert fixes[0].why.endswith(
+        "127.0.10.3's key could not be read over SSH: before scanning it, compare 'ssh-keyscan 127.0.10.3 | "
+        "ssh-keygen -lf -' with 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' run on 127.0.10.3 itself"
     )
 
 
