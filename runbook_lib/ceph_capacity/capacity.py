@@ -46,7 +46,7 @@ class CephCapacityAnalysis:
     def ledger_table(self) -> pd.DataFrame:
         if self.ledger.empty:
             return self.ledger
-        order = {c: i for i, c in enumerate(("orphan", "unused", "in-trash", "blocked", "unknown", "in-use"))}
+        order = {c: i for i, c in enumerate(("orphan", "unused", "in-trash", "blocked", "unknown", "idle", "in-use"))}
         table = self.ledger.sort_values(
             ["category", "raw_bytes"], key=lambda c: c.map(order) if c.name == "category" else -c
         )

@@ -104,3 +104,23 @@ def tabulate_rbd(rbd_parts: Records) -> pd.DataFrame:
             children.setdefault(row.parent.split("@")[0], []).append(f"{row.pool}/{row.image}")
     frame["children"] = [children.get(f"{r.pool}/{r.image}", []) for r in frame.itertuples()]
     return frame
+
+
+def snapshot_notes(names: list[str], snapshots: dict, snapshots_read: bool) -> str:
+    """What each RBD snapshot of an image is: a Glance base, a Cinder snapshot (with or without its API
+    record, when the snapshots were read), a clone source, or other."""
+    notes = []
+    for name in names:
+        kind = "glance base" if name == "snap" else ""
+        match = re.match(rf"^snapshot-({_UUID})$", name)
+        if match:
+            known = match.group(1) in snapshots
+            kind = (
+                "cinder snapshot"
+                if known
+                else ("cinder snapshot (no API record)" if snapshots_read else "cinder snapshot?")
+            )
+        elif name.endswith(".clone_snap"):
+            kind = "clone source"
+        notes.append(f"{name} ({kind or 'other'})")
+    return "; ".join(notes)

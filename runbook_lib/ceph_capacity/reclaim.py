@@ -14,12 +14,11 @@ would get back. An image with clone children, a lock, or no inventory to compare
 from __future__ import annotations
 
 import dataclasses
-import re
 import shlex
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.rbd import _UUID
+from runbook_lib.ceph_capacity.rbd import snapshot_notes
 from runbook_lib.findings import Finding
 from runbook_lib.records import Record, Records
 
@@ -42,7 +41,8 @@ _BUSY = {
 }
 
 
-CATEGORIES = ("in-use", "unused", "orphan", "in-trash", "blocked", "unknown")
+# idle: nothing uses it, but it changed less than unused_days ago (listed, not counted as reclaimable)
+CATEGORIES = ("in-use", "idle", "unused", "orphan", "in-trash", "blocked", "unknown")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,12 +109,14 @@ def ledger(
             else:
                 owner = f"image {uuid}" + (f" ({image['name']})" if image.get("name") else "")
                 unused = uuid not in used_images and not row["children"]
-                category = "unused" if unused and _age_days(image, now) >= unused_days else "in-use"
-                why = (
-                    "no server and no volume uses it"
-                    if category == "unused"
-                    else "used by servers or volumes (or recent)"
-                )
+                old = _age_days(image, now) >= unused_days
+                category = ("unused" if old else "idle") if unused else "in-use"
+                why = {
+                    "unused": "no server and no volume uses it",
+                    "idle": f"no server and no volume uses it, but it changed {_age_days(image, now):.0f} days ago "
+                    f"(unused only after {unused_days:g} days)",
+                    "in-use": "a server or a volume uses it",
+                }[category]
         elif kind == "nova-disk":
             server = servers.get(uuid)
             if server is None:
@@ -141,7 +143,7 @@ def ledger(
             else:
                 reason = "open by a client: watcher " + ", ".join(str(w.get("address", "?")) for w in opened)
             why = reason + "; " + why
-        snaps = _snapshot_notes(row["snapshots"], snapshots, inventory)
+        snaps = snapshot_notes(row["snapshots"], snapshots, "snapshots" in inventory.known)
         size = (replication or {}).get(row["pool"], 1.0)
         rows.append(
             {
@@ -181,31 +183,13 @@ def _volume_category(
     if idle:
         return (
             owner,
-            "in-use",
+            "idle",
             (
                 f"available and attached to nothing, but changed {_age_days(volume, now):.0f} days "
                 f"ago (unused only after {unused_days:g} days)"
             ),
         )
     return owner, "in-use", f"status {status}" + (", attached" if volume.get("attachments") else "")
-
-
-def _snapshot_notes(names: list[str], snapshots: dict, inventory: Inventory) -> str:
-    notes = []
-    for name in names:
-        kind = "glance base" if name == "snap" else ""
-        match = re.match(rf"^snapshot-({_UUID})$", name)
-        if match:
-            known = match.group(1) in snapshots
-            kind = (
-                "cinder snapshot"
-                if known
-                else ("cinder snapshot (no API record)" if "snapshots" in inventory.known else "cinder snapshot?")
-            )
-        elif name.endswith(".clone_snap"):
-            kind = "clone source"
-        notes.append(f"{name} ({kind or 'other'})")
-    return "; ".join(notes)
 
 
 def _command(row: dict, category: str, uuid: str) -> str:
@@ -250,6 +234,18 @@ def reclaim_effect(osds: pd.DataFrame, freed_raw_bytes: float) -> pd.DataFrame:
     return after
 
 
+def _before_deleting(reclaimable: pd.DataFrame, shown: int = 5) -> str:
+    """The check to run right before each deletion: no client has the image open (a watcher)."""
+    specs = [f"{r.pool}/{r.image}" for r in reclaimable.itertuples() if r.category != "in-trash"]
+    checks = "; ".join(shlex.join(["rbd", "status", spec]) for spec in specs[:shown])
+    more = f" (and {len(specs) - shown} more: the ledger's rows)" if len(specs) > shown else ""
+    return (
+        f"run the ledger's commands, each right after its image shows no watchers: {checks}{more}"
+        if specs
+        else "purge the trash: the ledger's rbd trash rm commands"
+    )
+
+
 def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) -> list[Finding]:
     """The headline (what deleting frees, and the fullest OSD before → after) and one finding per orphan."""
     findings: list[Finding] = []
@@ -273,8 +269,11 @@ def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) ->
     freed = reclaimable["raw_bytes"].sum()
     after = reclaim_effect(osds, freed)
     before_max, after_max = osds["utilization"].max(), after["utilization"].max()
+    # total and parts in the total's unit, so the parts read as adding up to it
+    unit, scale, digits = ("GiB", 1024**3, 2) if freed >= 1024**3 else ("MiB", 1024**2, 0)
     per_pool = ", ".join(
-        f"{pool} {raw / 1024**3:.2f} GiB" for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
+        f"{pool} {raw / scale:,.{digits}f} {unit}"
+        for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
     )
     how = (
         (
@@ -290,9 +289,9 @@ def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) ->
             "reclaimable",
             "info",
             "reclaim ledger",
-            f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / 1024**3:.2f} GiB raw "
+            f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / scale:,.{digits}f} {unit} raw "
             f"({per_pool}): the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}.{how}",
-            "see the ledger: check each with `rbd status <pool>/<image>` (no watchers) before deleting",
+            _before_deleting(reclaimable),
             {"raw_bytes": int(freed)},
         )
     )

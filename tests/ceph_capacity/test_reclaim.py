@@ -1,11 +1,14 @@
 """The reclaim ledger on real Cinder 29 / Glance 33 / Ceph 16 captures (tests/fixtures/cinder-glance-on-ceph)."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
 from conftest import FIXTURES
 
+from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
+from runbook_lib.ceph_capacity.collect import open_ceph
 from runbook_lib.ceph_capacity.rbd import tabulate_rbd
 from runbook_lib.ceph_capacity.reclaim import Inventory, check_reclaim, ledger, reclaim_effect
 from runbook_lib.ceph_capacity.tables import tabulate_osds
@@ -81,9 +84,12 @@ def test_a_migrated_volumes_data_under_its_name_id_is_not_an_orphan():
     assert moved["command"] == f"openstack volume delete {roles['migrated_generic_volume']}"  # the API id
 
 
-def test_recent_volumes_are_in_use_and_without_inventory_nothing_is_an_orphan():
+def test_recent_idle_volumes_are_idle_not_in_use_and_without_inventory_nothing_is_an_orphan():
     recent = ledger_of("phase1-after-basic-ops", now=pd.Timestamp("2026-11-25", tz="UTC"))
-    assert set(recent["category"]) <= {"in-use", "orphan", "blocked"}
+    assert set(recent["category"]) <= {"in-use", "idle", "orphan", "blocked"} and "idle" in set(recent["category"])
+    idle = recent[recent["category"] == "idle"]
+    assert idle["why"].str.contains(r"but changed \d+ days ago \(unused only after 30 days\)").all()
+    assert (idle["command"] == "").all()  # listed, not planned for deletion
     blind = ledger_of("phase1-after-basic-ops", known=frozenset())
     assert "orphan" not in set(blind["category"]) and "cannot tell an orphan" in " ".join(blind["why"])
 
@@ -149,3 +155,14 @@ def test_an_image_a_client_has_open_is_never_proposed():
     held = table.loc["0b1e7a8c-0d3e-4e55-9a1f-5d0c2b3a4e11_disk"]
     assert held["category"] == "blocked" and "watcher 127.0.0.1:0/2271039429" in held["why"]
     assert table.loc["7f2c1d4e-5b6a-4c3d-8e9f-0a1b2c3d4e5f_disk", "category"] == "orphan"
+
+
+def test_the_demo_s_headline_adds_up_and_names_each_image_to_check():
+    """The parts are in the total's unit (no 0.02 + 0.02 = 0.03 GiB) and the check before deleting names each image."""
+    analysis = analyse_ceph_capacity(open_ceph())
+    [headline] = [f for f in analysis.findings if f.kind == "reclaimable"]
+    total, parts = re.search(r"frees (\d+) MiB raw \((.*?)\)", headline.message).groups()
+    assert int(total) == sum(int(n) for n in re.findall(r" (\d+) MiB", parts)) > 0
+    orphans = [f.subject for f in analysis.findings if f.kind == "rbd-orphan"]
+    assert orphans and all(f"rbd status {spec}" in headline.remediation for spec in orphans)
+    assert "<" not in headline.remediation
