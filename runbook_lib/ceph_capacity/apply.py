@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
-from runbook_lib.ceph_capacity.plan import ReweightPlan, compare_prediction
+from runbook_lib.ceph_capacity.plan import ReweightPlan, ReweightStep
 from runbook_lib.ceph_capacity.tables import tabulate_osds
 from runbook_lib.errors import ParameterError, PlanError
 from runbook_lib.snapshot import Snapshot
@@ -58,3 +58,33 @@ def apply_ceph_step(
         return None
     actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
     return compare_prediction(step, actual, largest_pg_bytes(access))
+
+
+def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:
+    """Predicted vs actual fill per OSD after a step was applied. The tolerance is the bytes of the PGs
+    that could have moved — the predicted count plus one, each as large as the largest PG — because CRUSH
+    moves whole PGs, and which ones (empty or full) only CRUSH knows."""
+    predicted = step.after.set_index("osd")
+    now = actual.set_index("osd")
+    movable_pgs = int(-(-step.moved_pgs // 1)) + 1  # ceil + 1
+    rows = []
+    for osd in predicted.index:
+        kb = now.at[osd, "kb"] if osd in now.index else predicted.at[osd, "kb"]
+        tolerance = movable_pgs * largest_pg / 1024 / kb if kb else float("nan")
+        before, expected = (
+            step.before.set_index("osd").at[osd, "utilization"],
+            predicted.at[osd, "utilization"],
+        )
+        seen = now.at[osd, "utilization"] if osd in now.index else float("nan")
+        rows.append(
+            {
+                "osd": f"osd.{osd}",
+                "before": before,
+                "predicted": expected,
+                "actual": seen,
+                "difference": seen - expected,
+                "tolerance": tolerance,
+                "within": abs(seen - expected) <= tolerance + 1e-9,
+            }
+        )
+    return pd.DataFrame(rows)

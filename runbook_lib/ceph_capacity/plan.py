@@ -40,6 +40,10 @@ class ReweightStep:
         return float(self.after["utilization"].max())
 
 
+def _model(step: ReweightStep) -> str:
+    return "Ceph's PG count" if step.exact else "first-order"
+
+
 def _guard_note(step: ReweightStep) -> str:
     if step.exact and step.moved_pgs == 0:
         return "moves no PG (Ceph's count): below CRUSH's granularity here; a larger max_change would"
@@ -62,7 +66,7 @@ class ReweightPlan:
                 "moved_pgs": round(s.moved_pgs, 1),
                 "fullest_before": s.max_before,
                 "fullest_after": s.max_after,
-                "model": "Ceph's PG count" if s.exact else "first-order",
+                "model": _model(s),
                 "guard": _guard_note(s),
             }
             for s in self.steps
@@ -81,6 +85,27 @@ class ReweightPlan:
                 "guard",
             ],
         )
+
+    def records(self) -> list[dict[str, object]]:
+        """The machine-readable plan (summary.json): one record per OSD change, step by step."""
+        return [
+            {
+                "step": s.number,
+                "target": "osd",
+                "target_id": f"osd.{osd}",
+                "action": "reweight",
+                "key": "reweight",
+                "old": round(old, 8),
+                "value": f"{new:.8f}",
+                "argv": ["ceph", "osd", "reweight", str(osd), f"{new:.8f}"],
+                "cli": shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"]),
+                "effect": f"step {s.number}: fullest OSD {s.max_before:.1%} → {s.max_after:.1%}, moves about "
+                f"{s.moved_kb / 1024**2:,.2f} GiB ({s.moved_pgs:.1f} PGs, {_model(s)} model)",
+                "risk": "moves data (backfill): one step at a time, HEALTH_OK and the fill checked between steps",
+            }
+            for s in self.steps
+            for osd, (old, new) in s.changes.items()
+        ]
 
     def predicted_utilization(self, initial: pd.DataFrame) -> pd.DataFrame:
         """OSD × step: the predicted fill of every OSD after each step (step 0 = now)."""
@@ -242,36 +267,6 @@ def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
         for o in sorted(set(ceph) | set(ours))
     ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:
-    """Predicted vs actual fill per OSD after a step was applied. The tolerance is the bytes of the PGs
-    that could have moved — the predicted count plus one, each as large as the largest PG — because CRUSH
-    moves whole PGs, and which ones (empty or full) only CRUSH knows."""
-    predicted = step.after.set_index("osd")
-    now = actual.set_index("osd")
-    movable_pgs = int(-(-step.moved_pgs // 1)) + 1  # ceil + 1
-    rows = []
-    for osd in predicted.index:
-        kb = now.at[osd, "kb"] if osd in now.index else predicted.at[osd, "kb"]
-        tolerance = movable_pgs * largest_pg / 1024 / kb if kb else float("nan")
-        before, expected = (
-            step.before.set_index("osd").at[osd, "utilization"],
-            predicted.at[osd, "utilization"],
-        )
-        seen = now.at[osd, "utilization"] if osd in now.index else float("nan")
-        rows.append(
-            {
-                "osd": f"osd.{osd}",
-                "before": before,
-                "predicted": expected,
-                "actual": seen,
-                "difference": seen - expected,
-                "tolerance": tolerance,
-                "within": abs(seen - expected) <= tolerance + 1e-9,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> Record:

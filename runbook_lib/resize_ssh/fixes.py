@@ -257,3 +257,26 @@ def tabulate_fixes(fixes: list[TrustFix]) -> pd.DataFrame:
         for f in fixes
     ]
     return pd.DataFrame(rows, columns=["host", "action", "run_as", "automatic", "command", "fixes", "why"])
+
+
+def fix_records(fixes: list[TrustFix]) -> list[dict[str, object]]:
+    """The machine-readable plan (summary.json): per fix the host, the exact argv run there as ``run_as``
+    (its stdin is data: public keys and host keys only), what an operator would type, and what it fixes."""
+    return [
+        {
+            "target": "host",
+            "target_id": f.host,
+            "action": f.action,
+            "run_as": f.run_as,
+            "argv": list(f.argv),
+            "stdin": f.stdin,
+            "cli": f.command,
+            "automatic": f.automatic,
+            "effect": f"fixes {', '.join(f.pairs)}",
+            "reason": f.why,
+            "risk": "applied only with apply=True; the matrix is probed again after"
+            if f.automatic
+            else "manual: check it by hand first (see reason)",
+        }
+        for f in fixes
+    ]

@@ -12,7 +12,14 @@ import pandas as pd
 
 from runbook_lib.findings import Finding
 from runbook_lib.records import Records
-from runbook_lib.resize_ssh.fixes import _SOURCE_SIDE, TrustFix, _file_problems, plan_trust_fixes, tabulate_fixes
+from runbook_lib.resize_ssh.fixes import (
+    _SOURCE_SIDE,
+    TrustFix,
+    _file_problems,
+    fix_records,
+    plan_trust_fixes,
+    tabulate_fixes,
+)
 from runbook_lib.resize_ssh.probe import NOT_PROBED, OK, TrustProbe
 from runbook_lib.resize_ssh.ssh_errors import classify_ssh_failure
 from runbook_lib.snapshot import Snapshot
@@ -245,6 +252,10 @@ class TrustAnalysis:
     @property
     def fixes_table(self) -> pd.DataFrame:
         return tabulate_fixes(self.fixes)
+
+    def plan_records(self) -> list[dict[str, object]]:
+        """The plan as summary.json carries it."""
+        return fix_records(self.fixes)
 
     @property
     def summary(self) -> str:

@@ -6,12 +6,12 @@ import shutil
 
 import pytest
 
-from runbook_lib.ceph_capacity.apply import apply_ceph_step
+from runbook_lib.ceph_capacity.apply import apply_ceph_step, compare_prediction
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.plan import plan_ceph_reweight, reweight_limits
 from runbook_lib.errors import ParameterError, SourceUnreachable
 
-from .pacific import snapshot_of
+from .pacific import osds_of, snapshot_of
 
 DRY_RUN = "dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)"
 
@@ -73,3 +73,13 @@ def test_apply_refuses_a_snapshot_with_the_way_to_read_it_live():
     assert str(err.value) == (
         "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
     )
+
+
+def test_predicted_vs_actual_tolerance_is_in_pg_sizes():
+    analysis = analyse_ceph_capacity(snapshot_of("03-nearfull-with-rbd"))
+    step = plan_ceph_reweight(analysis).steps[0]  # osd.0 → 0.95, Ceph: 1 PG moves
+    actual = osds_of("06-reweight-osd0-0.85-rebalanced")  # a later real state, osd.0 2 PGs lighter
+    table = compare_prediction(step, actual, largest_pg=20 * 1024**2).set_index("osd")
+    assert table.at["osd.0", "tolerance"] == pytest.approx(2 * 20 * 1024**2 / 1024 / actual.at[0, "kb"])
+    assert table.at["osd.0", "within"]
+    assert not compare_prediction(step, actual, largest_pg=0).set_index("osd").at["osd.0", "within"]

@@ -6,8 +6,9 @@ import matplotlib.pyplot as plt
 import pytest
 from conftest import notebook_outputs
 
+from runbook_lib.ceph_capacity.apply import compare_prediction
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
-from runbook_lib.ceph_capacity.plan import compare_prediction, plan_ceph_reweight, plan_ratio_bump, reweight_limits
+from runbook_lib.ceph_capacity.plan import plan_ceph_reweight, plan_ratio_bump, reweight_limits
 from runbook_lib.ceph_capacity.plots import (
     plot_osd_fill,
     plot_plan_steps,

@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURES, unreached_probe
 
 from resize_ssh.test_trust import AS_ROOT, BECOME, STATES
-from runbook_lib.resize_ssh.fixes import plan_trust_fixes, tabulate_fixes
+from runbook_lib.resize_ssh.fixes import fix_records, plan_trust_fixes, tabulate_fixes
 from runbook_lib.resize_ssh.trust import tabulate_trust
 from runbook_lib.sources.ssh import HostAccess
 
@@ -137,3 +137,14 @@ def test_a_host_key_that_could_not_be_read_is_never_trusted_blindly(records):
 def test_nothing_broken_plans_nothing(records):
     healthy = [{**r, "probes": [{**p, "exit_code": 0, "stderr": ""} for p in r["probes"]]} for r in records]
     assert plan_trust_fixes(tabulate_trust(healthy), healthy, BECOME, AS_ROOT) == []
+
+
+def test_the_fixes_are_machine_readable_with_the_argv_run_on_each_host(records):
+    fixes = plan_trust_fixes(tabulate_trust(records), records, BECOME, AS_ROOT)
+    plan = fix_records(fixes)
+    assert [(r["target_id"], r["action"]) for r in plan] == [(f.host, f.action) for f in fixes]
+    shell = next(r for r in plan if r["action"] == "login-shell")
+    assert shell["argv"] == ["usermod", "-s", "/bin/bash", "stackrb-lab-nova"] and shell["run_as"] == "root"
+    assert shell["cli"] == "sudo -n -- usermod -s /bin/bash stackrb-lab-nova"
+    assert all(r["effect"].startswith("fixes ") and "→" in r["effect"] for r in plan)
+    assert {r["automatic"] for r in plan} == {True, False}
