@@ -19,6 +19,8 @@ import nbformat
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
 from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, severity_rank
+from runbook_lib.headless.scrub import scrub_notebook
+from runbook_lib.redact import redact, redact_tree, secret_values
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_NAME = "stack-runbooks"
@@ -170,14 +172,17 @@ def run_notebook(
             error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
             break
     sockets_dir.cleanup()
+    secrets = secret_values(typed)
+    if output.exists():
+        scrub_notebook(output, secrets)  # before anything reads it: the HTML, the findings, the summary
     result = RunResult(
         name,
         verdict_text,
         exit_code,
         round(time.monotonic() - started, 2),
         str(output),
-        error=error,
-        parameters=typed,
+        error=redact(error, secrets),
+        parameters=redact_tree(typed, secrets),
     )
     return read_result(result, fail_on) if output.exists() else result
 
@@ -220,13 +225,15 @@ def results_from_dir(run_dir: Path, fail_on: str = "crit") -> list[RunResult]:
     results = []
     for path in sorted(run_dir.glob("*.ipynb")):
         papermill = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        secrets = secret_values(dict(papermill.get("parameters") or {}))
+        scrub_notebook(path, secrets)
         result = RunResult(
             path.stem,
             "",
             EXIT_OK,
             round(float(papermill.get("duration") or 0.0), 2),
             str(path),
-            parameters=dict(papermill.get("parameters") or {}),
+            parameters=redact_tree(dict(papermill.get("parameters") or {}), secrets),
         )
         results.append(read_result(result, fail_on))
     return results
@@ -236,8 +243,10 @@ def _run_one(args: tuple[Path, Path, dict[str, Any], str, int]) -> RunResult:
     notebook, out_dir, parameters, fail_on, cell_timeout = args
     try:
         return run_notebook(notebook, out_dir, parameters, fail_on=fail_on, cell_timeout=cell_timeout)
-    except RunbookError as exc:
-        return RunResult(notebook.stem, "ERROR", EXIT_CONFIG, 0.0, "", error=str(exc))
+    except RunbookError as exc:  # a refused parameter may quote its value
+        return RunResult(
+            notebook.stem, "ERROR", EXIT_CONFIG, 0.0, "", error=redact(str(exc), secret_values(parameters))
+        )
 
 
 def run_many(

@@ -166,3 +166,40 @@ def test_a_notebook_that_publishes_nothing_is_an_error(tmp_path):
     nb = make_notebook(tmp_path, "silent", "x = 1")
     proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"))
     assert proc.returncode == 3 and "published no findings" in proc.stdout
+
+
+def test_secrets_in_parameters_reach_no_file_and_no_line_of_the_run(tmp_path):
+    """A cephx key and a password carried by ceph_command: refused before a kernel (its message quotes the
+    value) and executed (the notebook shows the command it ran): neither reaches any file or the runner's lines."""
+    key, password = "AQBzdGFjay1ydW5ib29rcy10ZXN0LWtleSEhIQ==", "hunter2hunter"
+    conf = tmp_path / "ceph.conf"
+    conf.write_text("[global]\nmon host = 127.0.0.1:1\n")  # nothing answers: the read fails fast
+    runs = {
+        "refused": ("-p", "ceph_command", f"ceph --key {key} --password {password}"),
+        "executed": ("-p", "ceph_command", f"env CEPH_ARGS=--key={key} OS_PASSWORD={password} ceph"),
+    }
+    for name, extra in runs.items():
+        out = tmp_path / name
+        proc = run_cli(
+            "run",
+            "ceph_capacity",
+            "--out",
+            str(out),
+            "-p",
+            "ceph_live",
+            "true",
+            "-p",
+            "ceph_timeout",
+            "5",
+            "-p",
+            "ceph_conf",
+            str(conf),
+            *extra,
+        )
+        assert proc.returncode in (2, 3), proc.stdout + proc.stderr
+        written = [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
+        assert len(written) >= 2 and (name == "refused" or any(p.suffix == ".ipynb" for p in out.rglob("*")))
+        for text in [proc.stdout, proc.stderr, *written]:
+            assert key not in text and password not in text
+        summary = json.loads((out / "summary.json").read_text())
+        assert "***" in summary["runbooks"][0]["parameters"].get("ceph_command", "") or name == "refused"

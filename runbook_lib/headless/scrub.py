@@ -1,0 +1,39 @@
+"""An executed notebook with its secrets masked before anything reads it for a report: the injected
+parameters cell, every output (streams, displays, errors and the findings bundle) and papermill's own
+record of the parameters (see :mod:`runbook_lib.redact`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from runbook_lib.redact import redact, redact_tree
+
+
+def scrub_notebook(path: Path, secrets: set[str]) -> None:
+    """Rewrite ``path`` with every secret masked (nothing is written when there is no secret to mask and no
+    cephx key or URL password shows: the file stays byte-identical)."""
+    original = path.read_text()
+    nb = nbformat.reads(original, as_version=4)
+    for cell in nb.cells:
+        cell.source = redact(cell.source, secrets)
+        for output in cell.get("outputs", []):
+            _scrub_output(output, secrets)
+    papermill = nb.metadata.get("papermill", {})
+    if "parameters" in papermill:
+        papermill["parameters"] = redact_tree(papermill["parameters"], secrets)
+    scrubbed = nbformat.writes(nb)
+    if scrubbed != nbformat.writes(nbformat.reads(original, as_version=4)):
+        path.write_text(scrubbed)
+
+
+def _scrub_output(output: Any, secrets: set[str]) -> None:
+    for field in ("text", "evalue"):
+        if field in output:
+            output[field] = redact_tree(output[field], secrets)
+    if "traceback" in output:
+        output["traceback"] = redact_tree(list(output["traceback"]), secrets)
+    if "data" in output:
+        output["data"] = nbformat.from_dict(redact_tree(dict(output["data"]), secrets))
