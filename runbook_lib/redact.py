@@ -15,6 +15,7 @@ _OPTION = re.compile(rf"(?i)(?:^|\s|=)--[\w-]*{_SECRET_WORD}(?:=|\s+)(['\"]?)(?P
 # OS_PASSWORD=x, password: x, "token": "x" (an env assignment or a config line carried in a value)
 _ASSIGNMENT = re.compile(rf"(?i)\b[\w-]*{_SECRET_WORD}\s*[=:]\s*(['\"]?)(?P<value>[^\s'\",;]+)\1")
 _URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:(?P<value>[^@\s/]+)@")
+_SSHPASS = re.compile(r"(?:^|\s)sshpass\s+(?:-\w+\s+)*-p\s*(['\"]?)(?P<value>[^\s'\"]+)\1")  # sshpass -p <password>
 _CEPHX_KEY = re.compile(r"\bAQ[A-Za-z0-9+/]{36}==")  # a cephx secret: 28 bytes in base64, 40 characters
 _SECRET_NAME = re.compile(rf"(?i){_SECRET_WORD}")
 
@@ -28,7 +29,7 @@ def secret_values(parameters: dict[str, Any]) -> set[str]:
             continue
         if _SECRET_NAME.search(name):
             found.add(value)
-        for pattern in (_OPTION, _ASSIGNMENT, _URL_CREDENTIALS):
+        for pattern in (_OPTION, _ASSIGNMENT, _URL_CREDENTIALS, _SSHPASS):
             found |= {m.group("value") for m in pattern.finditer(value)}
         found |= set(_CEPHX_KEY.findall(value))
     return {v for v in found if len(v) >= 4}

@@ -19,6 +19,8 @@ CEPHX = "AQBzdGFjay1ydW5ib29rcy10ZXN0LWtleSEhIQ=="  # the shape of a cephx key: 
         ("https://admin:hunter2hunter@keystone:5000/v3", "hunter2hunter"),
         (f"ceph --name client.x --key {CEPHX}", CEPHX),
         ("token: 'hunter2hunter'", "hunter2hunter"),
+        ("sshpass -p hunter2hunter ssh mon1 ceph", "hunter2hunter"),
+        ("timeout 60 ssh mon1 ceph", None),
     ],
 )
 def test_a_secret_in_a_value_is_found(value, secret):

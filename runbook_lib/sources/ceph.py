@@ -4,7 +4,7 @@ The CLI works from any Python environment (its shebang is the system Python) and
 as librados' ``mon_command``. How to reach it is the operator's choice: a command such as ``ceph``,
 ``sudo ceph``, ``ssh admin@mon1 sudo ceph`` or ``cephadm shell -- ceph``; ``rbd`` runs the same way.
 Every argument is a list element; when the command goes through ``ssh`` (which joins its arguments for
-a remote shell) each one is quoted. Pool names are checked before they reach a command.
+a remote shell), behind whatever wrappers, each one is quoted. Pool names are checked before they reach a command.
 
 Each part is stored as a snapshot part of one record (``ceph/osd_dump`` → ``[<ceph's object>]``), so a
 snapshot replays exactly what Ceph printed, after :func:`parse_ceph_json` normalised its quirks.
@@ -67,7 +67,10 @@ class CephAccess:
     timeout: int = 20
 
     def __post_init__(self) -> None:
-        words = shlex.split(self.command)
+        try:
+            words = shlex.split(self.command)
+        except ValueError as exc:  # an unbalanced quote
+            raise ParameterError(f"ceph_command {self.command!r} cannot be split into words: {exc}") from None
         if not words or Path(words[-1]).name != "ceph":
             raise ParameterError(
                 f"ceph_command {self.command!r} must end with the ceph executable, e.g. 'ceph', 'sudo ceph', "
@@ -92,9 +95,16 @@ class CephAccess:
             else ["--client-mount-timeout", str(self.timeout)]
         )
         command = [tool_path, *common, *args, "--format", "json"]
-        if prefix and Path(prefix[0]).name == "ssh":
+        if goes_through_ssh(prefix):
             command = [shlex.quote(word) for word in command]
         return [*prefix, *command]
+
+
+def goes_through_ssh(prefix: list[str]) -> bool:
+    """Whether the words before ``ceph`` reach a remote shell: ssh anywhere among them, behind any wrapper
+    (``timeout 60 ssh``, ``sudo ssh``, ``env X=1 ssh``, ``sshpass -f pw ssh``), joins what follows for the remote
+    shell, so each of our words must then be quoted for it."""
+    return any(Path(word).name == "ssh" for word in prefix)
 
 
 def run_json(access: CephAccess, tool: str, args: list[str]) -> Any:
