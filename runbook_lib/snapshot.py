@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gzip
 import json
+import lzma
+import re
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +114,33 @@ def _read_json(path: Path) -> Any:
             f"snapshot file {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
             "collect the snapshot again with 'runbook collect'"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(
+            f"snapshot file {path} is not UTF-8 text (byte {exc.start}); collect the snapshot again"
+        ) from None
+    except RecursionError:
+        raise SnapshotError(f"snapshot file {path} nests JSON deeper than any collected part does") from None
     except OSError as exc:
         raise SnapshotError(f"cannot read snapshot file {path}: {exc.strerror}") from None
+
+
+_PART_NAME = re.compile(r"^[a-z][a-z0-9_]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")  # "openstack/servers", "logs/nova-compute"
+
+
+def _check_manifest(manifest: Any, path: Path) -> dict[str, Any]:
+    """The manifest's fields have the types a snapshot writes, and every part name is a plain relative name."""
+    if not isinstance(manifest, dict) or "schema_version" not in manifest:
+        raise SnapshotError(f"{path} is not a snapshot manifest (no schema_version)")
+    version = manifest["schema_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SnapshotError(f"{path}: schema_version {version!r} is not a whole number")
+    for field in ("parts", "problems"):
+        if not isinstance(manifest.get(field, {}), dict):
+            raise SnapshotError(f"{path}: {field} must be an object, not {type(manifest[field]).__name__}")
+    bad = [str(p) for p in manifest.get("parts", {}) if not _PART_NAME.match(str(p)) or ".." in str(p)]
+    if bad:
+        raise SnapshotError(f"{path}: part name {bad[0]!r} is not a plain '<source>/<name>' (refused)")
+    return manifest
 
 
 def load_snapshot(path: str | Path) -> Snapshot:
@@ -127,9 +156,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
         raise SnapshotError(f"{root} is not a snapshot: it has no manifest.json")
-    manifest = _read_json(manifest_path)
-    if not isinstance(manifest, dict) or "schema_version" not in manifest:
-        raise SnapshotError(f"{manifest_path} is not a snapshot manifest (no schema_version)")
+    manifest = _check_manifest(_read_json(manifest_path), manifest_path)
     if manifest["schema_version"] > SCHEMA_VERSION:
         raise SnapshotError(
             f"snapshot {root} has schema version {manifest['schema_version']}, newer than this "
@@ -152,5 +179,13 @@ def _load_tarball(path: Path) -> Snapshot:
             if not candidates:
                 raise SnapshotError(f"tarball {path} holds no manifest.json: it is not a snapshot")
             return load_snapshot(candidates[0].parent)
+    except (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile) as exc:  # cut short or damaged on the way
+        raise SnapshotError(
+            f"tarball {path} is truncated or corrupt ({exc}); copy it again, or collect a new snapshot"
+        ) from None
     except tarfile.TarError as exc:
-        raise SnapshotError(f"{path} is neither a snapshot directory nor a readable tarball ({exc})") from None
+        reason = str(exc).splitlines()[0].rstrip(":")  # tarfile lists every method it tried, one per line
+        raise SnapshotError(
+            f"{path} is neither a snapshot directory nor a readable tarball ({reason}); "
+            "pass the directory or the .tar.gz that 'runbook collect' wrote"
+        ) from None

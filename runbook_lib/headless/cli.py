@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
@@ -27,10 +28,14 @@ from runbook_lib.findings import SEVERITIES, describe_counts
 from runbook_lib.headless import runner
 from runbook_lib.headless.params import RUNNER_OWNED, declared_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
+from runbook_lib.redact import redact, secret_values
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runbook", description="OpenStack + Ceph runbooks, headless.")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, print the full Python traceback after its one line"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the runbooks and their parameters")
     run = sub.add_parser("run", help="run one runbook, or 'all', and write reports")
@@ -265,15 +270,31 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _cmd_report(args)
         return _cmd_collect(args)
-    except (ConfigError, ParameterError) as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
-        return runner.EXIT_CONFIG
-    except RunbookError as exc:
-        print(f"runbook: {exc}", file=sys.stderr)
-        return runner.EXIT_CONFIG
+    except RunbookError as exc:  # configuration, parameters, a snapshot or a source: the user can fix it
+        return _fail(args, f"{exc}", runner.EXIT_CONFIG)
     except BrokenPipeError:  # `runbook list | head`: the reader left, which is not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return runner.EXIT_OK
+    except KeyboardInterrupt:
+        return _fail(args, "interrupted", runner.EXIT_ERROR)
+    except OSError as exc:  # a path that is a file, cannot be created or read, a full disk
+        where = f": {exc.filename}" if exc.filename else ""
+        return _fail(args, f"{exc.strerror or exc}{where} (check the path and its permissions)", runner.EXIT_CONFIG)
+    except Exception as exc:  # the one boundary: a bug of ours is one line too, its traceback with --debug
+        return _fail(
+            args,
+            f"internal error: {type(exc).__name__}: {exc} (run again with --debug for the traceback, and report it)",
+            runner.EXIT_ERROR,
+        )
+
+
+def _fail(args: argparse.Namespace, line: str, code: int) -> int:
+    """One line (secrets in the parameters masked: a refusal may quote the value), the traceback with --debug."""
+    secrets = secret_values(dict(getattr(args, "parameter", None) or []))
+    print(f"runbook: {redact(line, secrets)}", file=sys.stderr)
+    if args.debug:
+        traceback.print_exc()
+    return code
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import ast
 import dataclasses
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,15 @@ def _resolved(p: Parameter, value: str) -> str:
     return str(path)
 
 
+def _check_words(key: str, value: str) -> None:
+    """A command prefix (``ceph_command``, ``sudo``) becomes argv words: one it cannot split is refused here,
+    before a kernel starts, whether or not this run would use it."""
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        raise ParameterError(f"parameter {key} {value!r} cannot be split into words: {exc}") from None
+
+
 def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dict[str, Any]:
     """Typed values for ``given`` (strings from the CLI, or Python values); ParameterError on any problem."""
     declared = declared_parameters(notebook_path)
@@ -146,6 +156,8 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
         if p.choices and str(value) not in p.choices:
             raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
         typed[key] = _resolved(p, value) if p.path_kind and value else value
+        if isinstance(value, str) and (key.endswith("_command") or key == "sudo"):
+            _check_words(key, value)
     for key, value in typed.items():
         needs = declared[key].needs
         if value is True and needs and not any(typed.get(n, declared[n].default) for n in needs if n in declared):

@@ -1,0 +1,137 @@
+"""Bad input, a table: each case through the CLI's entry point gives the documented exit code and one line on
+stderr that names the fact and the value, never a traceback (unless --debug asks for one)."""
+
+import gzip
+import json
+import shutil
+import tarfile
+
+import pytest
+
+from runbook_lib.headless.cli import main
+from runbook_lib.snapshot import DEMO_SNAPSHOT
+
+
+def _demo_copy(tmp_path, name="snap"):
+    root = tmp_path / name
+    shutil.copytree(DEMO_SNAPSHOT, root)
+    return root
+
+
+def _edit_manifest(root, **fields):
+    manifest = json.loads((root / "manifest.json").read_text())
+    (root / "manifest.json").write_text(json.dumps({**manifest, **fields}))
+    return root
+
+
+def _tarball(tmp_path, cut=None):
+    path = tmp_path / "snap.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(DEMO_SNAPSHOT, arcname="snap")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if cut else data)
+    return path
+
+
+def _write(path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+# (case, how to build the snapshot argument (or other arguments) in tmp_path, exit code, the line's words)
+CASES = [
+    ("tarball cut in half", lambda t: ["--snapshot", str(_tarball(t, cut=True))], 2, "is truncated or corrupt"),
+    ("not a tarball", lambda t: ["--snapshot", str(_write(t / "x.tar.gz", b"garbage"))], 2, "nor a readable tarball"),
+    (
+        "gzip of random bytes",
+        lambda t: ["--snapshot", str(_write(t / "r.tar.gz", gzip.compress(bytes(range(256)) * 40)))],
+        2,
+        "nor a readable tarball",
+    ),
+    (
+        "a part that is not UTF-8",
+        lambda t: ["--snapshot", str(_write(_demo_copy(t) / "openstack" / "servers.json", b"\xff\xfe[]").parents[1])],
+        2,
+        "is not UTF-8 text (byte 0)",
+    ),
+    (
+        "JSON nested 100000 deep",
+        lambda t: [
+            "--snapshot",
+            str(_write(_demo_copy(t) / "openstack" / "servers.json", b"[" * 100000 + b"]" * 100000).parents[1]),
+        ],
+        2,
+        "nests JSON deeper than any collected part does",
+    ),
+    (
+        "a part that is an object",
+        lambda t: ["--snapshot", str(_write(_demo_copy(t) / "openstack" / "servers.json", b'{"a": 1}').parents[1])],
+        2,
+        "must hold a JSON list",
+    ),
+    (
+        "manifest parts of the wrong type",
+        lambda t: ["--snapshot", str(_edit_manifest(_demo_copy(t), parts="oops"))],
+        2,
+        "parts must be an object, not str",
+    ),
+    (
+        "manifest schema_version a string",
+        lambda t: ["--snapshot", str(_edit_manifest(_demo_copy(t), schema_version="1"))],
+        2,
+        "schema_version '1' is not a whole number",
+    ),
+    (
+        "a part name that climbs out",
+        lambda t: ["--snapshot", str(_edit_manifest(_demo_copy(t), parts={"../../etc/x": {}}))],
+        2,
+        "part name '../../etc/x' is not a plain '<source>/<name>' (refused)",
+    ),
+    (
+        "a manifest that is a list",
+        lambda t: ["--snapshot", str(_write(t / "s" / "manifest.json", b"[]").parent)],
+        2,
+        "is not a snapshot manifest",
+    ),
+    ("a directory without a manifest", lambda t: ["--snapshot", str(t)], 2, "it has no manifest.json"),
+    ("--out is a file", lambda t: ["--out", str(_write(t / "f", b""))], 2, "File exists"),
+    ("--reports-dir is a file", lambda t: ["--reports-dir", str(_write(t / "f", b""))], 2, "Not a directory"),
+    ("empty --snapshot", lambda t: ["--snapshot", ""], 2, "--snapshot"),
+    ("unbalanced quote in ceph_command", lambda t: ["-p", "ceph_command", 'ssh mon1 "ceph'], 2, "cannot be split"),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "code", "words"), CASES, ids=[c[0] for c in CASES])
+def test_each_bad_input_is_one_line_with_its_exit_code(tmp_path, capsys, case, build, code, words):
+    runbook = "ceph_capacity" if "ceph_command" in case else "cpu_topology"
+    args = build(tmp_path)
+    where = [] if any(a in args for a in ("--out", "--reports-dir")) else ["--out", str(tmp_path / "out")]
+    assert main(["run", runbook, *where, *args]) == code
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("runbook: ") and words in lines[0], err
+    assert "Traceback" not in err
+
+
+def test_a_bug_of_ours_is_one_line_and_its_traceback_only_with_debug(tmp_path, capsys, monkeypatch):
+    from runbook_lib.headless import cli
+
+    def broken(args):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "_cmd_run", broken)
+    assert main(["run", "cpu_topology"]) == 3
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "runbook: internal error: KeyError: 'boom' (run again with --debug for the traceback, and report it)"
+    )
+    assert main(["--debug", "run", "cpu_topology"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("runbook: internal error: KeyError") and "Traceback (most recent call last)" in err
+
+
+def test_a_refused_value_that_carries_a_secret_is_masked_in_its_line(tmp_path, capsys):
+    assert main(["run", "ceph_capacity", "-p", "ceph_command", "sshpass -p hunter2hunter ssh 'mon1 ceph"]) == 2
+    err = capsys.readouterr().err
+    assert "hunter2hunter" not in err and "sshpass -p *** ssh" in err and "cannot be split" in err
