@@ -124,7 +124,7 @@ def _read_json(path: Path) -> Any:
         raise SnapshotError(f"cannot read snapshot file {path}: {exc.strerror}") from None
 
 
-_PART_NAME = re.compile(r"^[a-z][a-z0-9_]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")  # "openstack/servers", "logs/nova-compute"
+_PART_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)*$")  # "openstack/servers", "logs/nova-compute"
 
 
 def _check_manifest(manifest: Any, path: Path) -> dict[str, Any]:
@@ -137,9 +137,9 @@ def _check_manifest(manifest: Any, path: Path) -> dict[str, Any]:
     for field in ("parts", "problems"):
         if not isinstance(manifest.get(field, {}), dict):
             raise SnapshotError(f"{path}: {field} must be an object, not {type(manifest[field]).__name__}")
-    bad = [str(p) for p in manifest.get("parts", {}) if not _PART_NAME.match(str(p)) or ".." in str(p)]
+    bad = [str(p) for p in manifest.get("parts", {}) if not _PART_NAME.match(str(p))]
     if bad:
-        raise SnapshotError(f"{path}: part name {bad[0]!r} is not a plain '<source>/<name>' (refused)")
+        raise SnapshotError(f"{path}: part name {bad[0]!r} is not a plain relative name like 'openstack/servers'")
     return manifest
 
 

@@ -295,7 +295,3 @@ def _fail(args: argparse.Namespace, line: str, code: int) -> int:
     if args.debug:
         traceback.print_exc()
     return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -86,7 +86,7 @@ CASES = [
         "a part name that climbs out",
         lambda t: ["--snapshot", str(_edit_manifest(_demo_copy(t), parts={"../../etc/x": {}}))],
         2,
-        "part name '../../etc/x' is not a plain '<source>/<name>' (refused)",
+        "part name '../../etc/x' is not a plain relative name like 'openstack/servers'",
     ),
     (
         "a manifest that is a list",
