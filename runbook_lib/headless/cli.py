@@ -166,18 +166,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         elif args.snapshot:
             routed[nb.stem]["snapshot"] = args.snapshot
         validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
-    from runbook_lib.headless.history import source_slug
+    from runbook_lib.headless.history import claim_run_dir, source_slug
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
+    live_ceph = [p for p in routed.values() if str(p.get("ceph_live", "")).lower() in ("true", "yes", "1")]
+    if live_ceph and not args.cloud:  # a live cluster is its own source: never filed and compared as the demo
+        source = f"ceph-live {Path(live_ceph[0].get('ceph_conf') or 'default/ceph.conf').resolve().parent.name}"
     history = not args.out
     out = Path(args.out) if args.out else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
     if args.keep < 0:
         raise ParameterError("--keep must be 0 (keep all) or more")
-    for n in range(1, 100):  # two runs started within one second must not share a directory
-        if not (out.exists() and history):
-            break
-        out = out.with_name(f"{started:%Y%m%dT%H%M%SZ}-{n}")
+    if history:
+        out = claim_run_dir(out, started)
     print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
     clock = time.monotonic()
     results = runner.run_many(

@@ -11,6 +11,7 @@ previous run is the newest sibling whose ``summary.json`` names the same source.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
@@ -18,6 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.errors import ConfigError
 from runbook_lib.findings import finding_id
 
 RUN_MARKER = ".stack-runbooks-run"  # only directories carrying it are ever pruned
@@ -26,6 +28,8 @@ UNFINISHED = ("ERROR", "TIMEOUT")
 
 def source_slug(source: str) -> str:
     """A directory name for a source: the cloud or snapshot name, safe as one path component."""
+    if source.startswith("ceph-live "):
+        return "ceph-live-" + re.sub(r"[^A-Za-z0-9_.-]", "_", source.split(" ", 1)[1]).strip(".")
     name = source.split(" ", 1)[-1].rstrip("/").split("/")[-1] or "demo"
     name = re.sub(r"\.tar\.gz$", "", name)
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "demo"
@@ -203,3 +207,17 @@ td,th{{border:1px solid #ccc;padding:6px 10px}}th{{background:#eee}}</style></he
     path = run_dir.resolve().parent / "index.html"
     path.write_text(page)
     return path
+
+
+def claim_run_dir(out: Path, started: dt.datetime) -> Path:
+    """The run's own directory, created atomically: a run started in the same second as another (or a
+    concurrent one) gets the next free suffix, never the other's directory."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for n in range(100):
+        candidate = out if n == 0 else out.with_name(f"{started:%Y%m%dT%H%M%SZ}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ConfigError(f"{out.parent} already holds 100 runs started at {started:%Y-%m-%dT%H:%M:%SZ}")

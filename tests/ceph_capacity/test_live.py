@@ -36,12 +36,12 @@ def test_live_analysis_finds_the_nearfull_osd_and_agrees_with_ceph(cephlab):
     assert plan.steps[0].exact
 
 
-def test_the_notebook_runs_live(cephlab, tmp_path):
+def test_the_notebook_runs_live_and_is_filed_under_the_cluster_not_the_demo(cephlab, tmp_path):
     proc = run_cli(
         "run",
         "ceph_capacity",
-        "--out",
-        str(tmp_path),
+        "--reports-dir",
+        str(tmp_path / "reports"),
         "-p",
         "ceph_live",
         "true",
@@ -50,7 +50,12 @@ def test_the_notebook_runs_live(cephlab, tmp_path):
         str(cephlab),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr  # nearfull is WARN; --fail-on crit
-    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    [source] = list((tmp_path / "reports").iterdir())
+    assert source.name == f"ceph-live-{cephlab.parent.name}"  # never "demo": no comparison with the demo's runs
+    [tmp_path] = [p for p in source.iterdir() if p.is_dir()]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["source"] == f"ceph-live {cephlab.parent.name}"
+    run = summary["runbooks"][0]
     assert run["verdict"] == "WARN" and {"osd-nearfull", "health-POOL_NEARFULL"} <= {f["kind"] for f in run["findings"]}
     html = (tmp_path / "ceph_capacity.html").read_text()
     assert "Plan: one row per step" in html and "ceph osd reweight 0 0.9" in html

@@ -203,3 +203,25 @@ def test_the_index_says_which_run_each_runbook_was_compared_with():
     assert "Each runbook against its own last finished run: ceph_capacity ← 1, vif_plugging ← 3." in render_changes(
         changes
     )
+
+
+def test_concurrent_runs_in_one_second_each_claim_their_own_directory(tmp_path):
+    """Created atomically: eight processes started in the same second get eight directories."""
+    import datetime as dt
+    from concurrent.futures import ProcessPoolExecutor
+
+    from runbook_lib.headless.history import claim_run_dir
+
+    started = dt.datetime(2026, 12, 2, 1, 0, 0, tzinfo=dt.UTC)
+    base = tmp_path / "demo" / "20261202T010000Z"
+    with ProcessPoolExecutor(4) as pool:
+        claimed = list(pool.map(claim_run_dir, [base] * 8, [started] * 8))
+    assert len(set(claimed)) == 8 and all(p.is_dir() for p in claimed)
+    assert sorted(p.name for p in claimed) == sorted(
+        ["20261202T010000Z"] + [f"20261202T010000Z-{n}" for n in range(1, 8)]
+    )
+
+
+def test_a_live_ceph_source_is_filed_under_its_own_name():
+    assert source_slug("ceph-live stack-runbooks-cephlab") == "ceph-live-stack-runbooks-cephlab"
+    assert source_slug("ceph-live default") != source_slug("snapshot demo")
