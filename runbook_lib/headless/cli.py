@@ -240,25 +240,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from runbook_lib.headless.runbooks import parts_read, runbook_packages
-    from runbook_lib.snapshot import write_snapshot
-    from runbook_lib.sources.openstack import connect
-    from runbook_lib.sources.openstack_lists import collect_openstack
+    from runbook_lib.headless.collect import collect_snapshot
 
-    names = [n.strip() for n in args.runbooks.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(runbook_packages()))
-    if unknown:
-        raise ParameterError(
-            f"--runbooks names no runbook {', '.join(unknown)}; known: {', '.join(runbook_packages())}"
-        )
-    snapshot = collect_openstack(connect(args.cloud), args.cloud, parts_read(names or None))
-    path = write_snapshot(snapshot, args.out)
-    for part, records in sorted(snapshot.parts.items()):
-        print(f"{part}: {len(records)}")
-    for problem in snapshot.problems.values():
-        print(f"NOT COLLECTED {problem}", file=sys.stderr)
-    print(f"snapshot: {path}")
-    return 0
+    return collect_snapshot(args.cloud, args.out, args.runbooks)
 
 
 def main(argv: list[str] | None = None) -> int:
