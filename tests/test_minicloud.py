@@ -114,3 +114,28 @@ def test_up_on_a_running_cloud_starts_nothing(minicloud):
     up = MINICLOUD_LAB.run("up")
     assert "already up: nothing started" in up.stdout
     assert sorted(p.read_text() for p in (MINICLOUD_HOME / "state" / "run").glob("*.pid")) == pids_before
+
+
+def test_a_collection_costs_list_pages_plus_suspects_never_a_request_per_object(failures):
+    """Counted on the real APIs (the SDK session's own requests): each list is its pages (the mini cloud's
+    small page limits make several), flavors never a request each for their extra_specs, and the per-object
+    calls are only the suspects' (each failed server: its action list, then one call per suspect action)."""
+    from runbook_lib.sources.openstack_lists import COLLECTORS, collect_openstack
+
+    conn, servers = failures
+    snapshot = collect_openstack(conn, "minicloud")
+    parts = snapshot.manifest["parts"]
+    lists = {p: (parts[p]["requests"], len(snapshot.parts[p])) for p in COLLECTORS if p in parts}
+    # pages are at least 5 objects here (Glance's default limit; Nova's max_limit is 10: real pagination)
+    assert lists and all(1 <= n <= found // 5 + 2 for n, found in lists.values()), lists
+    requests, found = lists["openstack/servers"]
+    assert found > 10 and requests == -(-found // 10) + (found % 10 == 0)  # every page followed, no more
+    assert parts["openstack/flavors"]["requests"] == 1 and any(
+        not f.get("extra_specs") for f in snapshot.parts["openstack/flavors"]
+    )
+    actions = parts["openstack/instance_actions"]
+    errored = [s for s in servers.values() if s.status == "ERROR"]
+    assert 0 < len(errored) <= actions["suspects"] < len(servers)  # never every server
+    assert actions["requests"] == actions["suspects"] + len(snapshot.parts["openstack/instance_actions"])
+    dhcp = parts["openstack/dhcp_hosting"]
+    assert dhcp["requests"] == dhcp["suspects"]

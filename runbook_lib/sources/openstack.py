@@ -133,3 +133,33 @@ def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
         return SourceUnreachable(f"{part}: cloud {cloud!r} did not answer in time ({detail})", part=part)
     kind = f"HTTP {status}" if status else type(exc).__name__
     return SourceError(f"{part}: cloud {cloud!r} failed ({kind}: {detail})", part=part)
+
+
+class RequestCounter:
+    """Counts the API requests made through ``conn`` (its keystoneauth session) while in use, per label: what
+    a collection costs, part by part. Token and version-discovery requests (unauthenticated, made once by
+    the session) are not counted."""
+
+    def __init__(self, conn: Any) -> None:
+        self.counts: dict[str, int] = {}
+        self.label = ""
+        self._session = conn.session
+        self._original = self._session.request
+
+    def __enter__(self) -> RequestCounter:
+        original = self._original
+
+        def counted(url: str, method: str, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("authenticated") is not False:
+                self.counts[self.label] = self.counts.get(self.label, 0) + 1
+            return original(url, method, *args, **kwargs)
+
+        self._session.request = counted
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.request = self._original
+
+    def count(self, label: str) -> None:
+        """Count what follows under ``label`` (until the next call)."""
+        self.label = label

@@ -13,14 +13,17 @@ import openstack.version
 
 from runbook_lib.errors import AuthenticationFailed
 from runbook_lib.snapshot import Snapshot, new_manifest
-from runbook_lib.sources.openstack import translate_error
+from runbook_lib.sources.openstack import RequestCounter, translate_error
 from runbook_lib.sources.openstack import wire as _wire
 from runbook_lib.version import VERSION
 
 
 def _collect_flavors(conn: Any) -> list[dict[str, Any]]:
-    # Flavor's max microversion is 2.61, where extra_specs come inline with the list.
-    return [_wire(f) for f in conn.compute.flavors(details=True, get_extra_specs=True)]
+    # From microversion 2.61 (Queens) extra_specs come inline with the list, {} for a flavor without any.
+    # The SDK's get_extra_specs=True would fetch them again for every such flavor (a request per flavor);
+    # only an older Nova, whose list has no extra_specs at all, needs the per-flavor call.
+    flavors = list(conn.compute.flavors(details=True))
+    return [_wire(f if f.extra_specs is not None else conn.compute.fetch_flavor_extra_specs(f)) for f in flavors]
 
 
 def _collect_images(conn: Any) -> list[dict[str, Any]]:
@@ -154,23 +157,32 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
         parts={},
         live=True,
     )
-    for part in wanted:
-        try:
-            snapshot.parts[part] = COLLECTORS[part](conn)
-            snapshot.manifest["parts"][part] = {"origin": "collected"}
-        except Exception as exc:
-            error = translate_error(exc, part, cloud)
-            if isinstance(error, AuthenticationFailed):
-                raise error from None  # nothing else can work either: say it once
-            snapshot.problems[part] = str(error)
-    # Detail calls for suspects only, found in the lists gathered above.
-    for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
-        if parts is not None and part not in parts:
-            continue
-        try:
-            snapshot.parts[part] = collect(conn, find_suspects(snapshot.parts))
-            snapshot.manifest["parts"][part] = {"origin": "collected", "note": f"suspects only: {note}"}
-        except Exception as exc:
-            snapshot.problems[part] = str(translate_error(exc, part, cloud))
+    with RequestCounter(conn) as requests:
+        for part in wanted:
+            requests.count(part)
+            try:
+                snapshot.parts[part] = COLLECTORS[part](conn)
+                snapshot.manifest["parts"][part] = {"origin": "collected", "requests": requests.counts.get(part, 0)}
+            except Exception as exc:
+                error = translate_error(exc, part, cloud)
+                if isinstance(error, AuthenticationFailed):
+                    raise error from None  # nothing else can work either: say it once
+                snapshot.problems[part] = str(error)
+        # Detail calls for suspects only, found in the lists gathered above.
+        for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
+            if parts is not None and part not in parts:
+                continue
+            try:
+                suspects = find_suspects(snapshot.parts)
+                requests.count(part)
+                snapshot.parts[part] = collect(conn, suspects)
+                snapshot.manifest["parts"][part] = {
+                    "origin": "collected",
+                    "note": f"suspects only: {note}",
+                    "suspects": len(suspects),
+                    "requests": requests.counts.get(part, 0),
+                }
+            except Exception as exc:
+                snapshot.problems[part] = str(translate_error(exc, part, cloud))
     snapshot.manifest["problems"] = dict(snapshot.problems)
     return snapshot
