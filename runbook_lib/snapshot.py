@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook_lib.errors import SnapshotError
+from runbook_lib.schemas import screen_parts
 
 SCHEMA_VERSION = 1
 DEMO_SNAPSHOT = Path(__file__).parent / "demo"
@@ -41,6 +42,12 @@ class Snapshot:
     problems: dict[str, str] = dataclasses.field(default_factory=dict)
     # Read from the live cloud or cluster in this run (a loaded snapshot never is): what may be changed.
     live: bool = False
+    # Per part, the records skipped as unreadable (see runbook_lib.schemas): the rest of the part is used.
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.parts, found = screen_parts(self.parts)
+        self.skipped = {**self.skipped, **found}
 
     @property
     def label(self) -> str:
@@ -51,12 +58,18 @@ class Snapshot:
         """The records of one part; an empty list when the part was not collected."""
         return self.parts.get(part, [])
 
+    @property
+    def unread(self) -> dict[str, str]:
+        """Every part that could not be read, or only in part (records skipped), with why."""
+        return {**self.skipped, **self.problems}
+
     def problems_for(self, parts: tuple[str, ...] | list[str]) -> dict[str, str]:
         """Why each of ``parts`` is unusable: it failed to collect, or this snapshot never had it."""
         missing = {
             p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts if p not in self.parts
         }
-        return missing | {p: m for p, m in self.problems.items() if p in parts}
+        skipped = {p: m for p, m in self.skipped.items() if p in parts and p not in self.problems}
+        return missing | skipped | {p: m for p, m in self.problems.items() if p in parts}
 
     def with_parts(self, parts: dict[str, list[dict[str, Any]]], origin: str = "collected", note: str = "") -> Snapshot:
         """A new snapshot with ``parts`` added or replaced (this one is left as it was)."""

@@ -16,6 +16,7 @@ from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity, che
 from runbook_lib.ceph_capacity.tables import (
     CEPH_PARTS,
     INVENTORY_PARTS,
+    OPTIONAL_PARTS,
     PARTS,
     RUNBOOK,
     one,
@@ -170,7 +171,7 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
     osd_dump = one(snapshot, "ceph/osd_dump")
     if not osd_dump:
         failed = snapshot.problems_for(CEPH_PARTS)
-        if not any(part in snapshot.problems for part in CEPH_PARTS):
+        if not any(part in snapshot.problems or part in snapshot.skipped for part in CEPH_PARTS):
             from runbook_lib.errors import SnapshotError
 
             raise SnapshotError(
@@ -185,7 +186,9 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
     pools = tabulate_pools(one(snapshot, "ceph/df_detail"), osd_dump)
     health = tabulate_health(one(snapshot, "ceph/health_detail"))
     gather = one(snapshot, "ceph/gather")
-    problems = snapshot.problems_for(CEPH_PARTS) | {p: m for p, m in snapshot.problems.items() if p in PARTS}
+    problems = snapshot.problems_for(CEPH_PARTS) | {
+        p: m for p, m in snapshot.unread.items() if p in PARTS + OPTIONAL_PARTS
+    }
     findings = check_capacity(osds, health, ratios, gather, problems)
     findings += check_osd_df_against_osdmap(osds, osd_dump)
     findings += check_balancer(one(snapshot, "ceph/balancer_status"), osd_dump)

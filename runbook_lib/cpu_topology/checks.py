@@ -98,7 +98,7 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
 def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
     findings = []
     bfv = int(a.servers["boot_from_volume"].sum()) if not a.servers.empty else 0
-    for part, problem in a.snapshot.problems.items():
+    for part, problem in a.snapshot.unread.items():
         if part not in PARTS:
             continue
         # Without Cinder only volume-backed servers are blind spots; anything else is an error.

@@ -134,9 +134,9 @@ def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.
 
 def _later(image_updated: str | None, launched: str | None) -> bool:
     """Was the image edited after the server booted? Then Nova still holds the older copy."""
-    if not image_updated or not launched:
-        return False
-    return pd.Timestamp(image_updated).tz_convert(None) > pd.Timestamp(launched).tz_localize(None)
+    updated = pd.to_datetime(image_updated, errors="coerce", utc=True)
+    booted = pd.to_datetime(launched, errors="coerce", utc=True)  # Nova's launched_at: naive UTC
+    return bool(not pd.isna(updated) and not pd.isna(booted) and updated > booted)
 
 
 _SERVER_COLUMNS = [

@@ -80,9 +80,11 @@ def _failed_event(actions: Records, server_id: str, after: object) -> Record | N
                 )
     if not candidates:
         return None
-    start = pd.Timestamp(after) if after is not None and not pd.isna(after) else None
+    start = pd.to_datetime(after, errors="coerce") if after is not None else pd.NaT
     later = [
-        c for c in candidates if start is None or pd.Timestamp(c["action_start"]) >= start - pd.Timedelta(seconds=5)
+        c
+        for c in candidates
+        if pd.isna(start) or pd.to_datetime(c["action_start"], errors="coerce") >= start - pd.Timedelta(seconds=5)
     ]
     return min(later or candidates, key=lambda c: c.get("start_time") or "")
 

@@ -217,7 +217,7 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
         snapshot.get("openstack/dhcp_hosting"),
         agents_source,
     )
-    problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.problems.items() if p in EXTRA_PARTS}
+    problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.unread.items() if p in EXTRA_PARTS}
     findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
     return VifPluggingAnalysis(
         failed,
