@@ -145,11 +145,13 @@ def findings_html(findings: list[Finding]) -> str:
     """The findings table, worst first: every row anchored ``finding-<id>`` (the index links to it), every
     cell escaped, the severity coloured."""
     frame = tabulate_findings(findings).head(MAX_ROWS)
-    head = "".join(f"<th>{name}</th>" for name in FINDING_COLUMNS)
+    left = "text-align: left; vertical-align: top"  # commands and messages read left to right, whole
+    head = "".join(f'<th style="{left}">{name}</th>' for name in FINDING_COLUMNS)
     rows = "".join(
         f'<tr id="finding-{html.escape(row["id"])}">'
         + "".join(
-            f'<td style="{_severity_style(row[name]) if name == "severity" else ""}">{html.escape(str(row[name]))}</td>'
+            f'<td style="{left}; {_severity_style(row[name]) if name == "severity" else ""}">'
+            f"{html.escape(str(row[name]))}</td>"
             for name in FINDING_COLUMNS
         )
         + "</tr>"

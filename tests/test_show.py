@@ -193,4 +193,4 @@ def test_every_finding_row_is_anchored_by_its_id_and_escaped():
     text = findings_html([risky])
     assert f'<tr id="finding-{risky.id}">' in text
     assert "port &lt;p1&gt;" in text and "openstack port show &lt;port&gt;" in text and "<port>" not in text
-    assert 'style="color: #c62828; font-weight: bold">crit</td>' in text
+    assert 'style="text-align: left; vertical-align: top; color: #c62828; font-weight: bold">crit</td>' in text
