@@ -133,7 +133,7 @@ def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
 
 def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceError:
     last = (stderr.strip().splitlines() or [f"exit code {code}"])[-1][:300]
-    if "conf_read_file" in stderr:
+    if "conf_read_file" in stderr or "unable to open config file" in stderr:  # ceph's words / rbd's (global_init)
         return SourceUnreachable(
             f"'{what}': ceph cannot read its configuration {conf or '(the default /etc/ceph/ceph.conf)'}; "
             "set ceph_conf to the cluster's ceph.conf"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import ipaddress
 import re
 import shlex
 import subprocess
@@ -23,9 +24,18 @@ _USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$")
 
 def check_host_name(host: str) -> str:
     """A host name or address safe to hand to ssh (no option, no spaces); else a ParameterError."""
-    if not isinstance(host, str) or not _HOST_NAME.match(host):
+    if not isinstance(host, str) or not (_HOST_NAME.match(host) or _is_address(host)):
         raise ParameterError(f"{host!r} is not a host name or address")
     return host
+
+
+def _is_address(host: str) -> bool:
+    """An IP address, e.g. IPv6 ``::1`` or ``::ffff:10.0.0.1``, whose first character the name rule refuses."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def check_user_name(user: str) -> str:

@@ -75,6 +75,8 @@ def test_rbd_status_is_asked_for_the_deletion_candidates_only(demo_snapshot, tmp
     assert len(candidates) < len(ledger) and "in-use" in set(ledger["category"])
     first = watched.get("ceph/rbd_watchers")[0]
     pool, image = first["image"].split("/")
-    assert first["watchers"] == [] and first["error"].startswith(f"'rbd status --pool {pool} --image {image}' failed")
+    assert first["watchers"] == [] and first["error"].startswith(
+        f"'rbd status --pool {pool} --image {image}': ceph cannot read its configuration"
+    )
     assert watched.manifest["parts"]["ceph/rbd_watchers"] == {"origin": "collected", "note": "deletion candidates only"}
     assert "ceph/rbd_watchers" not in demo_snapshot.parts  # the input is left as it was

@@ -229,12 +229,15 @@ def test_an_rbd_failure_is_kept_in_the_pools_record_and_per_watcher(tmp_path):
         "du": {},
         "trash": [],
     }
-    assert record["error"].startswith("'rbd ls -l --pool volumes' failed with exit code 1: ")
-    assert str(tmp_path / "missing.conf") in record["error"]
+    # the real rbd's words for a missing conf (global_init: unable to open config file) are read as such
+    assert record["error"] == (
+        f"'rbd ls -l --pool volumes': ceph cannot read its configuration {tmp_path / 'missing.conf'}; "
+        "set ceph_conf to the cluster's ceph.conf"
+    )
     [watched] = rbd_watchers(ceph, ["vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk"])
     assert watched["image"] == "vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk" and watched["watchers"] == []
     assert watched["error"].startswith(
-        "'rbd status --pool vms --image 3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk' failed with exit code 1: "
+        "'rbd status --pool vms --image 3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk': ceph cannot read its configuration"
     )
     with pytest.raises(ParameterError):
         rbd_watchers(ceph, ["-x/image"])
@@ -299,3 +302,14 @@ def test_output_that_is_not_json_names_the_command_and_shows_what_came(tmp_path)
         parse_ceph_json("", "pg stat")
     assert str(err.value) == "'pg stat' did not return JSON (Expecting value at line 1): '(nothing)'"
     assert parse_ceph_json(json.dumps({"nan": "nan", "list": [1.5, -2]}), "x") == {"nan": "nan", "list": [1.5, -2]}
+
+
+def test_rbd_s_own_words_for_a_missing_conf_say_to_set_ceph_conf():
+    """rbd (global_init) words it differently from ceph (conf_read_file): both mean the same."""
+    error = command_error(
+        "rbd ls volumes",
+        1,
+        "global_init: unable to open config file from search list /etc/ceph/ceph.conf\n",
+        "/etc/ceph/ceph.conf",
+    )
+    assert isinstance(error, SourceUnreachable) and "set ceph_conf to the cluster's ceph.conf" in str(error)

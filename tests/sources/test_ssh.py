@@ -210,3 +210,8 @@ def test_host_access_from_parameters_checks_names_and_files_first(tmp_path):
         host_access(local_host="here; rm -rf /")
     with pytest.raises(ParameterError, match="is not a host name"):
         host_access(ssh_jump="-J x")
+
+
+@pytest.mark.parametrize("address", ["::1", "::ffff:10.0.0.1", "fe80::1", "10.0.0.12", "cmp1.example.org"])
+def test_addresses_of_every_form_are_host_names_ssh_accepts(address):
+    assert check_host_name(address) == address
