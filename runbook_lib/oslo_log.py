@@ -34,6 +34,18 @@ _BARE = re.compile(
     r"(?: \[(?!instance: )(?P<context>[^\]]*)\])?(?: \[instance: (?P<instance>[0-9a-f-]{36})\])? ?(?P<message>.*)$"
 )
 _REQUEST = re.compile(r"\breq-[0-9a-f-]{36}\b")
+
+
+def request_id(context: str) -> str | None:
+    """The request id of a context ``[…]``: oslo.log writes "%(global_request_id)s %(request_id)s …" (Pike and
+    later; "None" when no global id came), before that "%(request_id)s …": of two ids, the second is the request's."""
+    words = context.split()
+    if len(words) >= 2 and _REQUEST.fullmatch(words[0]) and _REQUEST.fullmatch(words[1]):
+        return words[1]
+    found = _REQUEST.search(context)
+    return found.group(0) if found else None
+
+
 COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service"]
 
 
@@ -64,11 +76,10 @@ def _record(line: str, source: str, service: str, year: int) -> dict[str, Any] |
         fields = {**bare.groupdict(), "time": _syslog_time(prefix["stamp"], year), "pid": prefix["pid"] or 0}
     else:
         return None
-    request = _REQUEST.search(fields.pop("context") or "")
     return {
         **fields,
         "pid": int(fields["pid"]),
-        "request_id": request.group(0) if request else None,
+        "request_id": request_id(fields.pop("context") or ""),
         "source": source,
         "service": service,
     }

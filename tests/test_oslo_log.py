@@ -124,3 +124,15 @@ def test_the_demo_snapshots_logs_parse_into_records_of_their_service(demo_snapsh
         lines = sum(len(r["lines"]) for r in records)
         assert 0 < len(table) <= lines and set(table["service"]) == {service}
         assert table["time"].notna().all() and table["level"].isin(["DEBUG", "INFO", "WARNING", "ERROR"]).all()
+
+
+def test_of_a_global_and_a_local_request_id_the_local_one_is_the_request_s():
+    """oslo.log: "[%(global_request_id)s %(request_id)s %(user_identity)s]": a call from another service
+    (Heat, Octavia) carries its global id first; the instance action is recorded under the local one."""
+    glob, local = "req-11111111-2222-3333-4444-555555555555", "req-66666666-7777-8888-9999-000000000000"
+    lines = [
+        f"2026-11-23 20:03:50.976 31203 INFO nova.compute.manager [{glob} {local} u p - default default] hello",
+        f"2026-11-23 20:03:50.976 31203 INFO nova.compute.manager [None {local} u p - default default] hello",
+        f"2019-05-02 10:01:02.123 4242 INFO nova.compute.manager [{local} u p - - -] hello",
+    ]
+    assert parse_oslo_log(lines, "cmp1")["request_id"].tolist() == [local, local, local]
