@@ -157,7 +157,7 @@ def show_verification(verification: pd.DataFrame | None) -> None:
 def show_ratio_bump(bump: Record) -> None:
     """The guarded ratio bump: the commands in their safe order and those that restore today's ratios."""
     if not bump["possible"]:
-        print("not possible: " + bump["why"])
-    else:
-        print("\n".join(bump["raise"]))
+        print("not possible: " + bump["why"])  # nothing raised, so nothing to restore
+        return
+    print("\n".join(bump["raise"]))
     print("restore afterwards:\n" + "\n".join(bump["restore"]))
