@@ -42,7 +42,10 @@ def plot_osd_fill(osds: pd.DataFrame, ratios: dict[str, float]) -> Figure:
     bars.set_ylabel("% used")
     bars.set_title(f"OSD fill, fullest first ({len(shown)} of {len(live)})")
     bars.tick_params(axis="x", rotation=90, labelsize=7)
-    bars.legend(fontsize=7, loc="upper right")
+    if ratios:
+        bars.legend(fontsize=7, loc="upper right")
+    if live.empty:  # a figure that says why it is empty, never a blank axis
+        bars.text(0.5, 0.5, "no OSD with a size was read", ha="center", va="center", transform=bars.transAxes)
     hist.hist(live["utilization"] * 100, bins=min(30, max(5, len(live) // 2)), color="#90a4ae")
     _ratio_lines(hist, ratios, horizontal=False)
     hist.set_xlabel("% used")

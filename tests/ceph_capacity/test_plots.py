@@ -165,3 +165,15 @@ def test_show_ratio_bump_says_why_it_is_not_possible(capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "not possible: full would reach 0.97, at or past the failsafe 0.97"
     assert out.splitlines() == ["not possible: full would reach 0.97, at or past the failsafe 0.97"]  # no restore
+
+
+def test_the_fill_plot_without_data_says_so_and_warns_of_nothing():
+    import warnings
+
+    from runbook_lib.ceph_capacity.tables import tabulate_osds, with_states
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure = plot_osd_fill(with_states(tabulate_osds({}, {}), {}), {})
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert texts == ["no OSD with a size was read"] and figure.axes[0].get_legend() is None
