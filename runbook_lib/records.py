@@ -13,3 +13,8 @@ Record: TypeAlias = dict[str, Any]  # one JSON object in the service's own wire 
 Records: TypeAlias = list[Record]
 JSON: TypeAlias = Any  # a value inside a record: a string, number, list, object or null
 Connection: TypeAlias = Any  # an openstack.connection.Connection (openstacksdk ships incomplete types)
+
+
+def comma_list(text: str) -> list[str]:
+    """The names of a comma-separated parameter ("cmp1, cmp2,"), blanks and surrounding spaces dropped."""
+    return [word.strip() for word in text.split(",") if word.strip()]

@@ -71,3 +71,13 @@ def test_the_check_sees_every_way_of_writing_any(tmp_path):
 
 def test_the_check_finds_any_where_it_is_allowed_the_alias_module():
     assert "line 10: from typing import Any" in explicit_any(Path(records.__file__))
+
+
+def test_a_comma_list_drops_blanks_and_spaces():
+    from runbook_lib.records import comma_list
+
+    assert (
+        comma_list(" cmp1, cmp2,,cmp3 ,") == ["cmp1", "cmp2", "cmp3"]
+        and comma_list("") == []
+        and comma_list(" , ") == []
+    )

@@ -9,6 +9,7 @@ import sys
 from runbook_lib.errors import ParameterError
 from runbook_lib.headless.runbooks import parts_read, runbook_packages
 from runbook_lib.headless.runner import EXIT_ERROR, EXIT_OK
+from runbook_lib.records import comma_list
 from runbook_lib.snapshot import write_snapshot
 from runbook_lib.sources.openstack import connect
 from runbook_lib.sources.openstack_lists import collect_openstack
@@ -16,7 +17,7 @@ from runbook_lib.sources.openstack_lists import collect_openstack
 
 def collect_snapshot(cloud: str, out: str, runbooks: str = "") -> int:
     """Collect the parts the named runbooks (all, by default) read from ``cloud`` into ``out``."""
-    names = [n.strip() for n in runbooks.split(",") if n.strip()]
+    names = comma_list(runbooks)
     unknown = sorted(set(names) - set(runbook_packages()))
     if unknown:
         raise ParameterError(

@@ -4,6 +4,7 @@ computes, and the nova-compute logs that hold the whole ssh stderr. Each returns
 from __future__ import annotations
 
 from runbook_lib.errors import ParameterError
+from runbook_lib.records import comma_list
 from runbook_lib.resize_ssh.migrations import PARTS, ssh_failure_sources
 from runbook_lib.resize_ssh.probe import TrustProbe
 from runbook_lib.resize_ssh.trust import TRUST_PART, trust_targets
@@ -40,7 +41,7 @@ def collect_ssh_trust(snapshot: Snapshot, probe: TrustProbe) -> Snapshot:
             f"trust_hosts {probe.trust_hosts!r} names {len(targets)} compute host(s); a matrix needs two or "
             "more ('all' takes every nova-compute service)"
         )
-    sources = [h.strip() for h in probe.trust_sources.split(",") if h.strip()] or list(targets)
+    sources = comma_list(probe.trust_sources) or list(targets)
     print(f"probing nova's SSH from {len(sources)} host(s) to {len(targets)} address(es), {probe.parallel} at a time")
     records = hosts.probe_ssh_trust(probe.access, sources, targets, probe.nova_user, probe.parallel, _show_progress)
     return snapshot.with_parts({TRUST_PART: records})

@@ -11,7 +11,7 @@ import dataclasses
 import pandas as pd
 
 from runbook_lib.findings import Finding
-from runbook_lib.records import Records
+from runbook_lib.records import Records, comma_list
 from runbook_lib.resize_ssh.fixes import (
     _SOURCE_SIDE,
     TrustFix,
@@ -222,7 +222,7 @@ def trust_targets(
     """Host → the address nova SSHes to (``migration.dest_host``): an override, else the hypervisor's
     ``host_ip`` (Nova's my_ip), else the host name. ``trust_hosts``: "all" or a comma list."""
     computes = sorted({s["host"] for s in services if s.get("binary") == "nova-compute"})
-    named = [h.strip() for h in trust_hosts.split(",") if h.strip()]
+    named = comma_list(trust_hosts)
     hosts = computes if trust_hosts.strip() == "all" else named
     host_ip = {
         (h.get("service") or {}).get("host") or h.get("hypervisor_hostname"): h.get("host_ip") for h in hypervisors

@@ -14,7 +14,7 @@ import pandas as pd
 
 from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
-from runbook_lib.records import Records
+from runbook_lib.records import Records, comma_list
 
 RUNBOOK = "vif_plugging"
 NAME_PREFIX = "stack-runbooks-canary-"
@@ -101,7 +101,7 @@ def canary_hosts_of(diagnosis: pd.DataFrame, hosts: str) -> list[str]:
     """``hosts``: "failing" (the hosts of the diagnosed failures) or a comma list."""
     if hosts.strip() == "failing":
         return sorted(set(diagnosis["host"].dropna())) if not diagnosis.empty else []
-    return [h.strip() for h in hosts.split(",") if h.strip()]
+    return comma_list(hosts)
 
 
 def boot_canaries(

@@ -4,6 +4,7 @@ new snapshot."""
 
 from __future__ import annotations
 
+from runbook_lib.records import comma_list
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources import logs
 from runbook_lib.sources.hosts import read_host_facts
@@ -34,7 +35,7 @@ def failing_hosts(snapshot: Snapshot) -> list[str]:
 def _names(hosts: str, snapshot: Snapshot) -> list[str]:
     if hosts.strip() == "failing":
         return failing_hosts(snapshot)
-    return [h.strip() for h in hosts.split(",") if h.strip()]
+    return comma_list(hosts)
 
 
 def collect_host_facts(snapshot: Snapshot, access: HostAccess, hosts: str = "") -> Snapshot:
@@ -55,7 +56,7 @@ def collect_host_facts(snapshot: Snapshot, access: HostAccess, hosts: str = "") 
 def collect_neutron_logs(snapshot: Snapshot, access: HostAccess, hosts: str = "") -> Snapshot:
     """neutron-server's log read over SSH from ``hosts`` (a comma list of controllers; "": none) and added
     to the snapshot: its notifier lines tell whether network-vif-plugged was sent and delivered."""
-    names = [h.strip() for h in hosts.split(",") if h.strip()]
+    names = comma_list(hosts)
     if not names:
         return snapshot
     records, missing = logs.read_remote_logs(access, names, "neutron-server")
