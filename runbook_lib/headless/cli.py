@@ -166,7 +166,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         elif args.snapshot:
             routed[nb.stem]["snapshot"] = args.snapshot
         validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
-    from runbook_lib.headless.history import claim_run_dir, source_slug
+    from runbook_lib.headless.history import claim_run_dir, read_run_summary, source_slug
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
@@ -177,6 +177,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
     if args.keep < 0:
         raise ParameterError("--keep must be 0 (keep all) or more")
+    if args.previous and args.previous != "none":  # checked before any notebook runs, not after
+        read_run_summary(Path(args.previous), "--previous")
     if history:
         out = claim_run_dir(out, started)
     print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
@@ -206,8 +208,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import json
-
+    from runbook_lib.headless.history import read_run_summary
     from runbook_lib.headless.report import summary_payload
 
     run_dir = Path(args.run_dir)
@@ -216,10 +217,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.fail_on not in SEVERITIES[1:]:
         raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
     if (run_dir / "summary.json").exists():
-        try:
-            payload = json.loads((run_dir / "summary.json").read_text())
-        except ValueError as exc:
-            raise ConfigError(f"{run_dir}/summary.json is not JSON: {exc}") from exc
+        payload = read_run_summary(run_dir)
+        payload.setdefault("source", args.source or f"directory {run_dir.resolve().parent.name}")
+        payload.setdefault("started_at", "")
     else:
         results = runner.results_from_dir(run_dir, args.fail_on)
         if not results:

@@ -221,3 +221,36 @@ def claim_run_dir(out: Path, started: dt.datetime) -> Path:
             continue
         return candidate
     raise ConfigError(f"{out.parent} already holds 100 runs started at {started:%Y-%m-%dT%H:%M:%SZ}")
+
+
+def read_run_summary(run_dir: Path, what: str = "") -> dict[str, Any]:
+    """A run's summary.json, checked to be one (the fields a comparison and an index read): else one
+    ConfigError naming the directory and the field."""
+    label = f"{what} {run_dir}".strip()
+    try:
+        payload = json.loads((run_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{label}: not a run directory (no readable summary.json: {exc})") from None
+    runs = payload.get("runbooks") if isinstance(payload, dict) else None
+    problem = (
+        "it is not a JSON object"
+        if not isinstance(payload, dict)
+        else "its 'runbooks' is not a list"
+        if not isinstance(runs, list)
+        else next(
+            (
+                f"runbook entry {i} lacks {key!r}"
+                for i, run in enumerate(runs)
+                for key in ("runbook", "verdict", "findings")
+                if not isinstance(run, dict) or key not in run
+            ),
+            "",
+        )
+    )
+    if not problem and not all(isinstance(f, dict) for run in runs or [] for f in run["findings"] or []):
+        problem = "a finding is not an object"
+    if not problem and not isinstance(payload.get("source", ""), str):
+        problem = "its 'source' is not text"
+    if problem:
+        raise ConfigError(f"{label}/summary.json is not a run's summary: {problem}")
+    return payload

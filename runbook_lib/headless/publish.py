@@ -3,12 +3,10 @@ pruning, and the Prometheus textfile."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from runbook_lib.errors import ConfigError
 from runbook_lib.headless import history
 from runbook_lib.headless.report import write_index, write_summary
 
@@ -17,10 +15,7 @@ def publish_run(out: Path, payload: dict[str, Any], previous: str, keep: int, pr
     """summary.json, index.html with the comparison, the history index, pruning, the Prometheus file."""
     source, compare = payload["source"], None
     if previous and previous != "none":
-        try:
-            compare = (Path(previous), json.loads((Path(previous) / "summary.json").read_text()))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"--previous {previous}: not a run directory (no readable summary.json: {exc})") from exc
+        compare = (Path(previous), history.read_run_summary(Path(previous), "--previous"))
     if compare:
         payload["changes"] = history.compare_runs(payload, compare[1], str(compare[0]))
     elif not previous and payload.get("history"):

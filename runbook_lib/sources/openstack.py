@@ -41,7 +41,11 @@ def known_clouds() -> tuple[list[str], list[str]]:
     """(cloud names, clouds.yaml files looked at)."""
     from openstack.config import loader
 
-    config = loader.OpenStackConfig()
+    try:
+        config = loader.OpenStackConfig()
+    except Exception as exc:  # the SDK's loader refuses a clouds.yaml that is not a mapping, deep inside
+        where = os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")
+        raise ConfigError(f"cannot read {where}: {exc}; it must map 'clouds:' to named entries") from None
     files = [f for f in getattr(config, "_config_files", []) if os.path.exists(f)]
     return sorted(set(config.get_cloud_names()) - {"envvars", "defaults"}), files
 

@@ -135,3 +135,35 @@ def test_a_refused_value_that_carries_a_secret_is_masked_in_its_line(tmp_path, c
     assert main(["run", "ceph_capacity", "-p", "ceph_command", "sshpass -p hunter2hunter ssh 'mon1 ceph"]) == 2
     err = capsys.readouterr().err
     assert "hunter2hunter" not in err and "sshpass -p *** ssh" in err and "cannot be split" in err
+
+
+@pytest.mark.parametrize(
+    ("summary", "words"),
+    [
+        ('{"runbooks": 3}', "its 'runbooks' is not a list"),
+        ("[]", "it is not a JSON object"),
+        ('{"runbooks": [{"runbook": "x"}]}', "runbook entry 0 lacks 'verdict'"),
+        ('{"runbooks": [{"runbook": "x", "verdict": "OK", "findings": [1]}]}', "a finding is not an object"),
+        ("{", "not a run directory (no readable summary.json"),
+    ],
+)
+def test_a_malformed_run_is_refused_by_report_and_by_previous_before_any_notebook_runs(
+    tmp_path, capsys, summary, words
+):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "summary.json").write_text(summary)
+    assert main(["report", str(run)]) == 2
+    assert words in capsys.readouterr().err
+    assert main(["run", "cpu_topology", "--previous", str(run), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("runbook: --previous ") and words in err and not (tmp_path / "out").exists()
+
+
+def test_a_clouds_yaml_that_is_not_a_mapping_is_one_line(tmp_path, capsys, monkeypatch):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("- a\n- b\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    assert main(["run", "cpu_topology", "--cloud", "prod", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"runbook: cannot read {clouds}: ") and err.endswith("it must map 'clouds:' to named entries")
