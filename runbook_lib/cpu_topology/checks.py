@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import cast
 
 import pandas as pd
 
 from runbook_lib.cpu_topology.fleet import RUNBOOK, tabulate_flavors, tabulate_images, tabulate_servers
 from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, analyse_servers, find_misspelled_properties
+from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
 
@@ -68,8 +70,23 @@ class CpuTopologyAnalysis:
         return self.pairs[self.pairs["error"].notna()][["image", "flavor", "vcpus", "error"]]
 
 
+MAX_SOCKETS = 64  # no x86 board and no Windows edition goes past this; a larger value is a typo
+
+
+def checked_socket_limits(limits: Mapping[str, object]) -> dict[str, int]:
+    """socket_limits as whole numbers of sockets (1..64) per image id or name: else one ParameterError."""
+    for name, value in limits.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SOCKETS:
+            raise ParameterError(
+                f"socket_limits[{name!r}] = {value!r}: a Windows edition uses 1 to {MAX_SOCKETS} sockets "
+                '(whole number), e.g. {"win10-home": 1, "win2022-std": 64}'
+            )
+    return {str(name): cast(int, value) for name, value in limits.items()}
+
+
 def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None) -> CpuTopologyAnalysis:
     """Tables, topology per server and per image × flavor pair, and findings, from one snapshot."""
+    socket_limits = checked_socket_limits(socket_limits or {})
     images_raw = snapshot.get("openstack/images")
     flavors_raw = snapshot.get("openstack/flavors")
     images = tabulate_images(images_raw, socket_limits)

@@ -1,6 +1,9 @@
 """The fleet analysis and findings, on the demo snapshot (real API output of the seeded mini cloud)."""
 
+import pytest
+
 from runbook_lib.cpu_topology.checks import analyse_cpu_topology
+from runbook_lib.errors import ParameterError
 from runbook_lib.findings import verdict
 from runbook_lib.snapshot import Snapshot, new_manifest
 
@@ -74,3 +77,9 @@ def test_an_empty_cloud_says_so():
     analysis = analyse_cpu_topology(empty)
     assert [f.kind for f in analysis.findings] == ["nothing-to-check"]
     assert analysis.affected_servers.empty and analysis.risky_pairs.empty
+
+
+@pytest.mark.parametrize("bad", [0, -3, 65, "two", 1.5, True, None])
+def test_a_socket_limit_that_is_not_1_to_64_sockets_is_one_clear_line(demo_snapshot, bad):
+    with pytest.raises(ParameterError, match=r"socket_limits\['win10-home'\] = .*: a Windows edition uses 1 to 64"):
+        analyse_cpu_topology(demo_snapshot, socket_limits={"win10-home": bad})
