@@ -25,11 +25,13 @@ class ReweightStep:
     halved: int  # how often the guard halved this step's changes
     exact: bool = False  # movement scaled to Ceph's own count of moving PG mappings
 
+    def argv(self, osd: int) -> list[str]:
+        """The command that sets ``osd``'s override weight as this step plans it."""
+        return ["ceph", "osd", "reweight", str(osd), f"{self.changes[osd][1]:.8f}"]
+
     @property
     def commands(self) -> list[str]:
-        return [
-            shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"]) for osd, (_, new) in self.changes.items()
-        ]
+        return [shlex.join(self.argv(osd)) for osd in self.changes]
 
     @property
     def max_before(self) -> float:
@@ -97,8 +99,8 @@ class ReweightPlan:
                 "key": "reweight",
                 "old": round(old, 8),
                 "value": f"{new:.8f}",
-                "argv": ["ceph", "osd", "reweight", str(osd), f"{new:.8f}"],
-                "cli": shlex.join(["ceph", "osd", "reweight", str(osd), f"{new:.8f}"]),
+                "argv": s.argv(osd),
+                "cli": shlex.join(s.argv(osd)),
                 "effect": f"step {s.number}: fullest OSD {s.max_before:.1%} → {s.max_after:.1%}, moves about "
                 f"{s.moved_kb / 1024**2:,.2f} GiB ({s.moved_pgs:.1f} PGs, {_model(s)} model)",
                 "risk": "moves data (backfill): one step at a time, HEALTH_OK and the fill checked between steps",

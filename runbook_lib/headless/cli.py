@@ -160,19 +160,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from runbook_lib.snapshot import load_snapshot
 
         load_snapshot(args.snapshot)  # a missing or malformed snapshot is a configuration error: say it now
+    live_ceph: dict[str, object] | None = None  # the first runbook that reads a cluster live
     for nb in notebooks:
         if args.cloud:
             routed[nb.stem]["cloud"] = args.cloud
         elif args.snapshot:
             routed[nb.stem]["snapshot"] = args.snapshot
-        validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
+        typed = validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
+        if typed.get("ceph_live") is True and live_ceph is None:
+            live_ceph = typed
     from runbook_lib.headless.history import claim_run_dir, read_run_summary, source_slug
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
-    live_ceph = [p for p in routed.values() if str(p.get("ceph_live", "")).lower() in ("true", "yes", "1")]
-    if live_ceph and not args.cloud:  # a live cluster is its own source: never filed and compared as the demo
-        source = f"ceph-live {Path(live_ceph[0].get('ceph_conf') or 'default/ceph.conf').resolve().parent.name}"
+    if live_ceph is not None and not args.cloud:  # a live cluster is its own source, never filed as the demo
+        source = f"ceph-live {Path(str(live_ceph.get('ceph_conf') or 'default/ceph.conf')).resolve().parent.name}"
     history = not args.out
     out = Path(args.out) if args.out else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
     if args.keep < 0:

@@ -231,26 +231,25 @@ def read_run_summary(run_dir: Path, what: str = "") -> dict[str, Any]:
         payload = json.loads((run_dir / "summary.json").read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{label}: not a run directory (no readable summary.json: {exc})") from None
-    runs = payload.get("runbooks") if isinstance(payload, dict) else None
-    problem = (
-        "it is not a JSON object"
-        if not isinstance(payload, dict)
-        else "its 'runbooks' is not a list"
-        if not isinstance(runs, list)
-        else next(
-            (
-                f"runbook entry {i} lacks {key!r}"
-                for i, run in enumerate(runs)
-                for key in ("runbook", "verdict", "findings")
-                if not isinstance(run, dict) or key not in run
-            ),
-            "",
-        )
-    )
-    if not problem and not all(isinstance(f, dict) for run in runs or [] for f in run["findings"] or []):
-        problem = "a finding is not an object"
-    if not problem and not isinstance(payload.get("source", ""), str):
-        problem = "its 'source' is not text"
+    problem = _summary_problem(payload)
     if problem:
         raise ConfigError(f"{label}/summary.json is not a run's summary: {problem}")
     return payload
+
+
+def _summary_problem(payload: Any) -> str:
+    """What makes ``payload`` not a run's summary ('' when it is one)."""
+    if not isinstance(payload, dict):
+        return "it is not a JSON object"
+    runs = payload.get("runbooks")
+    if not isinstance(runs, list):
+        return "its 'runbooks' is not a list"
+    for i, run in enumerate(runs):
+        for key in ("runbook", "verdict", "findings"):
+            if not isinstance(run, dict) or key not in run:
+                return f"runbook entry {i} lacks {key!r}"
+        if not all(isinstance(f, dict) for f in run["findings"] or []):
+            return "a finding is not an object"
+    if not isinstance(payload.get("source", ""), str):
+        return "its 'source' is not text"
+    return ""

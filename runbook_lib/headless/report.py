@@ -12,6 +12,7 @@ from typing import Any
 import nbformat
 
 from runbook_lib.findings import describe_counts, finding_id, severity_rank
+from runbook_lib.show import SEVERITY_COLOURS
 
 _VERDICT_COLOURS = {
     "OK": "#2e7d32",
@@ -67,7 +68,6 @@ def write_summary(out_dir: Path, payload: dict[str, Any]) -> Path:
     return path
 
 
-_SEVERITY_COLOURS = {"error": "#6a1b9a", "crit": "#c62828", "warn": "#ef6c00", "info": "#546e7a"}
 INDEX_FINDINGS = 100  # the first page stays one page; every report and summary.json have them all
 
 
@@ -93,7 +93,7 @@ def _findings_section(payload: dict[str, Any]) -> str:
         anchor = f.get("id") or finding_id(f["runbook"], f["kind"], f["subject"])
         name = html.escape(f["runbook"])
         link = f'<a href="{html.escape(f["html"])}#finding-{anchor}">{name}</a>' if f["html"] else name
-        colour = _SEVERITY_COLOURS.get(f["severity"], "#555")
+        colour = SEVERITY_COLOURS.get(f["severity"], "#555")
         rows.append(
             f'<tr><td style="color:{colour};font-weight:bold">{html.escape(f["severity"].upper())}</td>'
             f"<td>{link}</td><td>{html.escape(f['subject'])}</td><td>{html.escape(f['message'])}</td>"

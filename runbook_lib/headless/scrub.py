@@ -15,8 +15,8 @@ from runbook_lib.redact import redact, redact_tree
 def scrub_notebook(path: Path, secrets: set[str]) -> None:
     """Rewrite ``path`` with every secret masked (nothing is written when there is no secret to mask and no
     cephx key or URL password shows: the file stays byte-identical)."""
-    original = path.read_text()
-    nb = nbformat.reads(original, as_version=4)
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
     for cell in nb.cells:
         cell.source = redact(cell.source, secrets)
         for output in cell.get("outputs", []):
@@ -25,7 +25,7 @@ def scrub_notebook(path: Path, secrets: set[str]) -> None:
     if "parameters" in papermill:
         papermill["parameters"] = redact_tree(papermill["parameters"], secrets)
     scrubbed = nbformat.writes(nb)
-    if scrubbed != nbformat.writes(nbformat.reads(original, as_version=4)):
+    if scrubbed != before:
         path.write_text(scrubbed)
 
 
