@@ -73,7 +73,7 @@ minicloud-up:
 minicloud-down:
 	$(PYTHON) scripts/minicloud down
 
-# Rebuild runbook_lib/demo from the real mini cloud (see scripts/build_demo_snapshot.py).
+# Rebuild runbook_lib/demo from the real labs: mini cloud, Ceph lab, SSH lab (see scripts/build_demo_snapshot.py).
 demo-snapshot: venv
 	# from nothing: a Cinder record must never outlive the Ceph cluster its image was on
 	$(PYTHON) scripts/minicloud down
@@ -86,7 +86,9 @@ demo-snapshot: venv
 	$(PYTHON) scripts/cephlab wait-health OSD_NEARFULL 60
 	$(PYTHON) scripts/minicloud storage up
 	$(PYTHON) scripts/minicloud seed storage
+	$(PYTHON) scripts/sshlab up vif-late-2 >/dev/null
 	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_HOME)/clouds.yaml $(BIN)/python scripts/build_demo_snapshot.py
+	$(PYTHON) scripts/sshlab down
 	$(PYTHON) scripts/minicloud storage down
 
 bench: venv

@@ -121,11 +121,13 @@ def number_formats(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show") -> None:
-    """A table with a caption, or one line saying it is empty (never a silent blank)."""
-    _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
+    """A table with a caption and its row count, or the caption and one line saying why it is empty (never a
+    silent blank, never a "(0)" heading over nothing)."""
     if frame.empty:
+        _display_html(f"<h4>{html.escape(caption)}</h4>")
         _display_html(f"<p><em>{html.escape(empty)}</em></p>")
         return
+    _display_html(f"<h4>{html.escape(caption)} ({len(frame)})</h4>")
     shown = frame.head(MAX_ROWS).reset_index(drop=True)
     # Whole cells, left-aligned, no index column: a truncated CLI command is worse than a wide table.
     # Every cell escaped: a command's <placeholder> must reach the reader, not become an HTML tag.
@@ -135,7 +137,7 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
         styled = styled.map(_severity_style, subset=["severity"])
     _display(styled.set_properties(**{"text-align": "left", "vertical-align": "top"}))
     if len(frame) > MAX_ROWS:
-        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown; summary.json has every finding</em></p>")
+        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown, in the order above</em></p>")
 
 
 FINDING_COLUMNS = ("severity", "kind", "subject", "message", "remediation")
@@ -162,10 +164,11 @@ def findings_html(findings: list[Finding]) -> str:
 
 def show_findings(findings: list[Finding]) -> None:
     """The findings as a table, worst first, or one line saying there is none."""
-    _display_html(f"<h4>Findings ({len(findings)})</h4>")
     if not findings:
+        _display_html("<h4>Findings</h4>")
         _display_html("<p><em>no findings: nothing needs attention</em></p>")
         return
+    _display_html(f"<h4>Findings ({len(findings)})</h4>")
     if not _in_a_shell():
         print(tabulate_findings(findings)[list(FINDING_COLUMNS)].to_string(index=False))
         return

@@ -10,39 +10,61 @@ cannot produce yet, which the manifest marks: Cinder is not part of it, so one v
 server and its boot volume are added in the APIs' real response shapes (the volume record's layout is
 copied from a real Cinder 29 ``GET /v3/{project}/volumes/detail`` response, microversion 3.71). No API
 returns logs: the nova-compute logs of the hosts where the seeded failures happened are read from the
-mini cloud's log files (real lines written by real Nova) into ``logs/nova-compute``. The SSH trust
-matrix is probed from ssh-src as its nova user, on this machine (every mini-cloud compute lives here,
-so the probe runs locally instead of over the operator's SSH).
+mini cloud's log files (real lines written by real Nova) into ``logs/nova-compute``.
+
+The SSH trust matrix and the host facts are read over real SSH from scripts/sshlab (``sshlab up
+vif-late-2``: its six drifted hosts, here under the names of six demo computes, and one more):
+the mini cloud's computes all live in this machine's one PID namespace and share one nova user, so
+they cannot show six different trust states or one host's own processes. On the lab host vif-late-2,
+whose real failure (seed failures: a stray second nova-compute took network-vif-plugged) is in the
+logs, two processes named like its nova-compute stand for the service and the stray (the real stray
+was stopped after the seed), with vif-late-2's real vif_plugging options in its nova.conf.
 """
 
 import copy
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
-from runbook_lib.resize_ssh.trust import TRUST_PART, trust_targets
+from runbook_lib.resize_ssh.trust import TRUST_PART
 from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
 from runbook_lib.sources.ceph import CephAccess, collect_ceph, settled_osd_df
-from runbook_lib.sources.hosts import probe_ssh_trust
+from runbook_lib.sources.hosts import probe_ssh_trust, read_host_facts
 from runbook_lib.sources.logs import read_log_dir
 from runbook_lib.sources.openstack import connect
 from runbook_lib.sources.openstack_lists import collect_openstack
 from runbook_lib.sources.ssh import HostAccess
-from runbook_lib.vif_plugging.evidence import NEUTRON_LOG_PART
+from runbook_lib.vif_plugging.evidence import HOST_FACTS_PART, NEUTRON_LOG_PART
 
 MINICLOUD_LOGS = Path(os.environ.get("MINICLOUD_HOME", "/var/tmp/stack-runbooks-minicloud")) / "state" / "log"
-NOVA_USER = "stackrb-nova"  # the user ssh-src's nova-compute runs as (scripts/minicloud)
-TRUST_HOSTS = "ssh-src,ssh-dst-ok,ssh-dst-bad"
+SSHLAB = Path(os.environ.get("SSHLAB_HOME", "/var/tmp/stack-runbooks-sshlab"))
+# The SSH lab's hosts (scripts/sshlab) under demo compute names: the failed resize's pair ssh-src → ssh-dst-bad
+# keeps its cause (the destination's host key is unknown), ssh-dst-ok stays reachable, and the others show
+# the rest: no authorized key, a nologin shell, a private key readable by all, sshd not on the address.
+TRUST_NAMES = {
+    "compute-01": "ssh-src",
+    "compute-02": "minicompute",
+    "compute-03": "ssh-dst-bad",
+    "compute-04": "minicompute2",
+    "compute-05": "ssh-dst-ok",
+    "compute-06": "fail-bind-1",
+}
+FACTS_HOST = "vif-late-2"  # the lab's seventh host: 'scripts/sshlab up vif-late-2'
+MINICLOUD_ETC = MINICLOUD_LOGS.parent / "etc"
 _WARNING_OR_WORSE = re.compile(r"^\S+ \S+ \d+ (WARNING|ERROR|CRITICAL) ")
 LOG_HOSTS = (
     "ssh-src",
     "vif-down-1",
     "vif-down-2",
     "vif-late-1",
+    "vif-late-2",
     "vif-dhcp-1",
     "vif-fail-1",
 )  # where the seeded failures happened
@@ -183,6 +205,86 @@ def add_ceph(snapshot) -> bool:
     return True
 
 
+def operator_config(lab: dict) -> Path:
+    """The lab's operator ssh_config with each host under its demo name (as an operator's aliases are)."""
+    text = Path(lab["ssh_config"]).read_text()
+    for lab_name, demo_name in TRUST_NAMES.items():
+        text = text.replace(f"Host {lab_name}\n", f"Host {demo_name}\n")
+    config = SSHLAB / "operator" / "demo_ssh_config"
+    config.write_text(text)
+    return config
+
+
+def add_trust(snapshot, lab: dict, access: HostAccess) -> bool:
+    addresses = {TRUST_NAMES[h["name"]]: h["migration_address"] for h in lab["hosts"] if h["name"] in TRUST_NAMES}
+    computes = {s["host"] for s in snapshot.get("openstack/compute_services")}
+    if not set(addresses) <= computes:
+        missing = sorted(set(addresses) - computes)
+        print(f"the demo has no compute {missing}: is the mini cloud seeded?", file=sys.stderr)
+        return False
+    records = probe_ssh_trust(access, list(addresses), addresses, lab["nova_user"])
+    unreached = [r["host"] for r in records if not r["reached"]]
+    if unreached:
+        print(f"the trust probe did not reach {unreached}: is scripts/sshlab up?", file=sys.stderr)
+        return False
+    snapshot.parts[TRUST_PART] = records
+    snapshot.manifest["parts"][TRUST_PART] = {
+        "origin": "collected",
+        "note": "probed over real SSH on scripts/sshlab, whose six hosts carry these demo computes' names "
+        f"({', '.join(f'{demo} = {lab}' for lab, demo in TRUST_NAMES.items())}); the addresses nova uses are the "
+        "lab's 127.0.10.N (the mini cloud's computes share one nova user on one machine)",
+    }
+    return True
+
+
+def vif_options(host: str) -> str:
+    """The [DEFAULT] vif_plugging_* lines of the mini cloud's own config for ``host``."""
+    text = (MINICLOUD_ETC / "nova" / f"nova-compute-{host}.conf").read_text()
+    wanted = [line for line in text.splitlines() if line.strip().startswith("vif_plugging_")]
+    return "[DEFAULT]\n" + "".join(f"{line.strip()}\n" for line in wanted)
+
+
+def on_lab_host(access: HostAccess, host: str, script: str) -> str:
+    argv = ["ssh", "-F", access.ssh_config, host, script]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout
+
+
+def add_host_facts(snapshot, lab: dict, access: HostAccess) -> bool:
+    """vif-late-2's own processes and options read over SSH, while its service and the stray run there."""
+    root = next((Path(h["root"]) for h in lab["hosts"] if h["name"] == FACTS_HOST), None)
+    if root is None:
+        print(f"the SSH lab has no host {FACTS_HOST}: run scripts/sshlab up {FACTS_HOST}", file=sys.stderr)
+        return False
+    (root / "etc" / "nova").mkdir(exist_ok=True)
+    conf = root / "etc" / "nova" / "nova.conf"
+    conf.write_text(vif_options(FACTS_HOST))
+    written = time.time() - 86400  # deployed a day ago: the processes started after it
+    os.utime(conf, (written, written))
+    # perl's $0 sets the whole command line ps shows: a packaged nova-compute's, as the service started it
+    title = "/usr/bin/python3 /usr/bin/nova-compute --config-file /etc/nova/nova.conf"
+    nova = shlex.join(["perl", "-e", "$0 = shift; sleep 3600", title])
+    quiet = ">/dev/null 2>&1 </dev/null & echo $!"
+    service = on_lab_host(access, FACTS_HOST, f"setsid {nova} {quiet}").strip()
+    time.sleep(2)  # the stray is started later, by hand
+    stray = on_lab_host(access, FACTS_HOST, f"setsid {nova} {quiet}").strip()
+    try:
+        records = read_host_facts(access, [FACTS_HOST])
+    finally:
+        on_lab_host(access, FACTS_HOST, f"kill {service} {stray} || true")
+    if not records[0]["reached"]:
+        print(f"could not read {FACTS_HOST}: {records[0]['error']}", file=sys.stderr)
+        return False
+    snapshot.parts[HOST_FACTS_PART] = records
+    snapshot.manifest["parts"][HOST_FACTS_PART] = {
+        "origin": "collected",
+        "note": f"read over real SSH from scripts/sshlab's host {FACTS_HOST} (its own PID namespace): two "
+        "processes with a packaged nova-compute's command line stand for the service and the stray that seed "
+        "failures ran for real (the mini cloud's computes share this machine's process table); its nova.conf "
+        "holds the mini cloud's vif_plugging options for that host",
+    }
+    return True
+
+
 def main() -> int:
     if sys.argv[1:] == ["--ceph-only"]:  # refresh only the Ceph parts of the existing demo
         snapshot = load_snapshot(DEMO_SNAPSHOT)
@@ -237,18 +339,10 @@ def main() -> int:
         "origin": "log-files",
         "note": "real neutron-server log of the mini cloud: the nova notifier's lines and every WARNING or worse",
     }
-    targets = trust_targets(
-        snapshot.get("openstack/compute_services"), snapshot.get("openstack/hypervisors"), TRUST_HOSTS
-    )
-    records = probe_ssh_trust(HostAccess(sudo="", local_host="ssh-src"), ["ssh-src"], targets, NOVA_USER)
-    if not records[0]["reached"]:
-        print(f"the trust probe on ssh-src failed: {records[0]['error']}", file=sys.stderr)
+    lab = json.loads((SSHLAB / "lab.json").read_text())
+    access = HostAccess(ssh_config=str(operator_config(lab)), sudo="")
+    if not add_trust(snapshot, lab, access) or not add_host_facts(snapshot, lab, access):
         return 1
-    snapshot.parts[TRUST_PART] = records
-    snapshot.manifest["parts"][TRUST_PART] = {
-        "origin": "collected",
-        "note": "probed as ssh-src's nova user on the mini cloud's machine (local_host: no operator SSH hop)",
-    }
     if not add_ceph(snapshot):
         return 1
     if not any(m.get("status") == "error" for m in snapshot.get("openstack/migrations")):

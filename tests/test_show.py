@@ -86,7 +86,7 @@ def test_show_verdict_displays_the_banner_html():
 def test_an_empty_table_says_so_in_one_line_instead_of_a_blank():
     with notebook_outputs() as shown:
         show_table(pd.DataFrame(columns=["host", "port"]), "Ports <DOWN>", "no port is DOWN")
-    assert html_of(shown) == ["<h4>Ports &lt;DOWN&gt; (0)</h4>", "<p><em>no port is DOWN</em></p>"]
+    assert html_of(shown) == ["<h4>Ports &lt;DOWN&gt;</h4>", "<p><em>no port is DOWN</em></p>"]
 
 
 def test_a_table_shows_whole_cells_escaped_without_an_index():
@@ -106,7 +106,7 @@ def test_a_long_table_is_cut_at_max_rows_and_says_how_many_it_shows():
     caption, table, note = html_of(shown)
     assert caption == f"<h4>Many ({MAX_ROWS + 3})</h4>"
     assert f">{MAX_ROWS - 1}<" in table and f">{MAX_ROWS}<" not in table
-    assert note == f"<p><em>first {MAX_ROWS} of {MAX_ROWS + 3} rows shown; summary.json has every finding</em></p>"
+    assert note == f"<p><em>first {MAX_ROWS} of {MAX_ROWS + 3} rows shown, in the order above</em></p>"
 
 
 def test_findings_are_shown_worst_first_or_with_the_all_clear():
@@ -116,7 +116,7 @@ def test_findings_are_shown_worst_first_or_with_the_all_clear():
     texts = html_of(shown)
     assert texts[0] == "<h4>Findings (2)</h4>"
     assert texts[1].index("s1 was aborted after 300 s") < texts[1].index("port p1 is DOWN")
-    assert texts[2:] == ["<h4>Findings (0)</h4>", "<p><em>no findings: nothing needs attention</em></p>"]
+    assert texts[2:] == ["<h4>Findings</h4>", "<p><em>no findings: nothing needs attention</em></p>"]
 
 
 def test_a_note_is_one_escaped_line():

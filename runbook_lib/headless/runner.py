@@ -9,7 +9,6 @@ Exit codes (the scheduler's contract):
 from __future__ import annotations
 
 import dataclasses
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -19,11 +18,11 @@ import nbformat
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
 from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, severity_rank
+from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
 from runbook_lib.headless.scrub import scrub_notebook
 from runbook_lib.redact import redact, redact_tree, secret_values
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-KERNEL_NAME = "stack-runbooks"
 EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_ERROR, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 # Library errors that mean "fix your input", not "the runbook broke".
 _CONFIG_ERRORS = {"ConfigError", "ParameterError", "SnapshotError", "AuthenticationFailed"}
@@ -59,19 +58,6 @@ def resolve_runbook(name: str, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
     raise ConfigError(f"no runbook named {name!r}; available: {', '.join(books) or 'none'} (see 'runbook list')")
 
 
-def ensure_kernel() -> str:
-    """Register this interpreter as the 'stack-runbooks' kernel (inside the environment) if missing."""
-    import sys
-
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    if KERNEL_NAME not in KernelSpecManager().find_kernel_specs():
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=KERNEL_NAME, display_name="Python (stack-runbooks)", prefix=sys.prefix)
-    return KERNEL_NAME
-
-
 def _bundle(nb: Any) -> dict[str, Any] | None:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -98,23 +84,6 @@ def _add_timeout_banner(path: Path, seconds: int) -> None:
     banner.metadata["tags"] = [TIMEOUT_TAG]
     nb.cells.insert(0, banner)
     nbformat.write(nb, path)
-
-
-def _ipc_kernel_manager_class(sockets: str) -> type:
-    """Kernels on unix sockets in a private directory: no TCP port for anyone on the host to reach
-    (ipykernel warns about plain TCP on every start), and no socket files left beside the notebooks."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
-
-    return IPCKernelManager
-
-
-def _is_kernel_start_failure(exc: BaseException) -> bool:
-    text = f"{type(exc).__name__} {exc}"
-    return any(s in text for s in ("Kernel didn't respond", "ZMQError", "Address already in use", "kernel died before"))
 
 
 def run_notebook(
@@ -154,7 +123,7 @@ def run_notebook(
                 execution_timeout=cell_timeout,
                 progress_bar=False,
                 cwd=str(notebook.parent),
-                kernel_manager_class=_ipc_kernel_manager_class(sockets),
+                kernel_manager_class=ipc_kernel_manager_class(sockets),
             )
             break
         except CellTimeoutError:
@@ -167,9 +136,11 @@ def run_notebook(
             exit_code, verdict_text = (EXIT_CONFIG if config else EXIT_ERROR), "ERROR"
             break
         except Exception as exc:  # kernel start failures are retried, nothing else
-            if _is_kernel_start_failure(exc) and attempt < retries:
+            if is_kernel_start_failure(exc) and attempt < retries:
                 continue
-            error, exit_code, verdict_text = f"{type(exc).__name__}: {exc}", EXIT_ERROR, "ERROR"
+            said = kernel_said(sockets)
+            error = f"{type(exc).__name__}: {exc}" + (f" (the kernel's last words: {said})" if said else "")
+            exit_code, verdict_text = EXIT_ERROR, "ERROR"
             break
     sockets_dir.cleanup()
     secrets = secret_values(typed)

@@ -10,7 +10,7 @@ from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
 from runbook_lib.resize_ssh.collect import collect_ssh_trust
 from runbook_lib.resize_ssh.migrations import ResizeSshAnalysis
-from runbook_lib.resize_ssh.probe import TrustProbe
+from runbook_lib.resize_ssh.probe import OK, TrustProbe
 from runbook_lib.resize_ssh.trust import TrustAnalysis, check_ssh_trust
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.hosts import apply_host_fixes
@@ -55,5 +55,53 @@ def apply_trust_fixes(
 
 def final_findings(analysis: ResizeSshAnalysis, outcome: TrustOutcome) -> list[Finding]:
     """Every finding of the run, taken once all are known: the failed migrations' and the trust matrix's
-    as it stands after any fix (so the banner and the exit code say the same)."""
-    return [*analysis.findings, *outcome.trust.findings]
+    as it stands after any fix (so the banner and the exit code say the same), one finding per problem."""
+    return merge_pair_findings(analysis.findings, outcome.trust)
+
+
+def merge_pair_findings(migration_findings: list[Finding], trust: TrustAnalysis) -> list[Finding]:
+    """A pair that failed migrations and is still broken for the same cause is one problem: the matrix's
+    finding (what is true now, with its fix) carries the migrations it failed. A failed pair that the matrix
+    now finds working is no longer critical: the migration can be retried."""
+    matrix_findings = list(trust.findings)
+    covering = {
+        (f.kind.removeprefix("trust-"), pair): i
+        for i, f in enumerate(matrix_findings)
+        if f.kind.startswith("trust-")
+        for pair in f.evidence.get("pairs", [])
+    }
+    working = {f"{s}→{d}" for s, d, o in trust.matrix[["source", "dest", "outcome"]].itertuples(index=False) if o == OK}
+    kept = []
+    for finding in migration_findings:
+        pair, cause = finding.evidence.get("pair"), finding.kind.removeprefix("ssh-")
+        if not finding.kind.startswith("ssh-") or pair is None:
+            kept.append(finding)
+        elif (cause, pair) in covering:
+            matrix_findings[covering[(cause, pair)]] = _with_migrations(
+                matrix_findings[covering[(cause, pair)]], finding
+            )
+        elif pair in working:
+            kept.append(_fixed_since(finding))
+        else:
+            kept.append(finding)
+    return [*kept, *matrix_findings]
+
+
+def _with_migrations(matrix_finding: Finding, migration_finding: Finding) -> Finding:
+    migrations = [*matrix_finding.evidence.get("migrations", []), *migration_finding.evidence["migrations"]]
+    servers = [*matrix_finding.evidence.get("servers", []), *migration_finding.evidence["servers"]]
+    return dataclasses.replace(
+        matrix_finding,
+        message=f"{matrix_finding.message}; the migration failure(s) it explains: {migration_finding.message}",
+        evidence={**matrix_finding.evidence, "migrations": migrations, "servers": servers},
+    )
+
+
+def _fixed_since(finding: Finding) -> Finding:
+    servers = ", ".join(finding.evidence.get("servers", []))
+    return dataclasses.replace(
+        finding,
+        severity="warn",
+        message=f"{finding.message}; the pair works now (probed in this run)",
+        remediation=f"retry the migration of {servers}: fixed since it failed",
+    )

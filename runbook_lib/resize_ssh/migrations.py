@@ -170,6 +170,7 @@ def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = 
                 f"{first['explanation']}; stderr: {stderr!r}{cut}",
                 first["fix"],
                 {
+                    "pair": f"{source}→{dest}",
                     "migrations": group["migration"].tolist(),
                     "servers": group["server_id"].tolist(),
                     "exit_code": None if pd.isna(first["exit_code"]) else int(first["exit_code"]),

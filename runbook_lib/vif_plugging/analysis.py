@@ -28,7 +28,7 @@ from runbook_lib.vif_plugging.evidence import (
     tabulate_ports,
     working,
 )
-from runbook_lib.vif_plugging.host_facts import check_host_facts, tabulate_host_facts
+from runbook_lib.vif_plugging.host_facts import check_host_facts, merge_duplicate_findings, tabulate_host_facts
 from runbook_lib.vif_plugging.neutron_events import notifier_events
 
 
@@ -218,7 +218,7 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
         agents_source,
     )
     problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.unread.items() if p in EXTRA_PARTS}
-    findings = check_vif_plugging(diagnosis, problems) + check_host_facts(facts)
+    findings = merge_duplicate_findings(check_vif_plugging(diagnosis, problems), check_host_facts(facts))
     return VifPluggingAnalysis(
         failed,
         unwired,

@@ -12,6 +12,7 @@ from runbook_lib.vif_plugging.evidence import (
     DELIVERY_FAILURES,
     DHCP_AGENT,
     L2_AGENT_TYPES,
+    NOTIFIER_FAILURES,
     working,
 )
 from runbook_lib.vif_plugging.neutron_events import covers
@@ -224,7 +225,10 @@ def _dhcp_agents(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | No
 def _notifier_failing(ev: Evidence, checked: list[str]) -> tuple[str, list[str]] | None:
     if ev.notifier.empty:
         return None
-    failures = ev.notifier[ev.notifier["outcome"].isin(DELIVERY_FAILURES)]
+    # The notifier itself failing (no event named): a 404 or 422 for another server's event says nothing of
+    # this one (a network-vif-deleted for a server already deleted is routine); this server's own events are
+    # read by _delivery.
+    failures = ev.notifier[ev.notifier["outcome"].isin(NOTIFIER_FAILURES)]
     if not pd.isna(ev.timed_out_at):  # failures during this build's wait (timeout up to an hour)
         failures = failures[
             (failures["time"] <= ev.timed_out_at) & (failures["time"] >= ev.timed_out_at - pd.Timedelta(hours=1))
@@ -254,7 +258,7 @@ def _cause(ev: Evidence) -> tuple[str, list[str]]:
             f"processes (pids {pids}), read on the host"
         ]
     checked: list[str] = []
-    for check in (_port_error, _delivery, _duplicate_in_log):
+    for check in (_port_error, _duplicate_in_log, _delivery):  # another process took the event: the most specific
         found = check(ev, checked)
         if found:
             return found

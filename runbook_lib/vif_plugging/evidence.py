@@ -41,7 +41,8 @@ L2_AGENT_TYPES = (
 
 NEUTRON_LOG_PART = "logs/neutron-server"
 DHCP_AGENT = "DHCP agent"
-DELIVERY_FAILURES = ("refused", "not-found", "notify-failed", "nova-error-response", "endpoint-not-found")
+NOTIFIER_FAILURES = ("notify-failed", "nova-error-response", "endpoint-not-found")  # no event named
+DELIVERY_FAILURES = ("refused", "not-found", *NOTIFIER_FAILURES)
 
 
 def find_failed_builds(servers: Records, actions: Records | None = None) -> pd.DataFrame:

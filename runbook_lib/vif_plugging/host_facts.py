@@ -9,12 +9,16 @@ not waiting for it ("Received unexpected event"), and the build times out.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 
 from runbook_lib.findings import Finding
 from runbook_lib.records import Record, Records
 
 RUNBOOK = "vif_plugging"
+DUPLICATE_KIND = "duplicate-nova-compute-process"
+DUPLICATE_CAUSE = "duplicate-nova-compute"  # the build's cause (causes.py) that a duplicate on its host explains
 NOVA_DEFAULTS = {"vif_plugging_is_fatal": "true", "vif_plugging_timeout": "300"}  # nova/conf/compute.py
 
 
@@ -138,15 +142,15 @@ def check_host_facts(facts: pd.DataFrame) -> list[Finding]:
             findings.append(
                 Finding(
                     RUNBOOK,
-                    "duplicate-nova-compute-process",
+                    DUPLICATE_KIND,
                     "crit",
                     f"host {row.host}",
                     f"{len(row.duplicate_pids)} separate nova-compute processes with the same config (pids "
                     f"{', '.join(map(str, row.duplicate_pids))}): the event for a build can reach the "
                     "one that is not waiting for it",
-                    f"on {row.host}: keep the service's process, stop "
-                    f"the stray one (kill <pid> after checking `ps -o pid,ppid,lstart,args -p "
-                    f"{','.join(map(str, row.duplicate_pids))}`)",
+                    f"on {row.host}: keep the service's process (the pid `systemctl status nova-compute` shows), "
+                    f"stop the other: kill <pid> after checking `ps -o pid,ppid,lstart,args -p "
+                    f"{','.join(map(str, row.duplicate_pids))}`",
                     {"pids": list(row.duplicate_pids), "commands": list(row.commands)},
                 )
             )
@@ -176,3 +180,24 @@ def check_host_facts(facts: pd.DataFrame) -> list[Finding]:
                 )
             )
     return findings
+
+
+def merge_duplicate_findings(build_findings: list[Finding], host_findings: list[Finding]) -> list[Finding]:
+    """A second nova-compute read on a host and the builds it failed there are one problem: the host's
+    finding (stop the stray) names those builds, which are not listed again on their own."""
+    at = {f.subject.removeprefix("host "): i for i, f in enumerate(host_findings) if f.kind == DUPLICATE_KIND}
+    merged = list(host_findings)
+    kept = []
+    for finding in build_findings:
+        host = finding.evidence.get("host")
+        if finding.kind != f"vif-{DUPLICATE_CAUSE}" or host not in at:
+            kept.append(finding)
+            continue
+        into = merged[at[host]]
+        builds = [*into.evidence.get("builds", []), finding.subject]
+        merged[at[host]] = dataclasses.replace(
+            into,
+            message=f"{host_findings[at[host]].message}; it failed the build of {', '.join(builds)}",
+            evidence={**into.evidence, "builds": builds},
+        )
+    return [*kept, *merged]

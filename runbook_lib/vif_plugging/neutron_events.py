@@ -11,7 +11,8 @@ event was sent and Nova took it" (code 200) from "the notifier is failing" (exce
                                                                (404 unknown server, 422 no host)
     ERROR Error response returned from nova: …          ERROR Failed to notify nova on events: …
     ERROR Nova endpoint not found, invalidating the session
-    WARNING Nova returned NotFound for event: [{…}]     (≤ Train: nova answered 404 for a whole batch; DEBUG since)
+    WARNING Nova returned NotFound for event: [{…}]     (DEBUG since Mitaka: older Nova answered 404 for a whole
+                                                        batch; today's answers 207 with a 404 per event instead)
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ def _events(message: str) -> list[dict]:
 def _outcome(message: str, code: object) -> str | None:
     if message.startswith("Nova returned NotFound for event"):
         return "not-found"
-    if "returned with failed status" in message:
-        return "refused"
-    if message.startswith("Nova event") and "response:" in message:
-        return "delivered" if code in (200, None) else "refused"
-    return None
+    failed = "returned with failed status" in message
+    if not failed and not (message.startswith("Nova event") and "response:" in message):
+        return None
+    if not failed and code in (200, None):
+        return "delivered"
+    return "not-found" if code == 404 else "refused"  # 404: Nova has no such server; 422: it has no host yet
 
 
 def notifier_events(logs: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,20 @@ from pathlib import Path
 from minicloud_layout import CEPH_CONF, CLOUDS_YAML, COMPUTES, ETC, LOG, STATE, VENV
 
 
+# oslo.log's DEFAULT_LOG_LEVELS and Neutron's EXTRA_LOG_LEVEL_DEFAULTS (the pinned releases), plus the notifier.
+NEUTRON_LOG_LEVELS = ",".join(
+    [
+        *("amqp=WARN", "boto=WARN", "sqlalchemy=WARN", "suds=INFO", "oslo.messaging=INFO", "oslo_messaging=INFO"),
+        *("iso8601=WARN", "requests.packages.urllib3.connectionpool=WARN", "urllib3.connectionpool=WARN"),
+        *("websocket=WARN", "requests.packages.urllib3.util.retry=WARN", "urllib3.util.retry=WARN"),
+        *("keystonemiddleware=WARN", "routes.middleware=WARN", "stevedore=WARN", "taskflow=WARN"),
+        *("keystoneauth=WARN", "oslo.cache=INFO", "oslo_policy=INFO", "dogpile.core.dogpile=INFO"),
+        *("OFPHandler=INFO", "OfctlService=INFO", "os_ken.base.app_manager=INFO", "os_ken.controller.controller=INFO"),
+        "neutron.notifiers.nova=DEBUG",
+    ]
+)
+
+
 def authtoken(user: str, password: str) -> str:
     """The [keystone_authtoken]-style options with which a service logs in to keystone."""
     return textwrap.dedent(f"""\
@@ -130,6 +144,9 @@ def configs(pw: dict[str, str]) -> None:
         agent_down_time = 20
         network_auto_schedule = false
         allow_automatic_dhcp_failover = false
+        # The nova notifier at DEBUG (the rest as oslo.log and Neutron set it): its "Sending events" lines,
+        # and "Nova returned NotFound for event" (DEBUG since Mitaka), which the vif runbook reads.
+        default_log_levels = {NEUTRON_LOG_LEVELS}
         [database]
         # Not SQLite: concurrent port bindings then fail with "database is locked".
         connection = {db}/neutron

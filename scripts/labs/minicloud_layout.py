@@ -58,6 +58,7 @@ COMPUTES: dict[str, tuple[str, dict[str, object], str | None]] = {  # host: (dri
     "vif-down-1": (VIF_WAIT_DRIVER, vif_waiting("true"), None),
     "vif-down-2": (VIF_WAIT_DRIVER, vif_waiting("false"), None),
     "vif-late-1": (VIF_WAIT_DRIVER, vif_waiting("true"), None),
+    "vif-late-2": (VIF_WAIT_DRIVER, vif_waiting("true"), None),  # 'seed failures' starts a second nova-compute here
     "vif-dhcp-1": (VIF_WAIT_DRIVER, vif_waiting("true"), None),
     "vif-fail-1": (VIF_WAIT_DRIVER, vif_waiting("true"), None),
     "ssh-src": (SSH_DRIVER, {**SPECIAL, "my_ip": "127.0.0.2"}, NOVA_USER),

@@ -42,6 +42,7 @@ FLAVORS = [  # name, vcpus, ram MiB, extra specs
 ]
 SERVERS = [  # name, image, flavor, as member (project demo) or admin (project admin)
     ("sql-win7", "Windows 7 Professional SP1", "m1.large", member),
+    ("desk-win7", "Windows 7 Professional SP1", "m1.medium", member),  # the post's guest: 4 vCPUs, sees 2
     ("desk-home-1", "Windows 10 Home 22H2", "m1.medium", member),
     ("rdp-pro-1", "Windows 10 Pro 22H2", "m1.medium", member),
     ("rdp-pro-2", "Windows 10 Pro 22H2", "w1.large", member),

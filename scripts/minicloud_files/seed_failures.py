@@ -12,14 +12,24 @@ vif-error      boot with a port on vif-fail-1: the "agent" sets the port ERROR a
                network-vif-plugged with status failed → ERROR "Failed to allocate the network(s) …" at once
 vif-dhcp       boot with a port made with owner compute:nova on dhcp-net, on vif-dhcp-1: the L2 block clears
                after 3 s, the network's DHCP agent (dead) never clears its own → ERROR "Failed to allocate …"
+vif-dup-N      boot with a port on vif-late-2 while a second, stray nova-compute of vif-late-2 runs (same config,
+               started by hand): the two share the host's RPC queue, so network-vif-plugged reaches either;
+               boots until one times out (the stray got the event: "Received unexpected event" in its log
+               lines) → ERROR "Failed to allocate the network(s) …"; the stray is stopped afterwards
+orphan-port    a compute port whose server does not exist, deleted: Neutron tells Nova network-vif-deleted,
+               Nova answers 404 for it (in a 207: neutron-server's WARNING "… returned with failed status";
+               older Nova answered the whole batch 404: "Nova returned NotFound for event")
 ssh-bad        cold migrate ssh-src → ssh-dst-bad (unknown host key) → migration error, ACTIVE, no fault
 ssh-ok         cold migrate ssh-src → ssh-dst-ok, then confirm    → ACTIVE on ssh-dst-ok, migration confirmed
 """
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import openstack
@@ -154,6 +164,61 @@ servers.update(
 )
 for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late", "vif-dhcp", "vif-error"):
     servers[name] = settle(servers[name])
+
+
+
+STATE = Path(os.environ["MINICLOUD_ETC"]).parent  # the cloud's state directory: run/, log/, rabbitmq/
+
+
+def stray_compute(host):
+    """A second nova-compute of ``host``, started by hand the way the service was (the same command line and
+    config), its pid file beside the services' so that 'minicloud down' stops it if this seed does not."""
+    run_dir = STATE / "run"
+    saved = json.loads((run_dir / f"nova-compute-{host}.cmd").read_text())
+    log = open(run_dir.parent / "log" / f"nova-compute-{host}-stray.out", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        saved["cmd"], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    (run_dir / f"nova-compute-{host}-stray.pid").write_text(f"{proc.pid}\n")
+    return proc, run_dir / f"nova-compute-{host}-stray.pid"
+
+
+def consuming(host, timeout=60):
+    """Both processes listen on the host's queue (RabbitMQ counts its consumers)."""
+    deadline = time.monotonic() + timeout
+    rabbit_home = {"HOME": str(STATE / "rabbitmq")}
+    while time.monotonic() < deadline:
+        listed = subprocess.run(
+            ["rabbitmqctl", "-n", "rabbit@localhost", "list_queues", "name", "consumers"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **rabbit_home},
+        ).stdout
+        if any(line.split() == [f"compute.{host}", "2"] for line in listed.splitlines()):
+            return
+        time.sleep(1)
+    raise SystemExit(f"seed failures: the stray nova-compute of {host} did not start consuming")
+
+
+if not [s for s in compute.servers(all_projects=True) if s.name.startswith("vif-dup-") and s.status == "ERROR"]:
+    stray, stray_pid_file = stray_compute("vif-late-2")
+    try:
+        consuming("vif-late-2")
+        for attempt in range(1, 11):  # each boot's event reaches the stray with probability 1/2
+            servers[f"vif-dup-{attempt}"] = settle(boot(f"vif-dup-{attempt}", host="vif-late-2", with_port=True))
+            if servers[f"vif-dup-{attempt}"].status == "ERROR":
+                break
+        else:
+            raise SystemExit("seed failures: 10 boots on vif-late-2 and the stray never took the event")
+    finally:
+        os.killpg(stray.pid, signal.SIGTERM)
+        stray.wait(timeout=30)
+        stray_pid_file.unlink()
+
+orphan = network.create_port(
+    network_id=net.id, name="orphan-port", device_owner="compute:nova", device_id=str(uuid.uuid4())
+)
+network.delete_port(orphan)
 
 for name, server in servers.items():
     migration = next(iter(compute.migrations(instance_uuid=server.id)), None)

@@ -10,16 +10,26 @@ from runbook_lib.cpu_topology.apply import apply_cpu_topology_plan, apply_steps
 from runbook_lib.cpu_topology.plan import PlanStep, plan_cpu_topology
 from runbook_lib.errors import ParameterError, PlanError
 
-IMAGE_PLAN = [  # the image plan of the demo, as an operator would paste it
-    "openstack image set --property hw_cpu_max_sockets=2 5c8c0d65-6254-436b-9ed1-702c907f419c",
-    "openstack image set --property hw_cpu_max_sockets=2 ef477cd6-c449-4766-a9c4-f13fe492ebb0",
-    "openstack image set --property hw_cpu_max_sockets=1 a63d77ee-dc8e-4ce5-bf37-197b54834ae3",
-    "openstack image set --property hw_cpu_max_sockets=2 3079e396-2110-44fd-92b1-400673289801",
-    "openstack image unset --property hw_max_sockets ef477cd6-c449-4766-a9c4-f13fe492ebb0",
-    "openstack flavor unset --property hw:max_sockets a0326636-659e-4496-915b-d2c13d24ea36",
-    "openstack volume set --image-property hw_cpu_max_sockets=1 9df85900-e77c-51f6-abbf-deb0c59b01e3",
-]
-LEGACY = "a0326636-659e-4496-915b-d2c13d24ea36"  # m1.legacy, with the hw:max_sockets typo
+
+def image_plan(snapshot) -> list[str]:
+    """The image plan of the demo, as an operator would paste it (ids looked up by name)."""
+    image = {i["name"]: i["id"] for i in snapshot.get("openstack/images")}
+    legacy = next(f["id"] for f in snapshot.get("openstack/flavors") if f["name"] == "m1.legacy")
+    root = next(v["id"] for v in snapshot.get("openstack/volumes") if v["name"] == "vdi-home-root")
+    return [
+        f"openstack image set --property hw_cpu_max_sockets=2 {image['win10-enterprise-ltsc-gold']}",
+        f"openstack image set --property hw_cpu_max_sockets=2 {image['Windows 10 Pro 22H2']}",
+        f"openstack image set --property hw_cpu_max_sockets=1 {image['Windows 10 Home 22H2']}",
+        f"openstack image set --property hw_cpu_max_sockets=2 {image['Windows 7 Professional SP1']}",
+        f"openstack image unset --property hw_max_sockets {image['Windows 10 Pro 22H2']}",
+        f"openstack flavor unset --property hw:max_sockets {legacy}",
+        f"openstack volume set --image-property hw_cpu_max_sockets=1 {root}",
+    ]
+
+
+def legacy_flavor(snapshot) -> str:
+    """m1.legacy, with the hw:max_sockets typo."""
+    return next(f["id"] for f in snapshot.get("openstack/flavors") if f["name"] == "m1.legacy")
 
 
 def test_dry_run_prints_the_commands_and_changes_nothing(demo_analysis, capsys):
@@ -29,7 +39,7 @@ def test_dry_run_prints_the_commands_and_changes_nothing(demo_analysis, capsys):
         "DRY RUN: 7 change(s) planned, none made. To make them: "
         "runbook run cpu_topology --cloud <name> -p fix_via image -p apply true\n"
     )
-    assert result["step"].tolist() == IMAGE_PLAN
+    assert result["step"].tolist() == image_plan(demo_analysis.snapshot)
     assert set(result["outcome"]) == {"planned (dry run)"}
     assert demo_analysis.snapshot.parts == before
 
@@ -40,7 +50,8 @@ def test_the_dry_run_names_the_mode_to_apply_with(demo_analysis, capsys):
         "DRY RUN: 4 change(s) planned, none made. To make them: "
         "runbook run cpu_topology --cloud <name> -p fix_via flavor -p apply true\n"
     )
-    assert result["step"].tolist() == [IMAGE_PLAN[1], *IMAGE_PLAN[4:]]  # no flavor cap: it would break Rocky
+    plan = image_plan(demo_analysis.snapshot)
+    assert result["step"].tolist() == [plan[1], *plan[4:]]  # no flavor cap: it would break Rocky
 
 
 def test_apply_without_a_cloud_is_a_parameter_error(demo_analysis):
@@ -70,27 +81,30 @@ class FlavorSpecs:
 
 def _legacy_specs(analysis):
     flavors = analysis.flavors.set_index("flavor_id")
-    return {LEGACY: dict(flavors.at[LEGACY, "extra_specs"])}
+    legacy = legacy_flavor(analysis.snapshot)
+    return {legacy: dict(flavors.at[legacy, "extra_specs"])}
 
 
 def test_each_step_is_applied_re_read_and_not_repeated(demo_analysis, capsys):
     """The plan's typo removal on m1.legacy: applied and verified once, then found already done."""
     [unset] = [s for s in plan_cpu_topology(demo_analysis).steps if s.target == "flavor"]
     conn = SimpleNamespace(compute=FlavorSpecs(_legacy_specs(demo_analysis)))
+    command = image_plan(demo_analysis.snapshot)[5]
     first = apply_steps(conn, [unset])
-    assert first.values.tolist() == [[IMAGE_PLAN[5], "applied and verified"]]
-    assert capsys.readouterr().out == f"applying: {IMAGE_PLAN[5]}\n"
-    assert conn.compute.specs == {LEGACY: {}}
+    assert first.values.tolist() == [[command, "applied and verified"]]
+    assert capsys.readouterr().out == f"applying: {command}\n"
+    assert conn.compute.specs == {legacy_flavor(demo_analysis.snapshot): {}}
     again = apply_steps(conn, [unset])
-    assert again.values.tolist() == [[IMAGE_PLAN[5], "already done"]] and capsys.readouterr().out == ""
+    assert again.values.tolist() == [[command, "already done"]] and capsys.readouterr().out == ""
 
 
 def test_a_change_the_cloud_did_not_keep_fails_verification(demo_analysis):
-    cap = PlanStep("flavor", LEGACY, "m1.legacy", "set", "hw:cpu_max_sockets", "2", "", "")
+    legacy = legacy_flavor(demo_analysis.snapshot)
+    cap = PlanStep("flavor", legacy, "m1.legacy", "set", "hw:cpu_max_sockets", "2", "", "")
     conn = SimpleNamespace(compute=FlavorSpecs(_legacy_specs(demo_analysis), ignore_writes=True))
     with pytest.raises(PlanError) as err:
         apply_steps(conn, [cap])
     assert str(err.value) == (
-        f"verification failed after 'openstack flavor set --property hw:cpu_max_sockets=2 {LEGACY}': "
+        f"verification failed after 'openstack flavor set --property hw:cpu_max_sockets=2 {legacy}': "
         "hw:cpu_max_sockets is None (wanted '2')"
     )

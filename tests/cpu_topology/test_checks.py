@@ -10,8 +10,9 @@ from runbook_lib.snapshot import Snapshot, new_manifest
 
 def test_servers_losing_vcpus_are_exactly_the_windows_ones_without_a_cap(demo_analysis):
     lost = demo_analysis.affected_servers.set_index("server")
-    assert set(lost.index) == {"sql-win7", "rdp-pro-1", "desk-home-1", "build-ltsc", "vdi-home-bfv"}
+    assert set(lost.index) == {"sql-win7", "desk-win7", "rdp-pro-1", "desk-home-1", "build-ltsc", "vdi-home-bfv"}
     assert lost.loc["sql-win7", ["vcpus", "visible_vcpus", "topology"]].tolist() == [8, 2, "8s×1c×1t"]
+    assert lost.loc["desk-win7", ["vcpus", "visible_vcpus", "topology"]].tolist() == [4, 2, "4s×1c×1t"]  # the post's
     assert lost.loc["desk-home-1", "visible_vcpus"] == 1  # Home uses one socket
     assert lost.loc["rdp-pro-1", "visible_vcpus"] == 2  # the hw_max_sockets typo fixed nothing
 
@@ -48,7 +49,7 @@ def test_findings_and_verdict(demo_analysis):
     kinds = {}
     for f in demo_analysis.findings:
         kinds.setdefault(f.kind, []).append(f)
-    assert len(kinds["server-loses-vcpus"]) == 5 and all(f.severity == "crit" for f in kinds["server-loses-vcpus"])
+    assert len(kinds["server-loses-vcpus"]) == 6 and all(f.severity == "crit" for f in kinds["server-loses-vcpus"])
     assert len(kinds["image-flavor-risk"]) == 4  # Win7 Pro, Win10 Home, Win10 Pro (typo), LTSC by name
     assert {f.subject.split(" (")[0] for f in kinds["boot-from-volume"]} == {"server vdi-home-bfv"}
     assert verdict(demo_analysis.findings) == "CRIT"

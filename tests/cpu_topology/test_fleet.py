@@ -120,13 +120,14 @@ def test_a_server_whose_image_is_gone_keeps_the_image_id(demo_snapshot):
 
 
 def test_an_image_edited_after_the_server_booted_is_marked(demo_copy):
-    """win-11-ok booted at 03:14:32 (naive UTC from Nova); Glance's updated_at is tz-aware."""
+    """Nova's launched_at is naive UTC; Glance's updated_at is tz-aware: compared as instants."""
     image = _by_name(demo_copy.parts["openstack/images"], "Windows 11 Pro (fixed)")
-    image["updated_at"] = "2026-11-24T03:20:00Z"
+    launched = pd.Timestamp(_by_name(demo_copy.parts["openstack/servers"], "win11-ok")["OS-SRV-USG:launched_at"])
+    image["updated_at"] = (launched + pd.Timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     args = (demo_copy.get("openstack/servers"), demo_copy.get("openstack/images"), demo_copy.get("openstack/volumes"))
     changed = tabulate_servers(*args).set_index("server")["image_changed_after_boot"]
     assert changed[changed].index.tolist() == ["win11-ok"]
-    image["updated_at"] = "2026-11-24T03:14:31Z"  # a second before the boot: Nova's copy is current
+    image["updated_at"] = (launched - pd.Timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # Nova's copy is current
     assert not tabulate_servers(*args)["image_changed_after_boot"].any()
 
 

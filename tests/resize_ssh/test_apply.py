@@ -71,16 +71,41 @@ def test_only_manual_fixes_is_nothing_to_apply_even_with_apply(demo_snapshot, re
     assert outcome.trust is trust and not outcome.reprobed and outcome.applied.empty
 
 
-def test_final_findings_are_the_failed_migrations_then_the_matrix_as_it_stands(demo_snapshot, probe, capsys):
-    """On the demo: the recorded matrix's only fix (trusting ssh-dst-bad's host key) is manual, since that
-    host's own key was not read; the final list is the migrations' findings and then the matrix's."""
+def test_final_findings_are_one_per_problem_the_matrix_carrying_the_migrations_it_failed(demo_snapshot, probe, capsys):
+    """On the demo: the failed resize ssh-src → ssh-dst-bad and the matrix's unknown host key of ssh-dst-bad
+    are one problem, so one CRIT: the matrix's finding (its fix is what to do now) names the migration."""
     analysis = analyse_resize_ssh(demo_snapshot)
     trust = check_ssh_trust(demo_snapshot, probe, analysis.explained)
     outcome = apply_trust_fixes(demo_snapshot, probe, trust, analysis.explained, apply=False)
-    assert capsys.readouterr().out == "nothing to apply automatically\n"
+    assert capsys.readouterr().out.endswith(
+        "dry run: nothing changed (apply=True applies these, then probes the matrix again)\n"
+    )
     final = final_findings(analysis, outcome)
-    assert [(f.kind, f.subject) for f in final if f.severity == "crit"] == [
-        ("ssh-host-key-unknown", "nova ssh ssh-src → ssh-dst-bad (127.0.0.3)"),
-        ("trust-host-key-unknown", "nova ssh to ssh-dst-bad"),
+    host_key = [f for f in final if f.kind in ("ssh-host-key-unknown", "trust-host-key-unknown")]
+    assert [(f.kind, f.subject, f.severity) for f in host_key] == [
+        ("trust-host-key-unknown", "nova ssh to ssh-dst-bad", "crit")
     ]
-    assert final == [*analysis.findings, *trust.findings] and len(final) == 4
+    migration = next(f for f in analysis.findings if f.kind == "ssh-host-key-unknown")
+    assert host_key[0].evidence["migrations"] == migration.evidence["migrations"]
+    assert host_key[0].evidence["servers"] == migration.evidence["servers"]
+    assert migration.message in host_key[0].message
+    matrix_finding = next(f for f in trust.findings if f.kind == "trust-host-key-unknown")
+    assert host_key[0].remediation == matrix_finding.remediation
+    assert len(final) == len(analysis.findings) + len(trust.findings) - 1
+
+
+def test_a_failed_pair_that_works_now_is_a_warning_to_retry(demo_snapshot, probe):
+    """The matrix probed after the failure finds ssh-src → ssh-dst-bad working: the migration's finding stays
+    (it did fail) but is no longer critical, and says to retry."""
+    analysis = analyse_resize_ssh(demo_snapshot)
+    recorded = demo_snapshot.get("hosts/ssh_trust")
+    healed = [
+        {**r, "probes": [{**p, "exit_code": 0, "stderr": ""} for p in r["probes"]]} for r in copy.deepcopy(recorded)
+    ]
+    trust = analyse_ssh_trust(healed, analysis.explained, BECOME, AS_ROOT)
+    outcome = apply_trust_fixes(demo_snapshot, probe, trust, analysis.explained, apply=False)
+    final = final_findings(analysis, outcome)
+    migration = next(f for f in final if f.kind == "ssh-host-key-unknown")
+    assert migration.severity == "warn" and migration.message.endswith("the pair works now (probed in this run)")
+    assert migration.remediation.startswith("retry the migration of " + migration.evidence["servers"][0])
+    assert not [f for f in final if f.severity == "crit"]

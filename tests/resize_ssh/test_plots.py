@@ -76,12 +76,22 @@ def test_a_source_the_operator_could_not_reach_shows_as_not_probed(records):
 
 
 def test_the_demo_s_recorded_matrix(demo_snapshot):
+    """Six computes (the SSH lab under demo names), every pair drawn: 21 broken cells, each labelled."""
     fig = plot_trust_matrix(trust_pivot(tabulate_trust(demo_snapshot.get("hosts/ssh_trust"))))
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["ssh-src"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["ssh-dst-bad", "ssh-dst-ok", "ssh-src"]
-    assert [t.get_text() for t in ax.texts] == ["host\nkey-unknown"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["host-key-unknown", "ok"]
+    hosts = ["fail-bind-1", "minicompute", "minicompute2", "ssh-dst-bad", "ssh-dst-ok", "ssh-src"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == hosts
+    assert [t.get_text() for t in ax.get_xticklabels()] == hosts
+    labels = [t.get_text() for t in ax.texts]
+    assert len(labels) == 21 and labels.count("account\nnot-available") == 4  # minicompute2's nologin shell
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "account-not-available",
+        "bad-key-permissions",
+        "connection-refused",
+        "host-key-unknown",
+        "ok",
+        "publickey-denied",
+    ]
     plt.close(fig)
 
 

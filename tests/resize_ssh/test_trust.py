@@ -176,12 +176,21 @@ def test_migration_addresses_come_from_the_hypervisors(demo_snapshot):
 
 
 def test_the_demo_records_a_matrix_with_a_broken_pair(demo_snapshot):
-    records = demo_snapshot.get("hosts/ssh_trust")
-    matrix = tabulate_trust(records)
-    assert set(zip(matrix["source"], matrix["dest"], matrix["outcome"], strict=True)) == {
-        ("ssh-src", "ssh-dst-ok", "ok"),
-        ("ssh-src", "ssh-dst-bad", "host-key-unknown"),
+    """The demo's matrix is the SSH lab's (tests/fixtures/ssh-trust-lab), its hosts under demo compute names:
+    the failed resize's pair ssh-src → ssh-dst-bad has the same cause as in the lab."""
+    demo = tabulate_trust(demo_snapshot.get("hosts/ssh_trust"))
+    lab = tabulate_trust(json.loads((FIXTURES / "ssh-trust-lab" / "records.json").read_text()))
+    names = {
+        "compute-01": "ssh-src",
+        "compute-02": "minicompute",
+        "compute-03": "ssh-dst-bad",
+        "compute-04": "minicompute2",
+        "compute-05": "ssh-dst-ok",
+        "compute-06": "fail-bind-1",
     }
+    renamed = {(names[s], names[d], o) for s, d, o in zip(lab["source"], lab["dest"], lab["outcome"], strict=True)}
+    assert set(zip(demo["source"], demo["dest"], demo["outcome"], strict=True)) == renamed
+    assert ("ssh-src", "ssh-dst-bad", "host-key-unknown") in renamed and len(renamed) == 30
 
 
 # --- the SSH edge -----------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ from runbook_lib.vif_plugging.canary import Canaries, canary_plan
 from vif_plugging.test_evidence import CAPTURES
 
 
-def test_demo_shows_five_causes_and_a_timeline(demo_snapshot):
+def test_demo_shows_six_causes_and_a_timeline(demo_snapshot):
     """The demo is the mini cloud's real failures: a dead L2 agent, no L2 agent, a dead DHCP agent whose
-    provisioning block kept the port DOWN, a port Neutron set to ERROR, and a port that could not be bound."""
+    provisioning block kept the port DOWN, a port Neutron set to ERROR, a port that could not be bound, and a
+    stray second nova-compute that took a build's event (one finding with the host's, read on it)."""
     analysis = analyse_vif_plugging(demo_snapshot)
     kinds = sorted((f.kind, f.severity, f.subject.split(" (")[0]) for f in analysis.findings)
     assert kinds == [
+        ("duplicate-nova-compute-process", "crit", "host vif-late-2"),
         ("vif-dhcp-agent-dead", "crit", "server vif-dhcp"),
         ("vif-l2-agent-dead", "crit", "server vif-timeout"),
         ("vif-l2-agent-missing", "warn", "server vif-nonfatal"),
@@ -24,8 +26,8 @@ def test_demo_shows_five_causes_and_a_timeline(demo_snapshot):
     assert any("Timeout waiting for" in w for w in timeline["what"]) and timeline["time"].is_monotonic_increasing
     assert "neutron-server notifier" in set(timeline["source"])  # network-changed for the server
     assert any(w.startswith("Open vSwitch agent on vif-down-1 (NOT alive)") for w in timeline["what"])
-    assert analysis.fleet["servers"].sum() == 5
-    assert analysis.per_day[["aborted", "unwired"]].sum().tolist() == [4, 1]
+    assert analysis.fleet["servers"].sum() == 6
+    assert analysis.per_day[["aborted", "unwired"]].sum().tolist() == [5, 1]
     assert set(analysis.agents_not_working["host"]) == {"vif-down-1", "net-1"}
 
 

@@ -174,6 +174,11 @@ OTHER_SERVER = (
     + INSTANCE
     + "', 'name': 'network-changed', 'tag': 'x', 'status': 'completed', 'code': 200}}"
 )
+DELETED_ELSEWHERE = (
+    "Nova returned NotFound for event: [{{'server_uuid': '"
+    + INSTANCE
+    + "', 'name': 'network-vif-deleted', 'tag': 'y', 'status': 'completed'}}]"
+)
 TIMEOUT_AT = "20:05:18.062"  # vif-down-1's real timeout line
 
 
@@ -194,6 +199,13 @@ TIMEOUT_AT = "20:05:18.062"  # vif-down-1's real timeout line
             [_notifier_line("20:05:10.000", "ERROR", "Failed to notify nova on events: x")],
             (),
             "events-not-delivered",
+        ),
+        # Nova's 404 for another server's event (one deleted meanwhile) says nothing of this build's event
+        (
+            [_agent("vif-down-1"), _agent("net-1", kind="DHCP agent")],
+            [_notifier_line("20:05:10.000", "DEBUG", DELETED_ELSEWHERE)],
+            (),
+            "unknown",
         ),
         (
             [_agent("vif-down-1")],
@@ -340,7 +352,8 @@ def test_an_aborted_build_is_crit_and_names_its_host_and_fix(demo_snapshot):
         "restart the L2 agent on vif-down-1 and check its log; 'openstack network agent list --host vif-down-1'"
     )
     assert finding.evidence["host"] == "vif-down-1"
-    assert finding.evidence["ports"] == ["a205a453-901c-4549-a364-ca9622588b52"]
+    port = next(p["id"] for p in demo_snapshot.get("openstack/ports") if p["name"] == "vif-timeout-port")
+    assert finding.evidence["ports"] == [port]
     assert finding.evidence["evidence"][0].startswith("≥ Yoga timeout line on vif-down-1: Timeout waiting for")
 
 

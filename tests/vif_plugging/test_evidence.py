@@ -97,15 +97,17 @@ def test_the_demo_s_failed_builds_are_the_aborts_and_the_binding_failure(demo_sn
     """ERROR servers that failed elsewhere (No valid host, a failed migration) are not vif failures."""
     servers = demo_snapshot.get("openstack/servers")
     failed = find_failed_builds(servers).set_index("server")
-    assert set(failed.index) == {"vif-error", "vif-dhcp", "vif-timeout", "bind-fail"}
+    assert set(failed.index) == {"vif-error", "vif-dhcp", "vif-timeout", "vif-dup-1", "bind-fail"}
     assert (failed["fault_form"] == BINDING_FAILED_FORM.message).to_dict() == {
         "vif-error": False,
         "vif-dhcp": False,
         "vif-timeout": False,
+        "vif-dup-1": False,
         "bind-fail": True,
     }
-    assert failed.loc["bind-fail", "port"] == "a74baad9-9db5-4fcc-9b66-01770c8a350c"
-    assert failed.loc["vif-timeout", "fault_at"] == pd.Timestamp("2026-11-24 03:15:11")  # UTC, naive
+    assert failed.loc["bind-fail", "port"] == _by_name(demo_snapshot.get("openstack/ports"), "bind-fail-port")["id"]
+    created = _by_name(servers, "vif-timeout")["fault"]["created"]  # "2026-…T…Z"
+    assert failed.loc["vif-timeout", "fault_at"] == pd.Timestamp(created).tz_localize(None)  # UTC, naive
     assert failed.loc["vif-timeout", "fault"].startswith("Build of instance ")
     assert {_by_name(servers, n)["status"] for n in ("nvh-boot", "migrate-fail")} == {"ERROR"}
 
@@ -117,6 +119,7 @@ def test_the_build_host_comes_from_the_build_event(demo_snapshot):
         "vif-error": "vif-fail-1",
         "vif-dhcp": "vif-dhcp-1",
         "vif-timeout": "vif-down-1",
+        "vif-dup-1": "vif-late-2",
         "bind-fail": "fail-bind-1",
     }
 
@@ -134,9 +137,9 @@ def test_the_demo_s_unwired_server_is_the_non_fatal_timeout(demo_snapshot):
 
 
 def test_ports_keep_their_binding_and_their_last_update(demo_snapshot):
-    ports = tabulate_ports(demo_snapshot.get("openstack/ports")).set_index("port_id")
+    ports = tabulate_ports(demo_snapshot.get("openstack/ports")).set_index("name")
     assert list(ports.columns) == [
-        "name",
+        "port_id",
         "status",
         "network_id",
         "device_id",
@@ -145,9 +148,9 @@ def test_ports_keep_their_binding_and_their_last_update(demo_snapshot):
         "vif_type",
         "updated_at",
     ]
-    bound = ports.loc["e6bcaae5-7ad6-4448-affd-9aefb94c1c9a"]  # vif-nonfatal's port: bound, never wired
+    bound = ports.loc["vif-nonfatal-port"]  # bound, never wired
     assert (bound["status"], bound["host"], bound["vif_type"]) == ("DOWN", "vif-down-2", "ovs")
-    unbound = ports.loc["a205a453-901c-4549-a364-ca9622588b52"]  # vif-timeout's: Nova unbound it on abort
+    unbound = ports.loc["vif-timeout-port"]  # Nova unbound it on abort
     assert (unbound["status"], unbound["vif_type"]) == ("DOWN", "unbound")
     assert ports["updated_at"].dt.tz is None and ports["updated_at"].notna().all()
     assert tabulate_ports([]).empty

@@ -6,12 +6,15 @@ import json
 
 from conftest import FIXTURES
 
+from runbook_lib.findings import Finding
 from runbook_lib.vif_plugging.analysis import analyse_vif_plugging
 from runbook_lib.vif_plugging.evidence import HOST_FACTS_PART
 from runbook_lib.vif_plugging.host_facts import (
+    DUPLICATE_KIND,
     check_host_facts,
     effective_options,
     is_nova_compute,
+    merge_duplicate_findings,
     parse_host_facts,
     tabulate_host_facts,
     top_level_processes,
@@ -88,3 +91,33 @@ def test_services_with_different_configs_on_one_machine_are_not_duplicates():
     again = {**one, "pid": 12}
     assert duplicate_groups([one, other]) == []
     assert [[p["pid"] for p in g] for g in duplicate_groups([one, other, again])] == [[10, 12]]
+
+
+def _finding(kind, subject, message, evidence):
+    return Finding("vif_plugging", kind, "crit", subject, message, "", evidence)
+
+
+def test_a_duplicate_read_on_the_host_and_the_builds_it_failed_there_are_one_finding():
+    stray = _finding(DUPLICATE_KIND, "host cmp-1", "2 separate nova-compute processes", {"pids": [7, 9]})
+    failed = [
+        _finding("vif-duplicate-nova-compute", "server a (1)", "build of a aborted", {"host": "cmp-1"}),
+        _finding("vif-duplicate-nova-compute", "server b (2)", "build of b aborted", {"host": "cmp-1"}),
+        _finding("vif-duplicate-nova-compute", "server c (3)", "build of c aborted", {"host": "cmp-2"}),  # not read
+        _finding("vif-l2-agent-dead", "server d (4)", "build of d aborted", {"host": "cmp-1"}),  # another cause
+    ]
+    merged = merge_duplicate_findings(failed, [stray])
+    assert [f.subject for f in merged] == ["server c (3)", "server d (4)", "host cmp-1"]
+    host = merged[-1]
+    assert host.message == "2 separate nova-compute processes; it failed the build of server a (1), server b (2)"
+    assert host.evidence == {"pids": [7, 9], "builds": ["server a (1)", "server b (2)"]}
+    assert merge_duplicate_findings(failed, []) == failed  # no host read: each build keeps its own finding
+
+
+def test_the_demo_s_stray_is_one_crit_naming_the_build_it_failed(demo_snapshot):
+    """On the demo, vif-late-2's host facts show the stray that the seed ran for real, and vif-dup-1's build is
+    the one it failed: one finding, the host's, whose remediation is to stop the stray."""
+    findings = analyse_vif_plugging(demo_snapshot).findings
+    duplicates = [f for f in findings if "duplicate" in f.kind]
+    assert [(f.kind, f.subject) for f in duplicates] == [(DUPLICATE_KIND, "host vif-late-2")]
+    assert duplicates[0].evidence["builds"][0].startswith("server vif-dup-1 (")
+    assert "systemctl status nova-compute" in duplicates[0].remediation

@@ -50,14 +50,34 @@ def test_notifier_failures_of_every_form(message, level, outcome):
 
 
 def test_the_demo_s_notifier_lines_say_which_server_got_which_event(demo_snapshot):
+    """Real neutron-server lines: vif-late's port went ACTIVE and vif-dup-1's too (its event reached the stray
+    nova-compute), bind-fail's network-changed came back 422 (no host), and the orphan port's
+    network-vif-deleted 404 (no such server)."""
     events = notifier_events(tabulate_logs(demo_snapshot.get("logs/neutron-server"), "neutron-server"))
-    assert list(events.columns) == COLUMNS and len(events) == 6
-    assert set(events["outcome"]) == {"delivered"} and set(events["source"]) == {"controller"}
+    assert list(events.columns) == COLUMNS and set(events["source"]) == {"controller"}
+    servers = {s["name"]: s["id"] for s in demo_snapshot.get("openstack/servers")}
+    ports = {p["name"]: p["id"] for p in demo_snapshot.get("openstack/ports")}
     plugged = events[events["event"] == "network-vif-plugged"]
-    late = next(s for s in demo_snapshot.get("openstack/servers") if s["name"] == "vif-late")
-    assert plugged[["server_id", "port", "status", "code"]].values.tolist() == [
-        [late["id"], "89637102-460c-4120-9ab2-902c65345b12", "completed", 200]
-    ]  # the healthy control is the only server whose port went ACTIVE
+    assert plugged[["server_id", "port", "status", "code", "outcome"]].values.tolist() == [
+        [servers["vif-late"], ports["vif-late-port"], "completed", 200, "delivered"],
+        [servers["vif-dup-1"], ports["vif-dup-1-port"], "completed", 200, "delivered"],
+    ]
+    failed = events[events["outcome"] != "delivered"]
+    assert failed[["event", "code", "outcome"]].values.tolist() == [
+        ["network-changed", 422, "refused"],
+        ["network-vif-deleted", 404, "not-found"],
+    ]
+    assert failed["server_id"].iloc[0] == servers["bind-fail"] and failed["server_id"].iloc[1] not in servers.values()
+
+
+@pytest.mark.parametrize(("code", "outcome"), [(404, "not-found"), (422, "refused"), (None, "refused")])
+def test_todays_per_event_failure_says_which_answer_nova_gave(code, outcome):
+    """Nova answers a batch 207 with a code per event (the whole-batch NotFound is older Nova's): a 404 means no
+    such server (deleted meanwhile), a 422 a server with no host yet."""
+    event = repr({**_vif_event(INSTANCE, PORT, status="failed"), "name": "network-vif-deleted", "code": code})
+    line = f"Nova event matching ['req-9']: {event} returned with failed status"
+    logs = parse_oslo_log([_notifier_line("20:00:01.000", "WARNING", line)], "ctl", "neutron-server")
+    assert notifier_events(logs)[["outcome", "event"]].values.tolist() == [[outcome, "network-vif-deleted"]]
 
 
 def test_a_non_200_answer_is_a_refusal_and_a_notifier_error_names_no_event():
@@ -71,7 +91,7 @@ def test_a_non_200_answer_is_a_refusal_and_a_notifier_error_names_no_event():
         "neutron-server",
     )
     events = notifier_events(logs)
-    assert events[["outcome", "server_id", "code"]].values.tolist()[0] == ["refused", INSTANCE, 404]
+    assert events[["outcome", "server_id", "code"]].values.tolist()[0] == ["not-found", INSTANCE, 404]
     failure = events.iloc[1]
     assert failure["outcome"] == "nova-error-response" and pd.isna(failure["event"]) and pd.isna(failure["server_id"])
     assert failure["message"] == "Error response returned from nova: Service Unavailable (503)"

@@ -28,7 +28,7 @@ PREFIX = "2026-11-23 20:10:00.000 4242 {level} neutron.notifiers.nova [-] "
         (
             "WARNING",
             "Nova event matching ['req-1']: " + event(404) + " returned with failed status",
-            "refused",
+            "not-found",
         ),
         # up to Liberty at WARNING, DEBUG since Mitaka: "Nova returned NotFound for event: %s"
         ("WARNING", f"Nova returned NotFound for event: [{event(404)}]", "not-found"),
