@@ -13,7 +13,6 @@ from pathlib import Path
 
 from minicloud_layout import CEPH_CONF, CLOUDS_YAML, COMPUTES, ETC, LOG, STATE, VENV
 
-
 # oslo.log's DEFAULT_LOG_LEVELS and Neutron's EXTRA_LOG_LEVEL_DEFAULTS (the pinned releases), plus the notifier.
 NEUTRON_LOG_LEVELS = ",".join(
     [

@@ -20,7 +20,8 @@ from oslo_config import cfg
 REPORT_INTERVAL = 5
 L2 = ("neutron-openvswitch-agent", "Open vSwitch agent", "N/A", {"bridge_mappings": {}, "tunnel_types": []})
 DHCP = ("neutron-dhcp-agent", "DHCP agent", "dhcp_agent", {"dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq"})
-ALIVE = [(L2, "vif-late-1"), (L2, "vif-late-2"), (L2, "vif-dhcp-1"), (L2, "vif-fail-1")]  # ports wired (or failed) by fakebind
+# ports wired (or failed) by fakebind
+ALIVE = [(L2, "vif-late-1"), (L2, "vif-late-2"), (L2, "vif-dhcp-1"), (L2, "vif-fail-1")]
 SILENT = [(L2, "vif-down-1"), (DHCP, "net-1")]  # report once: the L2 agent of the vif-down-1 host and the
 # DHCP agent that hosts dhcp-net die; a port on dhcp-net keeps its DHCP provisioning block
 

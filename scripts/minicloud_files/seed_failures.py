@@ -166,7 +166,6 @@ for name in ("nvh-boot", "bind-fail", "vif-timeout", "vif-nonfatal", "vif-late",
     servers[name] = settle(servers[name])
 
 
-
 STATE = Path(os.environ["MINICLOUD_ETC"]).parent  # the cloud's state directory: run/, log/, rabbitmq/
 
 
