@@ -32,7 +32,8 @@ def ipc_kernel_manager_class(sockets: str) -> type:
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
 
-        async def start_kernel(self, **kwargs: Any) -> None:
+        # AsyncKernelManager's start_kernel is the coroutine; its stubs inherit the blocking one's signature.
+        async def start_kernel(self, **kwargs: Any) -> None:  # type: ignore[override]
             # The kernel's own log (ipykernel's "KeyboardInterrupt caught in kernel" when shutdown interrupts
             # it, ZMQ noise) is not the runner's output: it goes to a file, read back only if the run fails.
             with open(os.path.join(sockets, KERNEL_LOG), "ab") as log:
