@@ -190,6 +190,13 @@ def find_broken_pairs(explained: pd.DataFrame) -> pd.DataFrame:
     return grouped.rename("failures").reset_index()[columns].sort_values("failures", ascending=False)
 
 
+def before_traceback(message: str) -> str:
+    """A log record's message up to its traceback: the error and ssh's Command / Exit code / Stderr lines
+    (the frames after it are the same in every such record and bury the one line that says why)."""
+    head, _, _ = message.partition("\nTraceback (most recent call last):")
+    return head
+
+
 @dataclasses.dataclass
 class ResizeSshAnalysis:
     migrations: pd.DataFrame
@@ -224,7 +231,7 @@ class ResizeSshAnalysis:
         if self.logs.empty:
             return self.logs
         hits = self.logs[self.logs["message"].str.contains(OVER_SSH.pattern, regex=True)]
-        return hits[["time", "source", "level", "instance", "message"]]
+        return hits[["time", "source", "level", "instance"]].assign(message=hits["message"].map(before_traceback))
 
     @property
     def summary(self) -> str:

@@ -57,7 +57,13 @@ def test_live_run_finds_what_the_seed_broke(minicloud, tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     lost = {f["subject"].split(" (")[0] for f in run["findings"] if f["kind"] == "server-loses-vcpus"}
-    assert lost == {"server sql-win7", "server desk-home-1", "server rdp-pro-1", "server build-ltsc"}
+    assert lost == {
+        "server sql-win7",
+        "server desk-win7",
+        "server desk-home-1",
+        "server rdp-pro-1",
+        "server build-ltsc",
+    }
     assert "DRY RUN: 8 change(s) planned, none made" in _outcomes(tmp_path) or "DRY RUN" in _outcomes(tmp_path)
 
 
@@ -99,7 +105,13 @@ def test_apply_changes_only_the_planned_keys_verifies_and_is_idempotent(miniclou
     run = json.loads((tmp_path / "2" / "summary.json").read_text())["runbooks"][0]
     assert not [f for f in run["findings"] if f["kind"] in ("image-flavor-risk", "misspelled-property")]
     maybe = {f["subject"].split(" (")[0] for f in run["findings"] if f["kind"] == "server-may-lose-vcpus"}
-    assert maybe == {"server sql-win7", "server desk-home-1", "server rdp-pro-1", "server build-ltsc"}
+    assert maybe == {
+        "server sql-win7",
+        "server desk-win7",
+        "server desk-home-1",
+        "server rdp-pro-1",
+        "server build-ltsc",
+    }
 
 
 def test_no_secret_reaches_any_report(minicloud, tmp_path, monkeypatch):

@@ -9,6 +9,8 @@ import pytest
 
 from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.resize_ssh.migrations import (
+    analyse_resize_ssh,
+    before_traceback,
     explain_failures,
     find_broken_pairs,
     find_failed_migrations,
@@ -148,3 +150,14 @@ def test_a_snapshot_without_migrations_says_so(demo_copy):
     del demo_copy.parts["openstack/migrations"]
     kinds = [(f.kind, f.severity) for f in analyse_resize_ssh(demo_copy).findings]
     assert kinds == [("collection-problem", "error")]
+
+
+def test_the_log_table_shows_the_error_and_ssh_s_lines_not_the_traceback(demo_snapshot):
+    lines = analyse_resize_ssh(demo_snapshot).ssh_log_lines
+    assert len(lines) == 2 and not lines["message"].str.contains("Traceback").any()
+    assert lines["message"].str.contains("Stderr: 'Host key verification failed.").all()
+    assert (
+        before_traceback("boom\nStderr: 'x'\nTraceback (most recent call last):\n  File \"a.py\"")
+        == "boom\nStderr: 'x'"
+    )
+    assert before_traceback("no traceback at all") == "no traceback at all"
