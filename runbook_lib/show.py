@@ -101,10 +101,26 @@ def _severity_style(value: object) -> str:
     return f"color: {colour}; font-weight: bold" if colour else ""
 
 
-def number_formats(frame: pd.DataFrame) -> dict[str, str]:
-    """How each float column reads to an operator: fractions as %, sizes with two decimals, whole numbers
-    without a fraction; NaN becomes an empty cell (``na_rep``)."""
-    formats = {}
+def _listed(value: object) -> str:
+    """A list cell as a comma list, escaped here: pandas escapes only cells that are strings already."""
+    return html.escape(", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value))
+
+
+def _timestamp(value: pd.Timestamp) -> str:
+    """To the millisecond (log lines a few ms apart keep their order), no trailing zeros of microseconds."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if value.microsecond else value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def number_formats(frame: pd.DataFrame) -> dict[str, Any]:
+    """How each column reads to an operator: fractions as %, sizes with two decimals, whole numbers without a
+    fraction, lists as comma lists (not Python's repr), times to the millisecond; NaN becomes an empty cell
+    (``na_rep``)."""
+    formats: dict[str, Any] = {}
+    for column in frame.select_dtypes(include="datetime").columns:
+        formats[column] = _timestamp
+    for column in frame.columns:
+        if frame[column].dtype == object and frame[column].map(lambda v: isinstance(v, list | tuple)).any():
+            formats[column] = _listed
     for column in frame.select_dtypes(include="float").columns:
         values = frame[column].dropna()
         if _FRACTIONS.search(str(column)):

@@ -188,6 +188,21 @@ def test_numbers_read_as_an_operator_reads_them():
     assert "55.1%" in html and "0.9500" in html and ">2<" in html and "nan" not in html
 
 
+def test_lists_read_as_comma_lists_and_times_to_the_millisecond_escaped():
+    frame = pd.DataFrame(
+        {
+            "ports": [["p1", "<p2>"], []],
+            "time": pd.to_datetime(["2026-12-02 05:36:23.075123", "2026-12-02 05:36:24.000000"]),
+            "host": ["cmp1", "cmp2"],
+        }
+    )
+    with notebook_outputs() as shown:
+        show_table(frame, "Timeouts")
+    table = html_of(shown)[1]
+    assert "p1, &lt;p2&gt;" in table and "<p2>" not in table and "[" not in table
+    assert "2026-12-02 05:36:23.075<" in table and "2026-12-02 05:36:24<" in table and "075123" not in table
+
+
 def test_every_finding_row_is_anchored_by_its_id_and_escaped():
     risky = Finding("vif_plugging", "vif-port", "crit", "port <p1>", "DOWN", "openstack port show <port>")
     text = findings_html([risky])
