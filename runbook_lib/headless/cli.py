@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         default="reports",
         help="root of the run history: runs go to ROOT/<source>/<UTC timestamp> (default: reports)",
     )
-    _add_publishing(run)
+    _add_publishing(run, "under --reports-dir")
     run.add_argument(
         "--keep",
         type=int,
@@ -71,32 +71,43 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=2, help="notebooks run in parallel (default: 2)")
     report = sub.add_parser("report", help="write a run's index, comparison and Prometheus file again")
     report.add_argument("run_dir", help="a run directory (summary.json, or notebooks executed elsewhere)")
-    report.add_argument("--source", default="", help="what the notebooks read, e.g. 'cloud prod' (new summaries)")
+    report.add_argument(
+        "--source",
+        default="",
+        help="the source to name in a summary written for notebooks executed elsewhere, e.g. 'cloud prod' "
+        "(a run's own summary.json already names its source)",
+    )
     report.add_argument(
         "--history",
         action="store_true",
-        help="DIR sits in ROOT/<source>/<run>: compare with the previous run there, prune, index",
+        help="run_dir is ROOT/<source>/<run> in a run history (as 'run' files them): compare with the earlier "
+        "runs there, prune to --keep, rewrite ROOT's index",
     )
     report.add_argument("--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)")
     report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
-    _add_publishing(report)
-    collect = sub.add_parser("collect", help="save a snapshot of a live cloud")
+    _add_publishing(report, "in run_dir's history (--history)")
+    about = (
+        "save a snapshot of a live cloud's OpenStack API parts (Ceph, logs and host facts are read by 'run' "
+        "live and are not in it yet)"
+    )
+    collect = sub.add_parser("collect", help=about, description=about)
     collect.add_argument("--cloud", required=True, help="clouds.yaml entry to read (credentials stay there)")
     collect.add_argument("--out", required=True, help="directory to write the snapshot to")
     collect.add_argument(
         "--runbooks",
         default="",
-        help="comma list: collect only what these runbooks read (default: what every runbook reads)",
+        help="comma list of runbooks: collect only the API parts they read (default: every runbook's); "
+        "exit 3 names any part that could not be read",
     )
     return parser
 
 
-def _add_publishing(parser: argparse.ArgumentParser) -> None:
+def _add_publishing(parser: argparse.ArgumentParser, history: str) -> None:
     parser.add_argument(
         "--previous",
         default="",
         help="the run to compare every runbook with (a run directory), or 'none' (default: for each runbook, "
-        "its newest earlier run of the same source under --reports-dir that finished)",
+        f"its newest earlier run of the same source {history} that finished)",
     )
     parser.add_argument(
         "--prometheus",

@@ -1,10 +1,13 @@
 """The runner CLI: reports, verdicts and every exit code, through real papermill runs."""
 
+import argparse
 import json
 import re
 
 import pytest
 from conftest import make_notebook, run_cli
+
+from runbook_lib.headless import cli
 
 pytestmark = pytest.mark.slow
 
@@ -19,9 +22,9 @@ def demo_run(tmp_path_factory):
 def test_run_all_on_the_demo_writes_reports_and_exits_1_for_crit(demo_run):
     proc, out = demo_run
     assert proc.returncode == 1, proc.stderr
-    assert re.search(r"\[\d/4\] cpu_topology\s+CRIT\s+5 crit, 7 warn, 1 info", proc.stdout)
-    assert re.search(r"\[\d/4\] resize_ssh\s+CRIT\s+2 crit, 2 warn", proc.stdout)
-    assert re.search(r"\[\d/4\] vif_plugging\s+CRIT\s+4 crit, 1 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] cpu_topology\s+CRIT\s+6 crit, 7 warn, 1 info", proc.stdout)
+    assert re.search(r"\[\d/4\] resize_ssh\s+CRIT\s+5 crit, 2 warn", proc.stdout)
+    assert re.search(r"\[\d/4\] vif_plugging\s+CRIT\s+5 crit, 1 warn", proc.stdout)
     assert re.search(r"\[\d/4\] ceph_capacity\s+WARN\s+4 warn, 1 info", proc.stdout)
     summary = json.loads((out / "summary.json").read_text())
     assert [r["runbook"] for r in summary["runbooks"]] == [
@@ -185,3 +188,22 @@ def test_every_option_of_every_command_says_what_it_does():
     for name in ("run", "report", "collect"):
         for action in subcommands.choices[name]._actions:
             assert action.help, f"runbook {name} {'/'.join(action.option_strings) or action.dest} has no help"
+
+
+def _subcommands():
+    parser = cli._parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices
+
+
+@pytest.mark.parametrize("command", ["run", "report", "collect"])
+def test_every_option_of_every_command_is_described_and_names_only_options_it_has(command):
+    """--help is the operator's manual: no option without a line, and no line pointing at an option the
+    command does not take (report has no --reports-dir)."""
+    sub = _subcommands()[command]
+    options = {o for a in sub._actions for o in a.option_strings}
+    for action in sub._actions:
+        assert action.help, f"{command} {action.option_strings or action.dest} has no help"
+        for named in re.findall(r"(?<![\w-])--[a-z][a-z-]+", action.help):
+            assert named in options, f"{command} {action.option_strings}: its help names {named}"
+    assert sub.description or command != "collect"
