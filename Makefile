@@ -46,7 +46,8 @@ test: venv lint
 	$(PYTHON) scripts/cephlab install
 	@missing=""; command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	  test -x /usr/bin/chromium || missing="$$missing chromium"; \
-	  if [ -n "$$missing" ]; then echo "apt-get install$$missing (systemd-analyze for contrib/systemd, chromium for the browser tests)"; \
+	  command -v sos >/dev/null || missing="$$missing sosreport"; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing (systemd-analyze for contrib/systemd, chromium for the browser tests, sos for real sosreports)"; \
 	  apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq $$missing; fi
 	$(BIN)/pytest
 

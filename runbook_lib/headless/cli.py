@@ -26,7 +26,7 @@ from pathlib import Path
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
 from runbook_lib.findings import SEVERITIES, describe_counts
 from runbook_lib.headless import runner
-from runbook_lib.headless.params import RUNNER_OWNED, declared_parameters, validate_parameters
+from runbook_lib.headless.params import declared_parameters, split_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
 from runbook_lib.redact import redact, secret_values
 
@@ -52,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     source = run.add_mutually_exclusive_group()
     source.add_argument("--cloud", help="clouds.yaml entry to read live (credentials stay in clouds.yaml)")
     source.add_argument("--snapshot", help="snapshot directory or .tar.gz (default: the embedded demo)")
+    source.add_argument(
+        "--sosreport",
+        action="append",
+        help="a sosreport directory or .tar.xz/.tar.gz (repeatable: one cloud's hosts join into one snapshot)",
+    )
     where = run.add_mutually_exclusive_group()
     where.add_argument("--out", help="a one-off report directory (no history, no pruning)")
     where.add_argument(
@@ -125,23 +130,6 @@ def _cmd_list() -> int:
     return 0
 
 
-def _split_parameters(notebooks: list[Path], pairs: list[list[str]]) -> dict[str, dict[str, str]]:
-    """Route each -p to the runbooks that declare it; a name no runbook declares is an error."""
-    given = dict((k, v) for k, v in pairs)
-    for key in given:
-        if key in RUNNER_OWNED:
-            raise ParameterError(f"set {key} with {RUNNER_OWNED[key]}, not -p {key}")
-    routed: dict[str, dict[str, str]] = {}
-    for nb in notebooks:
-        declared = declared_parameters(nb)
-        # A single runbook gets every -p, so that an unknown name is reported against it.
-        routed[nb.stem] = {k: v for k, v in given.items() if k in declared or len(notebooks) == 1}
-    unclaimed = [k for k in given if all(k not in routed[nb.stem] for nb in notebooks)]
-    if unclaimed:
-        raise ParameterError(f"no runbook has a parameter named {unclaimed[0]!r} (see 'runbook list')")
-    return routed
-
-
 def _progress(done: int, total: int, result: runner.RunResult) -> None:
     counts = describe_counts(result.counts)
     line = f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
@@ -157,7 +145,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         notebooks = list(runner.available_runbooks().values())
     else:
         notebooks = [runner.resolve_runbook(args.name)]
-    routed = _split_parameters(notebooks, args.parameter)
+    routed = split_parameters(notebooks, args.parameter)
     for option, value in (("--cloud", args.cloud), ("--snapshot", args.snapshot)):
         if value is not None and not value.strip():
             raise ParameterError(f"{option} is empty (an unset shell variable?): give a name, or leave {option} out")
@@ -167,6 +155,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from runbook_lib.sources.openstack import connect
 
         connect(args.cloud)  # fail fast, before any kernel starts: unknown cloud, 401, unreachable
+    if args.sosreport:  # read before any kernel starts: a damaged sosreport is one line, exit 2
+        from runbook_lib.headless.sosreports import keep_in_run, stage_sosreports
+
+        staged, sos_source = stage_sosreports(args.sosreport)
+        args.snapshot = str(staged)
     if args.snapshot:
         from runbook_lib.snapshot import load_snapshot
 
@@ -184,6 +177,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
+    source = sos_source if args.sosreport else source
     if live_ceph is not None and not args.cloud:  # a live cluster is its own source, never filed as the demo
         source = f"ceph-live {Path(str(live_ceph.get('ceph_conf') or 'default/ceph.conf')).resolve().parent.name}"
     history = not args.out
@@ -194,6 +188,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         read_run_summary(Path(args.previous), "--previous")
     if history:
         out = claim_run_dir(out, started)
+    if args.sosreport:
+        args.snapshot = str(keep_in_run(staged, out))
+        routed = {name: {**given, "snapshot": args.snapshot} for name, given in routed.items()}
     print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
     clock = time.monotonic()
     results = runner.run_many(

@@ -166,3 +166,20 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
                 f"parameter {key}=true changes a live system, but this run reads a snapshot; pass {options}"
             )
     return typed
+
+
+def split_parameters(notebooks: list[Path], pairs: list[list[str]]) -> dict[str, dict[str, str]]:
+    """Route each -p to the runbooks that declare it; a name no runbook declares is an error."""
+    given = dict((k, v) for k, v in pairs)
+    for key in given:
+        if key in RUNNER_OWNED:
+            raise ParameterError(f"set {key} with {RUNNER_OWNED[key]}, not -p {key}")
+    routed: dict[str, dict[str, str]] = {}
+    for nb in notebooks:
+        declared = declared_parameters(nb)
+        # A single runbook gets every -p, so that an unknown name is reported against it.
+        routed[nb.stem] = {k: v for k, v in given.items() if k in declared or len(notebooks) == 1}
+    unclaimed = [k for k in given if all(k not in routed[nb.stem] for nb in notebooks)]
+    if unclaimed:
+        raise ParameterError(f"no runbook has a parameter named {unclaimed[0]!r} (see 'runbook list')")
+    return routed
