@@ -53,7 +53,7 @@ class CpuTopologyAnalysis:
 
     @property
     def windows_images(self) -> pd.DataFrame:
-        win = self.images[self.images["windows"]]
+        win = self.images[self.images["windows"].astype(bool)]  # an empty column is object-typed: not a mask
         return win[["image", "recognised_by", "edition", "socket_limit", "limit_source", "hw_cpu_max_sockets"]]
 
     @property

@@ -155,7 +155,7 @@ def read_ceph(sos: SosReport) -> tuple[dict[str, list[dict[str, Any]]], dict[str
             continue
         value, why = sos_parts.command_json(sos.text(found[0]) or "")
         if why:
-            problems[part] = f"sosreport {sos.name}: {found[0]} {why}"
+            problems[part] = f"sosreport {sos.name}: {found[0]} {why}; run 'ceph {command} --format json' on a mon"
         elif part == "ceph/pg_dump_pgs_brief":
             parts[part] = sos_parts.pgs_brief(value)
         else:

@@ -84,3 +84,14 @@ def test_an_empty_cloud_says_so():
 def test_a_socket_limit_that_is_not_1_to_64_sockets_is_one_clear_line(demo_snapshot, bad):
     with pytest.raises(ParameterError, match=r"socket_limits\['win10-home'\] = .*: a Windows edition uses 1 to 64"):
         analyse_cpu_topology(demo_snapshot, socket_limits={"win10-home": bad})
+
+
+def test_a_snapshot_with_no_openstack_part_gives_its_error_findings_not_a_crash():
+    """A sosreport holds none of the API parts: every table is empty (with its columns), and each part is an
+    error finding that says why."""
+    parts = ("openstack/flavors", "openstack/images", "openstack/servers", "openstack/volumes")
+    snapshot = Snapshot(new_manifest("sosreport cmp1", {}), {}, dict.fromkeys(parts, "no API JSON in a sosreport"))
+    analysis = analyse_cpu_topology(snapshot)
+    assert analysis.windows_images.empty and "edition" in analysis.windows_images.columns
+    assert analysis.affected_servers.empty and analysis.risky_pairs.empty
+    assert {f.severity for f in analysis.findings} == {"error"} and len(analysis.findings) == 4
