@@ -96,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         "live and are not in it yet)"
     )
     collect = sub.add_parser("collect", help=about, description=about)
-    collect.add_argument("--cloud", required=True, help="clouds.yaml entry to read (credentials stay there)")
+    origin = collect.add_mutually_exclusive_group(required=True)
+    origin.add_argument("--cloud", help="clouds.yaml entry to read (credentials stay there)")
+    origin.add_argument("--sosreport", action="append", help="a sosreport to read instead (repeatable)")
     collect.add_argument("--out", required=True, help="directory to write the snapshot to")
     collect.add_argument(
         "--runbooks",
@@ -250,8 +252,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from runbook_lib.headless.collect import collect_snapshot
+    from runbook_lib.headless.collect import collect_snapshot, collect_sosreports
 
+    if args.sosreport:
+        return collect_sosreports(args.sosreport, args.out)
     return collect_snapshot(args.cloud, args.out, args.runbooks)
 
 

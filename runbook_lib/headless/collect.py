@@ -40,3 +40,18 @@ def collect_snapshot(cloud: str, out: str, runbooks: str = "") -> int:
         file=sys.stderr,
     )
     return EXIT_ERROR
+
+
+def collect_sosreports(paths: list[str], out: str) -> int:
+    """The sosreports read into one snapshot at ``out`` (what they cannot hold is named in it, per part)."""
+    from runbook_lib.headless.sosreports import sosreport_snapshot
+
+    snapshot = sosreport_snapshot(paths)
+    path = write_snapshot(snapshot, out)
+    for part, records in sorted(snapshot.parts.items()):
+        print(f"{part}: {len(records)}")
+    print(
+        f"snapshot of {snapshot.manifest['cloud']}: {path} "
+        f"({len(snapshot.problems)} part(s) not in these sosreports, each named in it with why)"
+    )
+    return EXIT_OK

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from runbook_lib.headless.runbooks import parts_read
-from runbook_lib.snapshot import write_snapshot
+from runbook_lib.snapshot import Snapshot, write_snapshot
 from runbook_lib.sources.sosreport import read_sosreports
 
 SNAPSHOT_DIR = "sosreport-snapshot"
@@ -21,11 +21,16 @@ NO_API = (
 )
 
 
-def stage_sosreports(paths: list[str]) -> tuple[Path, str]:
-    """(a snapshot directory written from ``paths``, the source label naming their hosts)."""
+def sosreport_snapshot(paths: list[str]) -> Snapshot:
+    """The sosreports as one snapshot, every part a runbook reads and none of them holds named with why."""
     snapshot = read_sosreports([str(Path(p).expanduser().resolve()) for p in paths])
     unread = {p: NO_API for p in parts_read() if p not in snapshot.parts and p not in snapshot.problems}
-    snapshot = snapshot.with_problems(unread)
+    return snapshot.with_problems(unread)
+
+
+def stage_sosreports(paths: list[str]) -> tuple[Path, str]:
+    """(a snapshot directory written from ``paths``, the source label naming their hosts)."""
+    snapshot = sosreport_snapshot(paths)
     staged = Path(tempfile.mkdtemp(prefix="runbook-sosreport-")) / SNAPSHOT_DIR
     write_snapshot(snapshot, staged)
     return staged, str(snapshot.manifest["cloud"])

@@ -35,7 +35,7 @@ def test_run_all_on_the_demo_writes_reports_and_exits_1_for_crit(demo_run):
     ]
     run = summary["runbooks"][1]
     assert (run["runbook"], run["verdict"], run["exit_code"]) == ("cpu_topology", "CRIT", 1)
-    assert run["counts"] == {"info": 1, "warn": 7, "crit": 5, "error": 0}
+    assert run["counts"] == {"info": 1, "warn": 7, "crit": 6, "error": 0}
     assert {f["kind"] for f in run["findings"]} >= {"server-loses-vcpus", "misspelled-property"}
     index = (out / "index.html").read_text()
     assert "cpu_topology" in index and ">CRIT<" in index and 'href="cpu_topology.html"' in index

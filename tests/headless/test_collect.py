@@ -4,7 +4,9 @@
 import json
 
 import pytest
-from conftest import run_cli
+from conftest import FIXTURES, run_cli
+
+from runbook_lib.snapshot import load_snapshot
 
 pytestmark = pytest.mark.minicloud
 
@@ -26,3 +28,12 @@ def test_a_member_s_partial_snapshot_names_what_is_missing_and_exits_3(minicloud
     missing = sorted(manifest["problems"])
     assert missing and f"part(s) not collected: {', '.join(missing)}" in proc.stderr.splitlines()[-1]
     assert "Traceback" not in proc.stderr
+
+
+def test_collect_reads_sosreports_into_a_snapshot_that_analyses_later(tmp_path):
+    compute = FIXTURES / "sosreport-compute" / "sosreport-compute-01.tar.xz"
+    proc = run_cli("collect", "--sosreport", str(compute), "--out", str(tmp_path / "snap"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "logs/nova-compute: 2" in proc.stdout and "hosts/nova_compute: 1" in proc.stdout
+    snapshot = load_snapshot(tmp_path / "snap")
+    assert snapshot.manifest["cloud"] == "sosreport compute-01" and "openstack/servers" in snapshot.problems
