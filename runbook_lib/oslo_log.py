@@ -120,6 +120,9 @@ def tabulate_logs(records: list[dict[str, Any]], service: str = "") -> pd.DataFr
     records of ``service`` when given (records without one are nova-compute's)."""
     records = [r for r in records if not service or (r.get("service") or "nova-compute") == service]
     frames = [
-        parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute") for r in records
+        parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute").assign(
+            file=r.get("path") or ""  # where the record was read (a sosreport's name:path), for a finding to cite
+        )
+        for r in records
     ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "file"])

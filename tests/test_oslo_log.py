@@ -113,7 +113,18 @@ def test_tabulate_logs_keeps_only_the_asked_service_and_counts_unnamed_files_as_
     neutron = tabulate_logs(snapshot_records(), "neutron-server")
     assert set(neutron["source"]) == {"controller"}
     none = tabulate_logs(snapshot_records(), "neutron-dhcp-agent")
-    assert none.empty and list(none.columns) == COLUMNS
+    assert none.empty and list(none.columns) == [*COLUMNS, "file"]
+
+
+def test_each_log_record_keeps_the_file_it_was_read_from():
+    records = [
+        {
+            "source": "cmp1",
+            "path": "sosreport-cmp1.tar.xz:var/log/nova/nova-compute.log",
+            "lines": lines_of("vif-vif-late-1-nova-compute.log"),
+        }
+    ]
+    assert set(tabulate_logs(records)["file"]) == {"sosreport-cmp1.tar.xz:var/log/nova/nova-compute.log"}
 
 
 def test_the_demo_snapshots_logs_parse_into_records_of_their_service(demo_snapshot):

@@ -12,7 +12,7 @@ from runbook_lib.records import Records
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.vif_plugging.agent_health import agents_from_log, health_checks
 from runbook_lib.vif_plugging.canary import Canaries
-from runbook_lib.vif_plugging.diagnosis import check_vif_plugging, diagnose
+from runbook_lib.vif_plugging.diagnosis import check_log_only, check_vif_plugging, diagnose
 from runbook_lib.vif_plugging.evidence import (
     DHCP_AGENT,
     EXTRA_PARTS,
@@ -219,6 +219,8 @@ def analyse_vif_plugging(snapshot: Snapshot, extra_logs: Records | None = None) 
     )
     problems = snapshot.problems_for(PARTS) | {p: m for p, m in snapshot.unread.items() if p in EXTRA_PARTS}
     findings = merge_duplicate_findings(check_vif_plugging(diagnosis, problems), check_host_facts(facts))
+    if "openstack/servers" in problems:  # no server to diagnose: the logs' own timeouts are the findings
+        findings += check_log_only(timeouts, logs)
     return VifPluggingAnalysis(
         failed,
         unwired,

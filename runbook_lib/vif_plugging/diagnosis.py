@@ -157,3 +157,32 @@ def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None 
             )
         )
     return findings
+
+
+ABORTED = "Failed to allocate the network(s)"  # the build's abort, in the log and in the fault
+
+
+def check_log_only(timeouts: pd.DataFrame, logs: pd.DataFrame) -> list[Finding]:
+    """Without the API (a sosreport, a directory of logs), each 'Timeout waiting for' a nova-compute log holds
+    is a finding of its own, citing the file: the build aborted (the log says so) or went on unwired."""
+    findings = []
+    for row in timeouts.itertuples():
+        mine = logs[(logs["source"] == row.host) & (logs["instance"] == row.instance)]
+        aborted = bool(mine["message"].str.contains(ABORTED, regex=False).any())
+        ports = ", ".join(row.ports) or "its port"
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "vif-timeout-in-log",
+                "crit" if aborted else "warn",
+                f"server {row.instance}",
+                f"{row.host}'s nova-compute timed out at {row.time:%Y-%m-%d %H:%M:%S} waiting for "
+                f"network-vif-plugged of {ports} and "
+                + ("aborted the build" if aborted else "went on without it (vif_plugging_is_fatal=False): unwired")
+                + f" (in {row.file or 'the log'}); without the API the port's and agents' state is not known",
+                f"where the API answers: openstack port show {row.ports[0] if row.ports else '<port>'}; "
+                f"openstack network agent list --host {row.host}; or run with --cloud for the cause",
+                {"host": row.host, "file": row.file, "ports": list(row.ports), "pid": row.pid},
+            )
+        )
+    return findings

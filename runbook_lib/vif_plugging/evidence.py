@@ -128,7 +128,7 @@ def build_hosts(actions: Records) -> dict[str, str]:
 
 def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
     """'Timeout waiting for …' lines of both release forms, with the ports they name."""
-    columns = ["time", "host", "instance", "pid", "ports", "form", "message"]
+    columns = ["time", "host", "instance", "pid", "ports", "form", "message", "file"]
     if logs.empty:
         return pd.DataFrame(columns=columns)
     hits = logs[logs["message"].str.contains("Timeout waiting for", regex=False)]
@@ -152,6 +152,7 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
                 "ports": UUID_PATTERN.findall(events),
                 "form": shape,
                 "message": r.message.split("\n")[0],
+                "file": getattr(r, "file", ""),
             }
         )
     return pd.DataFrame(rows, columns=columns)

@@ -3,10 +3,12 @@ real captures (tests/fixtures/nova-minicloud-failures) and the demo, and the fin
 
 import pandas as pd
 import pytest
+from conftest import FIXTURES
 
+from runbook_lib.headless.sosreports import sosreport_snapshot
 from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.vif_plugging.analysis import analyse_vif_plugging
-from runbook_lib.vif_plugging.diagnosis import check_vif_plugging, diagnose
+from runbook_lib.vif_plugging.diagnosis import check_log_only, check_vif_plugging, diagnose
 from runbook_lib.vif_plugging.evidence import (
     build_hosts,
     find_failed_builds,
@@ -433,3 +435,17 @@ def test_no_failure_is_no_row_and_no_finding():
         "timed_out_at",
     ]
     assert check_vif_plugging(diagnosis) == []
+
+
+def test_without_the_api_each_timeout_in_a_log_is_a_finding_citing_its_file():
+    """A real sosreport of a compute: no server list, so the log's own abort is the finding, with the file it
+    is in; a timeout the build went on after is a warning."""
+    sos = FIXTURES / "sosreport-compute" / "sosreport-compute-01.tar.xz"
+    analysis = analyse_vif_plugging(sosreport_snapshot([str(sos)]))
+    [timeout] = [f for f in analysis.findings if f.kind == "vif-timeout-in-log"]
+    assert timeout.severity == "crit" and timeout.subject == f"server {analysis.timeouts['instance'].iloc[0]}"
+    assert f"(in {sos.name}:var/log/nova/nova-compute.log.1.gz)" in timeout.message
+    assert "aborted the build" in timeout.message and timeout.evidence["host"] == "compute-01"
+    went_on = analysis.logs.assign(message=analysis.logs["message"].str.replace("Failed to allocate", "Allocated"))
+    [warning] = check_log_only(analysis.timeouts, went_on)
+    assert warning.severity == "warn" and "went on without it" in warning.message

@@ -179,4 +179,13 @@ def test_an_agent_works_only_when_alive_and_admin_up(demo_snapshot):
 
 def test_no_log_has_no_timeout():
     timeouts = find_timeouts(pd.DataFrame())
-    assert timeouts.empty and list(timeouts.columns) == ["time", "host", "instance", "pid", "ports", "form", "message"]
+    assert timeouts.empty and list(timeouts.columns) == [
+        "time",
+        "host",
+        "instance",
+        "pid",
+        "ports",
+        "form",
+        "message",
+        "file",
+    ]
