@@ -24,8 +24,9 @@ import traceback
 from pathlib import Path
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
-from runbook_lib.findings import SEVERITIES, describe_counts
+from runbook_lib.findings import SEVERITIES
 from runbook_lib.headless import runner
+from runbook_lib.headless.interrupt import INTERRUPTED
 from runbook_lib.headless.params import declared_parameters, split_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
 from runbook_lib.redact import redact, secret_values
@@ -132,12 +133,6 @@ def _cmd_list() -> int:
     return 0
 
 
-def _progress(done: int, total: int, result: runner.RunResult) -> None:
-    counts = describe_counts(result.counts)
-    line = f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
-    print(line + (f"  {result.error}" if result.error else ""), flush=True)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.fail_on not in SEVERITIES[1:]:
         raise ParameterError(f"--fail-on {args.fail_on!r} must be one of: {', '.join(SEVERITIES[1:])}")
@@ -202,7 +197,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         cell_timeout=args.timeout,
         jobs=args.jobs,
-        progress=_progress,
+        progress=runner.print_progress,
     )
     code = runner.overall_exit_code(results)
     from runbook_lib.headless.report import summary_payload
@@ -214,8 +209,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "fail_on": args.fail_on,
         "duration_s": round(time.monotonic() - clock, 2),
         "history": history,
+        "interrupted": next((r.error.split()[2] for r in results if r.error.endswith(INTERRUPTED)), ""),  # the signal
     }
     publish_run(out, summary_payload(results, meta), args.previous, args.keep if history else 0, args.prometheus)
+    if meta["interrupted"]:
+        said = f"interrupted by {meta['interrupted']}: {out}/index.html says which did not finish"
+        print(f"runbook: {said}", file=sys.stderr)
     return code
 
 

@@ -135,6 +135,8 @@ def write_index(out_dir: Path, payload: dict[str, Any]) -> Path:
     changes = render_changes(payload["changes"]) if "changes" in payload else ""
     history = ' · <a href="../index.html">all runs of this source</a>' if payload.get("history") else ""
     when = f"started {payload.get('started_at', '')} · finished {payload.get('generated_at', '')}"
+    if payload.get("interrupted"):
+        when += f" · INTERRUPTED ({payload['interrupted']}): the runbooks marked ERROR did not finish"
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>stack-runbooks report</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:6px 10px;vertical-align:top}}th{{background:#eee}}

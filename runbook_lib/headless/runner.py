@@ -17,7 +17,14 @@ from typing import Any
 import nbformat
 
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
-from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, severity_rank
+from runbook_lib.findings import FINDINGS_MIMETYPE, SEVERITIES, describe_counts, severity_rank
+from runbook_lib.headless.interrupt import (
+    INTERRUPTED,
+    RunInterrupted,
+    ignore_interrupts,
+    interruptible,
+    stop_descendants,
+)
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
 from runbook_lib.headless.scrub import scrub_notebook
 from runbook_lib.redact import redact, redact_tree, secret_values
@@ -230,26 +237,44 @@ def run_many(
     jobs: int = 2,
     progress: Any = None,
 ) -> list[RunResult]:
-    """Run notebooks in parallel: a bounded pool, one process (and kernel) per notebook."""
+    """Run notebooks in parallel: a bounded pool, one process (and kernel) per notebook. On SIGTERM or SIGINT
+    every process the run started is stopped, and the runbooks that did not finish are ERROR results that
+    say so (the report is still written)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     tasks = [(nb, out_dir, parameters.get(nb.stem, {}), fail_on, cell_timeout) for nb in notebooks]
-    if len(tasks) == 1 or jobs <= 1:
-        results = []
-        for task in tasks:
-            results.append(_run_one(task))
-            if progress:
-                progress(len(results), len(tasks), results[-1])
-        return results
-    results = []
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        futures = [pool.submit(_run_one, task) for task in tasks]
-        for future in as_completed(futures):
-            results.append(future.result())
-            if progress:
-                progress(len(results), len(tasks), results[-1])
+    results: list[RunResult] = []
+
+    def finished(result: RunResult) -> None:
+        results.append(result)
+        if progress:
+            progress(len(results), len(tasks), result)
+
+    # Even one notebook runs in a worker: this process only waits, so a stop finds no event loop of papermill's
+    # half-way here, and everything below it can be stopped as one tree.
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=ignore_interrupts)
+    try:
+        with interruptible():
+            for future in as_completed([pool.submit(_run_one, task) for task in tasks]):
+                finished(future.result())
+    except RunInterrupted as stop:
+        stop_descendants()
+        done = {r.runbook for r in results}
+        why = f"{stop} before it finished {INTERRUPTED}"
+        results += [
+            RunResult(nb.stem, "ERROR", EXIT_ERROR, 0.0, "", error=why) for nb in notebooks if nb.stem not in done
+        ]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     order = {nb.stem: i for i, nb in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.runbook])
+
+
+def print_progress(done: int, total: int, result: RunResult) -> None:
+    """One line per runbook as it finishes: its verdict, counts, time and error."""
+    counts = describe_counts(result.counts)
+    line = f"[{done}/{total}] {result.runbook:<16} {result.verdict:<7} {counts:<28} {result.duration_s:6.1f} s"
+    print(line + (f"  {result.error}" if result.error else ""), flush=True)
 
 
 def overall_exit_code(results: list[RunResult]) -> int:
