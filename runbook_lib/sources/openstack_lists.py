@@ -11,7 +11,7 @@ from typing import Any
 
 import openstack.version
 
-from runbook_lib.errors import AuthenticationFailed
+from runbook_lib.errors import AuthenticationFailed, ServiceMissing, SourceUnreachable
 from runbook_lib.snapshot import Snapshot, new_manifest
 from runbook_lib.sources.openstack import RequestCounter, translate_error
 from runbook_lib.sources.openstack import wire as _wire
@@ -149,16 +149,36 @@ SUSPECT_COLLECTORS = {
 }
 
 
+# part → the service that answers it: a service that hangs, is down or is not in the catalog costs one part's
+# wait, not one for each of its parts (a hung Nova: one timeout, not six).
+SERVICE_OF = {
+    **dict.fromkeys(["openstack/flavors", "openstack/servers", "openstack/migrations"], "compute"),
+    **dict.fromkeys(["openstack/compute_services", "openstack/hypervisors", "openstack/instance_actions"], "compute"),
+    "openstack/images": "image",
+    **dict.fromkeys(["openstack/volumes", "openstack/volume_snapshots"], "block-storage"),
+    **dict.fromkeys(["openstack/ports", "openstack/network_agents", "openstack/dhcp_hosting"], "network"),
+}
+
+
+def _not_asked(part: str, failed: str) -> str:
+    return f"{part}: not asked: the {SERVICE_OF[part]} service already failed for {failed} in this collection"
+
+
 def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
-    """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered."""
+    """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered, except
+    the other parts of a service that did not answer (they are recorded as not asked, and why)."""
     wanted = [p for p in (parts or list(COLLECTORS)) if p in COLLECTORS]
     snapshot = Snapshot(
         manifest=new_manifest(cloud, {"runbook_lib": VERSION, "openstacksdk": openstack.version.__version__}),
         parts={},
         live=True,
     )
+    down: dict[str, str] = {}  # service → the part it failed for, when it cannot answer at all
     with RequestCounter(conn) as requests:
         for part in wanted:
+            if SERVICE_OF[part] in down:
+                snapshot.problems[part] = _not_asked(part, down[SERVICE_OF[part]])
+                continue
             requests.count(part)
             try:
                 snapshot.parts[part] = COLLECTORS[part](conn)
@@ -167,10 +187,15 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
                 error = translate_error(exc, part, cloud)
                 if isinstance(error, AuthenticationFailed):
                     raise error from None  # nothing else can work either: say it once
+                if isinstance(error, SourceUnreachable | ServiceMissing):
+                    down[SERVICE_OF[part]] = part
                 snapshot.problems[part] = str(error)
         # Detail calls for suspects only, found in the lists gathered above.
         for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
             if parts is not None and part not in parts:
+                continue
+            if SERVICE_OF[part] in down:
+                snapshot.problems[part] = _not_asked(part, down[SERVICE_OF[part]])
                 continue
             try:
                 suspects = find_suspects(snapshot.parts)

@@ -1,5 +1,7 @@
 """The OpenStack edge against the real mini cloud: real pagination, 403s, 401s, outages, catalog gaps."""
 
+import os
+import signal
 import subprocess
 import sys
 
@@ -9,7 +11,7 @@ from conftest import MINICLOUD
 
 from runbook_lib.errors import AuthenticationFailed, ConfigError, SourceUnreachable
 from runbook_lib.sources.openstack import connect
-from runbook_lib.sources.openstack_lists import collect_openstack
+from runbook_lib.sources.openstack_lists import SERVICE_OF, collect_openstack
 
 pytestmark = pytest.mark.minicloud
 
@@ -118,6 +120,34 @@ def test_a_service_down_mid_run_is_reported_and_the_rest_collected(minicloud):
         subprocess.run([sys.executable, str(MINICLOUD), "start", "glance"], check=True, capture_output=True)
     assert "openstack/images" in snapshot.problems and "cannot reach" in snapshot.problems["openstack/images"]
     assert {s["name"] for s in snapshot.get("openstack/servers")} >= SEEDED_SERVERS
+
+
+def test_a_hung_nova_costs_one_wait_not_one_per_compute_part(minicloud):
+    """nova-api stopped (SIGSTOP: it accepts connections and never answers, as a hung API does): the first
+    compute part waits out the timeout; the other compute parts are not asked, and say why; the other
+    services are collected."""
+    conn = connect("minicloud")
+    master = int((minicloud.parent / "state" / "run" / "nova-api.pid").read_text())
+    workers = [
+        int(p) for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()
+    ]
+    for pid in (master, *workers):
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        snapshot = collect_openstack(conn, "minicloud")
+    finally:
+        for pid in (master, *workers):
+            os.kill(pid, signal.SIGCONT)
+    compute = [p for p, service in SERVICE_OF.items() if service == "compute"]
+    asked = [p for p in compute if "not asked" not in snapshot.problems[p]]
+    assert len(asked) == 1 and "timed out" in snapshot.problems[asked[0]]
+    for part in set(compute) - set(asked):
+        assert (
+            snapshot.problems[part]
+            == f"{part}: not asked: the compute service already failed for {asked[0]} in this collection"
+        )
+        assert "requests" not in snapshot.manifest["parts"].get(part, {})  # no request was made for it
+    assert snapshot.get("openstack/images") and snapshot.get("openstack/ports")  # the rest answered
 
 
 def test_nova_validates_hw_extra_specs_from_microversion_2_86(admin_conn):
