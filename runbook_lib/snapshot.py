@@ -65,9 +65,7 @@ class Snapshot:
 
     def problems_for(self, parts: tuple[str, ...] | list[str]) -> dict[str, str]:
         """Why each of ``parts`` is unusable: it failed to collect, or this snapshot never had it."""
-        missing = {
-            p: "not in this snapshot: collect it again with 'runbook collect'" for p in parts if p not in self.parts
-        }
+        missing = {p: _how_to_get(p) for p in parts if p not in self.parts}
         skipped = {p: m for p, m in self.skipped.items() if p in parts and p not in self.problems}
         return missing | skipped | {p: m for p, m in self.problems.items() if p in parts}
 
@@ -89,6 +87,15 @@ class Snapshot:
         if part in self.problems:
             return "missing"
         return self.manifest.get("parts", {}).get(part, {}).get("origin", "missing")
+
+
+def _how_to_get(part: str) -> str:
+    """Why a part is missing from a snapshot, and what gets it ('runbook collect' saves the API parts only)."""
+    if part.startswith("openstack/"):
+        return "not in this snapshot: collect it again with 'runbook collect --cloud <entry>'"
+    if part.startswith("ceph/"):
+        return "not in this snapshot: read the cluster live (-p ceph_live true, or --cloud)"
+    return "not in this snapshot: read it live (this runbook's host parameters, or log_dir for logs)"
 
 
 def new_manifest(cloud: str, collector: dict[str, str]) -> dict[str, Any]:

@@ -83,3 +83,12 @@ def test_not_a_tarball(tmp_path):
     bogus.write_text("hello")
     with pytest.raises(SnapshotError, match="neither a snapshot directory nor a readable tarball"):
         load_snapshot(bogus)
+
+
+def test_a_missing_part_says_what_gets_it():
+    """'runbook collect' saves the API parts only: a missing Ceph or host part is not sent back to it."""
+    snapshot = Snapshot(new_manifest("x", {}), {})
+    said = snapshot.problems_for(["openstack/servers", "ceph/osd_df_tree", "hosts/nova_compute"])
+    assert said["openstack/servers"] == "not in this snapshot: collect it again with 'runbook collect --cloud <entry>'"
+    assert said["ceph/osd_df_tree"] == "not in this snapshot: read the cluster live (-p ceph_live true, or --cloud)"
+    assert "runbook collect" not in said["hosts/nova_compute"]

@@ -207,7 +207,7 @@ def collect_ceph(
         except SourceError as exc:
             problems[part] = str(exc)
     if "ceph/osd_dump" not in parts:
-        raise SourceError(f"ceph answered, but not 'osd dump': {problems.get('ceph/osd_dump')}")
+        raise SourceError(f"ceph gave no 'osd dump', so nothing can be analysed: {problems.get('ceph/osd_dump')}")
     epoch_after = run_json(access, "ceph", ["osd", "dump"])["epoch"]
     parts["ceph/gather"] = [
         {
