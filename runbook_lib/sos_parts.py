@@ -75,7 +75,7 @@ def ps_processes(text: str) -> list[str]:
     out = []
     for line in text.splitlines()[1:]:
         fields = line.split(None, 12)
-        if len(fields) < 13 or not fields[3].isdigit() or not fields[4].isdigit():
+        if len(fields) < 13 or not fields[3].isdecimal() or not fields[4].isdecimal():
             continue
         rest = fields[12].split(None, 7)
         if len(rest) < 8 or "nova-compute" not in rest[7]:

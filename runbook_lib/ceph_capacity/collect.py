@@ -9,7 +9,7 @@ from runbook_lib.ceph_capacity.tables import CEPH_PARTS, PARTS, one
 from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.records import comma_list
 from runbook_lib.snapshot import Snapshot, load_snapshot, new_manifest
-from runbook_lib.sources.ceph import CephAccess, check_pool_name, collect_ceph, rbd_watchers
+from runbook_lib.sources.ceph import CephAccess, check_ceph_name, check_pool_name, collect_ceph, rbd_watchers
 from runbook_lib.sources.origin import open_snapshot
 
 
@@ -28,6 +28,8 @@ def open_ceph(
     """Ceph read live (``ceph_live``, or whenever ``cloud`` is given: a live cloud is never paired with
     recorded Ceph data) or from ``snapshot``. A live read is marked ``live``: only it may be changed."""
     pool_names = [check_pool_name(p) for p in comma_list(pools)]
+    check_ceph_name(ceph_cluster, "ceph_cluster")
+    check_ceph_name(ceph_id, "ceph_id")
     if not (ceph_live or cloud):
         return load_snapshot(snapshot or "demo")
     access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)

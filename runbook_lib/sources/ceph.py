@@ -47,6 +47,17 @@ def check_pool_name(pool: str) -> str:
     return pool
 
 
+_CEPH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # a cluster name (--cluster) or client id (--id)
+
+
+def check_ceph_name(value: str, what: str) -> str:
+    """'' (Ceph's default) or a name Ceph itself would take; anything else is refused, used or not: it
+    would reach a command a report prints."""
+    if value and not _CEPH_NAME.match(value):
+        raise ParameterError(f"{what} {value!r} is not a Ceph {what.split('_')[1]} name (letters, digits, _ . -)")
+    return value
+
+
 def parse_ceph_json(text: str, what: str) -> Any:
     """JSON from a ceph command, with bare inf/nan (invalid JSON some releases print) read as null."""
     try:

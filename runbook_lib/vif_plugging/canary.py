@@ -15,6 +15,7 @@ import pandas as pd
 from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
 from runbook_lib.records import Records, comma_list
+from runbook_lib.sources.ssh import check_host_name
 
 RUNBOOK = "vif_plugging"
 NAME_PREFIX = "stack-runbooks-canary-"
@@ -101,7 +102,7 @@ def canary_hosts_of(diagnosis: pd.DataFrame, hosts: str) -> list[str]:
     """``hosts``: "failing" (the hosts of the diagnosed failures) or a comma list."""
     if hosts.strip() == "failing":
         return sorted(set(diagnosis["host"].dropna())) if not diagnosis.empty else []
-    return comma_list(hosts)
+    return [check_host_name(h) for h in comma_list(hosts)]  # a name reaches the plan's printed commands
 
 
 def boot_canaries(

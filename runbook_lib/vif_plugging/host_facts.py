@@ -30,10 +30,12 @@ def parse_host_facts(record: Record) -> Record:
         tag, _, rest = line.partition(" ")
         if tag == "@proc":
             pid, ppid, started, args = (rest.split(" ", 3) + [""] * 4)[:4]
+            if not (pid.isdecimal() and ppid.isdecimal() and (started or "0").isdecimal()):
+                continue  # a line cut or garbled on the way: not a process to reason about
             processes.append({"pid": int(pid), "ppid": int(ppid), "started": int(started or 0), "args": args})
         elif tag == "@conf":
             mtime, _, path = rest.partition(" ")
-            files.append({"path": path, "mtime": int(mtime)})
+            files.append({"path": path, "mtime": int(mtime) if mtime.isdecimal() else 0})
             current = (path, "")
         elif tag == "@line":
             text = rest.strip()

@@ -167,3 +167,72 @@ def test_a_clouds_yaml_that_is_not_a_mapping_is_one_line(tmp_path, capsys, monke
     assert main(["run", "cpu_topology", "--cloud", "prod", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"runbook: cannot read {clouds}: ") and err.endswith("it must map 'clouds:' to named entries")
+
+
+def _bad_values():
+    """Every typed parameter of every runbook, with the values a hurried operator or an unset variable gives:
+    wrong types, NaN and infinities, out of range, an unknown choice, a missing path, a change without a cloud."""
+    from runbook_lib.headless.params import RUNNER_OWNED, declared_parameters
+    from runbook_lib.headless.runner import available_runbooks
+
+    cases = []
+    for runbook, notebook in available_runbooks().items():
+        for p in declared_parameters(notebook).values():
+            if p.name in RUNNER_OWNED:
+                continue
+            values = {
+                "int": ["abc", "1.5", "", "1e999"],
+                "float": ["abc", "nan", "inf", ""],  # "-inf" is an option to argparse: its usage error, not ours
+                "bool": ["maybe", "2", ""],
+                "dict": ["not json", "[1, 2]", '{"a": '],
+            }.get(p.type_name, [])
+            if p.range:
+                low, high = p.range
+                values += [str(high * 10 + 1), str(low - 1)]
+            if p.choices:
+                values.append("bogus-choice")
+            if p.path_kind in ("file", "dir"):  # a [path] may be on the host ceph_command reaches: not checked here
+                values.append("/nonexistent/stack-runbooks-path")
+            if p.needs:
+                values.append("true")
+            cases += [pytest.param(runbook, p.name, v, id=f"{runbook}-{p.name}={v!r}") for v in dict.fromkeys(values)]
+    return cases
+
+
+@pytest.mark.parametrize(("runbook", "name", "value"), _bad_values())
+def test_every_typed_parameter_refuses_a_bad_value_in_one_line_before_any_kernel(
+    tmp_path, capsys, runbook, name, value
+):
+    assert main(["run", runbook, "--out", str(tmp_path / "out"), "-p", name, value]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("runbook: ") and name in lines[0], err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+# Values that would run a command if any of them reached a shell: each is refused by the runbook (exit 2, its
+# one line in the run's output) and the planted command never runs.
+HOSTILE = [
+    ("ceph_capacity", "pools", "volumes;touch {canary}"),
+    ("ceph_capacity", "ceph_cluster", "ceph$(touch {canary})"),
+    ("ceph_capacity", "ceph_id", "admin`touch {canary}`"),
+    ("resize_ssh", "nova_user", "nova;touch {canary}"),
+    ("resize_ssh", "trust_hosts", "cmp1,cmp2;touch {canary}"),
+    ("resize_ssh", "ssh_user", "root$(touch {canary})"),
+    ("vif_plugging", "host_facts", "cmp1|touch {canary}"),
+    ("vif_plugging", "canary_hosts", "cmp1 && touch {canary}"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("runbook", "name", "value"), HOSTILE, ids=[f"{r}-{n}" for r, n, _ in HOSTILE])
+def test_a_value_built_to_reach_a_shell_is_refused_and_runs_nothing(tmp_path, capsys, runbook, name, value):
+    canary = tmp_path / "pwned"
+    code = main(["run", runbook, "--out", str(tmp_path / "out"), "-p", name, value.format(canary=canary)])
+    out = capsys.readouterr().out
+    assert code == 2 and "ParameterError: " in out, out
+    assert not canary.exists()
+
+
+def test_the_table_counts_every_case():
+    assert len(CASES) + len(_bad_values()) + len(HOSTILE) >= 150

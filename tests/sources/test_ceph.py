@@ -12,6 +12,7 @@ from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, So
 from runbook_lib.sources.ceph import (
     CEPH_PARTS,
     CephAccess,
+    check_ceph_name,
     check_pool_name,
     collect_ceph,
     collect_rbd,
@@ -313,3 +314,10 @@ def test_rbd_s_own_words_for_a_missing_conf_say_to_set_ceph_conf():
         "/etc/ceph/ceph.conf",
     )
     assert isinstance(error, SourceUnreachable) and "set ceph_conf to the cluster's ceph.conf" in str(error)
+
+
+@pytest.mark.parametrize("value", ["ceph;id", "a b", "-x", "$(id)", "x" * 65])
+def test_a_cluster_name_or_client_id_ceph_would_not_take_is_refused(value):
+    with pytest.raises(ParameterError, match="is not a Ceph"):
+        check_ceph_name(value, "ceph_id")
+    assert check_ceph_name("", "ceph_id") == "" and check_ceph_name("client.admin-2", "ceph_id") == "client.admin-2"

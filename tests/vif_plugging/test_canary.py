@@ -144,3 +144,8 @@ def test_what_the_canaries_did_becomes_findings_and_a_table(demo_snapshot):
         ["vif-dhcp-1", "BUILD", 600.0, "0/0", "", True],
     ]
     assert failed.evidence["canary"] is records[1]
+
+
+def test_a_canary_host_that_is_not_a_host_name_is_refused_before_it_reaches_a_command(diagnosis):
+    with pytest.raises(ParameterError, match="is not a host name or address"):
+        boot_canaries("", diagnosis, "cmp1 && touch /tmp/x", False, "cirros", "m1.tiny", "private")
