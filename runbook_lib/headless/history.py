@@ -21,6 +21,7 @@ from typing import Any
 
 from runbook_lib.errors import ConfigError
 from runbook_lib.findings import finding_id
+from runbook_lib.headless.prometheus import write_textfile
 
 RUN_MARKER = ".stack-runbooks-run"  # only directories carrying it are ever pruned
 UNFINISHED = ("ERROR", "TIMEOUT")
@@ -204,9 +205,8 @@ td,th{{border:1px solid #ccc;padding:6px 10px}}th{{background:#eee}}</style></he
 <table><tr><th>run</th><th>started</th><th>exit</th><th>new / resolved</th><th>verdicts</th></tr>
 {"".join(rows)}</table></body></html>
 """
-    path = run_dir.resolve().parent / "index.html"
-    path.write_text(page)
-    return path
+    # shared by every run of the source: written whole or not at all, whatever runs beside this one
+    return write_textfile(run_dir.resolve().parent / "index.html", page)
 
 
 def claim_run_dir(out: Path, started: dt.datetime) -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 import nbformat
 
 from runbook_lib.findings import describe_counts, finding_id, severity_rank
+from runbook_lib.headless.prometheus import write_textfile
 from runbook_lib.show import SEVERITY_COLOURS
 
 _VERDICT_COLOURS = {
@@ -63,9 +64,8 @@ def summary_payload(results: list[Any], meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_summary(out_dir: Path, payload: dict[str, Any]) -> Path:
-    path = out_dir / "summary.json"
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
-    return path
+    # what --previous and the next run read: never half written
+    return write_textfile(out_dir / "summary.json", json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
 INDEX_FINDINGS = 100  # the first page stays one page; every report and summary.json have them all

@@ -16,6 +16,7 @@ from runbook_lib.headless.history import (
     previous_per_runbook,
     prune_runs,
     source_slug,
+    write_history_index,
 )
 from runbook_lib.snapshot import DEMO_SNAPSHOT
 
@@ -225,3 +226,38 @@ def test_concurrent_runs_in_one_second_each_claim_their_own_directory(tmp_path):
 def test_a_live_ceph_source_is_filed_under_its_own_name():
     assert source_slug("ceph-live stack-runbooks-cephlab") == "ceph-live-stack-runbooks-cephlab"
     assert source_slug("ceph-live default") != source_slug("snapshot demo")
+
+
+def test_the_source_index_is_never_seen_half_written_by_runs_beside_each_other(tmp_path):
+    """Runs of one source rewrite its index.html as they finish: a reader (a browser, the next run) sees the
+    old page or the new one, whole."""
+    import threading
+
+    source = tmp_path / "reports" / "snapshot-demo"
+    runs = []
+    for n in range(6):
+        run = source / f"2026120{n}T000000Z"
+        run.mkdir(parents=True)
+        (run / "summary.json").write_text(
+            json.dumps({"source": "snapshot demo", "started_at": f"2026-12-0{n}", "runbooks": []})
+        )
+        runs.append(run)
+    seen, stop = [], threading.Event()
+
+    def read():
+        while not stop.is_set():
+            if (source / "index.html").exists():
+                seen.append((source / "index.html").read_text())
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    writers = [
+        threading.Thread(target=lambda r=r: [write_history_index(r, "snapshot demo") for _ in range(30)]) for r in runs
+    ]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    stop.set()
+    reader.join()
+    assert seen and all(page.rstrip().endswith("</html>") and page.startswith("<!doctype html>") for page in seen)
