@@ -285,7 +285,16 @@ def analyse_ssh_trust(
     )
 
 
+def probed_account(records: Records, default: str) -> str:
+    """The nova user the matrix was probed as (every reached host says it): a recorded matrix's fixes name
+    that account, not the parameter's default."""
+    users = {(r.get("account") or {}).get("user") for r in records if r.get("reached")} - {None, ""}
+    return str(users.pop()) if len(users) == 1 else default
+
+
 def check_ssh_trust(snapshot: Snapshot, probe: TrustProbe, explained: pd.DataFrame) -> TrustAnalysis:
     """The trust matrix the snapshot holds (probed in this run, or recorded), analysed and joined with the
-    failed migrations; the fixes say how ``probe``'s operator becomes nova or root."""
-    return analyse_ssh_trust(snapshot.get(TRUST_PART), explained, probe.become, probe.access.as_root())
+    failed migrations; the fixes say how ``probe``'s operator becomes that nova user or root."""
+    records = snapshot.get(TRUST_PART)
+    become = probe.access.become(probed_account(records, probe.nova_user))
+    return analyse_ssh_trust(records, explained, become, probe.access.as_root())

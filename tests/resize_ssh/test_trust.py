@@ -9,13 +9,15 @@ import pytest
 from conftest import FIXTURES, unreached_probe
 
 from runbook_lib.errors import ParameterError
-from runbook_lib.resize_ssh.fixes import plan_trust_fixes
-from runbook_lib.resize_ssh.probe import NOT_PROBED
+from runbook_lib.resize_ssh.fixes import plan_trust_fixes, tabulate_fixes
+from runbook_lib.resize_ssh.probe import NOT_PROBED, trust_probe
 from runbook_lib.resize_ssh.trust import (
     analyse_ssh_trust,
+    check_ssh_trust,
     check_trust,
     host_facts,
     join_failures,
+    probed_account,
     tabulate_trust,
     trust_pivot,
     trust_targets,
@@ -232,3 +234,15 @@ def test_probe_output_parses_with_a_cut_record_and_an_empty_stderr():
     facts = parse_trust_probe(out)
     assert facts["account"] == {"user": "nova", "shell": "/bin/bash", "home": "/var/lib/nova"}
     assert [p["stderr"] for p in facts["probes"]] == ["", "Host key verification failed."]
+
+
+def test_a_recorded_matrix_s_fixes_name_the_account_it_was_probed_as(demo_snapshot):
+    """The demo's matrix was probed as the SSH lab's nova user: its fixes become that user, whatever the
+    nova_user parameter's default; a matrix whose hosts disagree keeps the parameter."""
+    records = demo_snapshot.get("hosts/ssh_trust")
+    assert probed_account(records, "nova") == "stackrb-lab-nova"
+    trust = check_ssh_trust(demo_snapshot, trust_probe(access=HostAccess(sudo="sudo -n")), pd.DataFrame())
+    chmod = next(f for f in trust.fixes if f.action == "chmod-private-key")
+    assert " ".join(tabulate_fixes([chmod])["command"]).startswith("sudo -n -u stackrb-lab-nova -- chmod 600 ")
+    mixed = [records[0], {**records[1], "account": {"user": "nova"}}]
+    assert probed_account(mixed, "nova") == "nova" and probed_account([], "nova") == "nova"
