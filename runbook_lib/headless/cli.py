@@ -26,7 +26,6 @@ from pathlib import Path
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
 from runbook_lib.findings import SEVERITIES
 from runbook_lib.headless import runner
-from runbook_lib.headless.interrupt import INTERRUPTED
 from runbook_lib.headless.params import declared_parameters, split_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
 from runbook_lib.redact import redact, secret_values
@@ -153,10 +152,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         connect(args.cloud)  # fail fast, before any kernel starts: unknown cloud, 401, unreachable
     if args.sosreport:  # read before any kernel starts: a damaged sosreport is one line, exit 2
-        from runbook_lib.headless.sosreports import keep_in_run, stage_sosreports
+        from runbook_lib.headless.sosreports import SNAPSHOT_DIR, sosreport_snapshot
+        from runbook_lib.snapshot import write_snapshot
 
-        staged, sos_source = stage_sosreports(args.sosreport)
-        args.snapshot = str(staged)
+        sos_snapshot = sosreport_snapshot(args.sosreport)
     if args.snapshot:
         from runbook_lib.snapshot import load_snapshot
 
@@ -174,7 +173,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
-    source = sos_source if args.sosreport else source
+    source = str(sos_snapshot.manifest["cloud"]) if args.sosreport else source
     if live_ceph is not None and not args.cloud:  # a live cluster is its own source, never filed as the demo
         source = f"ceph-live {Path(str(live_ceph.get('ceph_conf') or 'default/ceph.conf')).resolve().parent.name}"
     history = not args.out
@@ -185,8 +184,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         read_run_summary(Path(args.previous), "--previous")
     if history:
         out = claim_run_dir(out, started)
-    if args.sosreport:
-        args.snapshot = str(keep_in_run(staged, out))
+    if args.sosreport:  # kept in the run's directory: its notebooks name it as their snapshot
+        args.snapshot = str(write_snapshot(sos_snapshot, out / SNAPSHOT_DIR))
         routed = {name: {**given, "snapshot": args.snapshot} for name, given in routed.items()}
     print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
     clock = time.monotonic()
@@ -209,7 +208,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "fail_on": args.fail_on,
         "duration_s": round(time.monotonic() - clock, 2),
         "history": history,
-        "interrupted": next((r.error.split()[2] for r in results if r.error.endswith(INTERRUPTED)), ""),  # the signal
+        "interrupted": next((r.interrupted_by for r in results if r.interrupted_by), ""),
     }
     publish_run(out, summary_payload(results, meta), args.previous, args.keep if history else 0, args.prometheus)
     if meta["interrupted"]:

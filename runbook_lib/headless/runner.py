@@ -49,6 +49,7 @@ class RunResult:
     plan: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # the runbook's planned changes
     error: str = ""
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    interrupted_by: str = ""  # the signal that stopped the run before this runbook finished
 
 
 def available_runbooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, Path]:
@@ -262,7 +263,9 @@ def run_many(
         done = {r.runbook for r in results}
         why = f"{stop} before it finished {INTERRUPTED}"
         results += [
-            RunResult(nb.stem, "ERROR", EXIT_ERROR, 0.0, "", error=why) for nb in notebooks if nb.stem not in done
+            RunResult(nb.stem, "ERROR", EXIT_ERROR, 0.0, "", error=why, interrupted_by=stop.signal_name)
+            for nb in notebooks
+            if nb.stem not in done
         ]
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -6,17 +6,16 @@ import json
 import pytest
 from conftest import FIXTURES, run_cli
 
-from runbook_lib.headless.sosreports import NO_API, SNAPSHOT_DIR, stage_sosreports
+from runbook_lib.headless.sosreports import NO_API, SNAPSHOT_DIR, sosreport_snapshot
 from runbook_lib.snapshot import load_snapshot
 
 COMPUTE = FIXTURES / "sosreport-compute" / "sosreport-compute-01.tar.xz"
 MON = FIXTURES / "sosreport-mon" / "sosreport-vm-mon.tar.xz"
 
 
-def test_the_staged_snapshot_names_every_part_it_lacks():
-    staged, source = stage_sosreports([str(COMPUTE)])
-    snapshot = load_snapshot(staged)
-    assert source == "sosreport compute-01"
+def test_the_sosreports_snapshot_names_every_part_it_lacks():
+    snapshot = sosreport_snapshot([str(COMPUTE)])
+    assert snapshot.manifest["cloud"] == "sosreport compute-01"
     assert snapshot.problems["openstack/servers"] == NO_API
     assert "openstack/servers" not in snapshot.parts and "logs/nova-compute" in snapshot.parts
 

@@ -18,6 +18,17 @@ matplotlib.use("Agg")  # figures are inspected, never shown
 TITLE = "Can nova on the source SSH to the destination?"
 
 
+# the SSH lab's six states, as the legend names them (sorted)
+EVERY_OUTCOME = [
+    "account-not-available",
+    "bad-key-permissions",
+    "connection-refused",
+    "host-key-unknown",
+    "ok",
+    "publickey-denied",
+]
+
+
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
     return json.loads((FIXTURES / "ssh-trust-lab" / "records.json").read_text())
@@ -45,14 +56,7 @@ def test_the_heatmap_has_a_cell_per_pair_and_names_each_failure(records):
     labels = [t.get_text() for t in ax.texts]
     assert len(labels) == 21  # every broken pair is written in its cell; working ones are not
     assert labels.count("connection\nrefused") == 5 and labels.count("account\nnot-available") == 4
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "account-not-available",
-        "bad-key-permissions",
-        "connection-refused",
-        "host-key-unknown",
-        "ok",
-        "publickey-denied",
-    ]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == EVERY_OUTCOME
     cells = _cells(ax)
     assert {cells[(h, h)] for h in STATES} == {(1.0, 1.0, 1.0, 1.0)}
     refused = {cells[(s, "compute-06")] for s in STATES if s != "compute-06"}
@@ -84,14 +88,7 @@ def test_the_demo_s_recorded_matrix(demo_snapshot):
     assert [t.get_text() for t in ax.get_xticklabels()] == hosts
     labels = [t.get_text() for t in ax.texts]
     assert len(labels) == 21 and labels.count("account\nnot-available") == 4  # minicompute2's nologin shell
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "account-not-available",
-        "bad-key-permissions",
-        "connection-refused",
-        "host-key-unknown",
-        "ok",
-        "publickey-denied",
-    ]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == EVERY_OUTCOME
     plt.close(fig)
 
 

@@ -2,7 +2,9 @@
 (tests/fixtures/ssh-trust-lab), and the SSH edge's argv building. The fixes: test_fixes.py; the live lab:
 test_trust_live.py."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -177,19 +179,21 @@ def test_migration_addresses_come_from_the_hypervisors(demo_snapshot):
     assert everything["minicompute"] == "10.1.2.3"
 
 
+def _demo_build():
+    """scripts/build_demo_snapshot.py as a module (its constants; nothing runs on import)."""
+    path = Path(__file__).resolve().parents[2] / "scripts" / "build_demo_snapshot.py"
+    spec = importlib.util.spec_from_file_location("build_demo_snapshot", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_the_demo_records_a_matrix_with_a_broken_pair(demo_snapshot):
     """The demo's matrix is the SSH lab's (tests/fixtures/ssh-trust-lab), its hosts under demo compute names:
     the failed resize's pair ssh-src → ssh-dst-bad has the same cause as in the lab."""
     demo = tabulate_trust(demo_snapshot.get("hosts/ssh_trust"))
     lab = tabulate_trust(json.loads((FIXTURES / "ssh-trust-lab" / "records.json").read_text()))
-    names = {
-        "compute-01": "ssh-src",
-        "compute-02": "minicompute",
-        "compute-03": "ssh-dst-bad",
-        "compute-04": "minicompute2",
-        "compute-05": "ssh-dst-ok",
-        "compute-06": "fail-bind-1",
-    }
+    names = _demo_build().TRUST_NAMES  # the lab host → demo compute names the demo was built with
     renamed = {(names[s], names[d], o) for s, d, o in zip(lab["source"], lab["dest"], lab["outcome"], strict=True)}
     assert set(zip(demo["source"], demo["dest"], demo["outcome"], strict=True)) == renamed
     assert ("ssh-src", "ssh-dst-bad", "host-key-unknown") in renamed and len(renamed) == 30
