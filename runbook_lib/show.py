@@ -91,8 +91,10 @@ MAX_ROWS = 500  # a report stays readable; summary.json keeps every finding
 
 
 # Columns that hold a 0..1 fraction of something (fill, use, prediction): shown as a percentage.
-_FRACTIONS = re.compile(r"^(utilization|fullest|percent_used|before|predicted|actual|difference|tolerance)$|_ratio$")
-_WEIGHTS = re.compile(r"weight$|^ceph_proposes$|^plan_step_1$")
+_FRACTIONS = re.compile(
+    r"^(utilization|percent_used|before|predicted|actual|difference|tolerance)$|_ratio$|^fullest|_fill$|^fill "
+)
+_WEIGHTS = re.compile(r"weight$|^ceph_proposes$|^plan_step_1$|_score$")
 SEVERITY_COLOURS = {"crit": "#c62828", "error": "#6a1b9a", "warn": "#ef6c00", "info": "#546e7a", "ok": "#2e7d32"}
 
 

@@ -21,7 +21,7 @@ CEPH_OUTPUTS = {
     "ceph/osd_df_tree": "osd df tree",
     "ceph/osd_dump": "osd dump",
     "ceph/df_detail": "df detail",
-    "ceph/pg_dump_pgs_brief": "pg dump",  # the whole dump: its pg_stats carry the brief fields
+    "ceph/pg_dump_pgs": "pg dump",  # the whole dump: its pg_stats carry every field a plan reads
 }
 # parts a sosreport never holds, and how to get each
 NOT_IN_SOSREPORT = {
@@ -33,7 +33,9 @@ NOT_IN_SOSREPORT = {
     "hosts/ssh_trust": "a sosreport cannot probe nova's SSH between computes: run resize_ssh with trust_hosts "
     "from a host that reaches them",
 }
-PGS_BRIEF_FIELDS = ("pgid", "state", "up", "up_primary", "acting", "acting_primary")
+PG_FIELDS = ("pgid", "state", "up", "up_primary", "acting", "acting_primary")
+# of each PG's stat_sum, what a move carries and Ceph's balancer counts (pg dump is ~2.5 KiB a PG)
+PG_STAT_SUM_FIELDS = ("num_bytes", "num_objects", "num_omap_bytes", "num_omap_keys")
 # what HOST_FACTS_SCRIPT's grep keeps of nova's config files (runbook_lib.sources.hosts)
 _CONF_LINE = re.compile(r"^\s*(\[[^]]+\]|vif_plugging_is_fatal|vif_plugging_timeout)\s*(=|$)")
 
@@ -61,11 +63,29 @@ def command_json(text: str) -> tuple[Any, str]:
         return None, f"is not whole JSON ({exc.msg} at line {start + exc.lineno})"
 
 
-def pgs_brief(dump: Any) -> list[dict[str, Any]]:
-    """``pg dump pgs_brief`` from a whole ``pg dump`` (Pacific and later nest it under ``pg_map``)."""
-    stats = (dump.get("pg_map") or dump).get("pg_stats", []) if isinstance(dump, dict) else []
-    brief = [{k: s[k] for k in PGS_BRIEF_FIELDS if k in s} for s in stats if isinstance(s, dict)]
-    return [{"pg_ready": True, "pg_stats": brief}]
+def as_record(value: Any) -> dict[str, Any]:
+    """A part holds records: a command printing a bare list (``osd crush rule dump``) is kept as ``rules``."""
+    return value if isinstance(value, dict) else {"rules": value}
+
+
+def pg_stats(dump: Any) -> list[dict[str, Any]]:
+    """``pg dump pgs`` (or a whole ``pg dump``: Pacific and later nest it under ``pg_map``; Luminous printed
+    ``pg dump pgs`` as a bare list) slimmed to each PG's placement and the sizes of PG_STAT_SUM_FIELDS."""
+    if isinstance(dump, dict):
+        stats = (dump.get("pg_map") or dump).get("pg_stats", [])
+    else:
+        stats = dump if isinstance(dump, list) else []
+    slim = []
+    for stat in stats:
+        if isinstance(stat, dict):
+            record = {k: stat[k] for k in PG_FIELDS if k in stat}
+            total = stat.get("stat_sum")
+            if isinstance(total, dict):
+                record["stat_sum"] = {k: total[k] for k in PG_STAT_SUM_FIELDS if k in total}
+            slim.append(record)
+        else:
+            slim.append(stat)  # kept as read: the analysis names it as unreadable
+    return [{"pg_ready": True, "pg_stats": slim}]
 
 
 def ps_processes(text: str) -> list[str]:

@@ -13,7 +13,7 @@ from runbook_lib.errors import RunbookError
 from runbook_lib.oslo_log import parse_oslo_log
 from runbook_lib.resize_ssh.ssh_errors import classify_ssh_failure, parse_ssh_error
 from runbook_lib.snapshot import load_snapshot
-from runbook_lib.sos_parts import command_json, conf_lines, pgs_brief, ps_processes
+from runbook_lib.sos_parts import command_json, conf_lines, pg_stats, ps_processes
 from runbook_lib.sources.hosts import parse_trust_probe
 from runbook_lib.vif_plugging.host_facts import parse_host_facts, tabulate_host_facts
 from runbook_lib.vif_plugging.neutron_events import notifier_events
@@ -77,8 +77,8 @@ def test_sos_command_files_and_ps_of_any_shape(text):
 
 @PROPERTY
 @given(JSON)
-def test_a_pg_dump_of_any_shape_gives_a_brief_list(value):
-    assert isinstance(pgs_brief(value)[0]["pg_stats"], list)
+def test_a_pg_dump_of_any_shape_gives_a_list_of_pgs(value):
+    assert isinstance(pg_stats(value)[0]["pg_stats"], list)
 
 
 @PROPERTY

@@ -8,7 +8,7 @@ import pytest
 from runbook_lib.sos_parts import (
     command_json,
     conf_lines,
-    pgs_brief,
+    pg_stats,
     ps_processes,
     rotation_order,
     sos_command_file,
@@ -68,13 +68,22 @@ def test_an_output_that_is_not_json_says_what_it_holds(text, why):
     assert value is None and said.startswith(why), said
 
 
-def test_pgs_brief_comes_from_the_whole_dump_of_any_release():
-    brief = pgs_brief(DUMP)[0]["pg_stats"]
-    assert brief == [
-        {"pgid": "1.0", "state": "active+clean", "up": [0, 1], "up_primary": 0, "acting": [0, 1], "acting_primary": 0}
+def test_pg_stats_come_from_the_whole_dump_of_any_release_slimmed_to_placement_and_sizes():
+    slim = pg_stats(DUMP)[0]["pg_stats"]
+    assert slim == [
+        {
+            "pgid": "1.0",
+            "state": "active+clean",
+            "up": [0, 1],
+            "up_primary": 0,
+            "acting": [0, 1],
+            "acting_primary": 0,
+            "stat_sum": {"num_bytes": 4096},
+        }
     ]
-    assert pgs_brief({"pg_stats": DUMP["pg_map"]["pg_stats"]})[0]["pg_stats"] == brief  # before Pacific
-    assert pgs_brief([])[0]["pg_stats"] == []
+    assert pg_stats({"pg_stats": DUMP["pg_map"]["pg_stats"]})[0]["pg_stats"] == slim  # Nautilus to Octopus
+    assert pg_stats(DUMP["pg_map"]["pg_stats"])[0]["pg_stats"] == slim  # Luminous: pg dump pgs is a bare list
+    assert pg_stats([])[0]["pg_stats"] == []
 
 
 PS_HEADER = "F S   UID   PID  PPID  PGID   SID CLS PRI ADDR    SZ WCHAN" + " " * 33 + "STARTED TT           TIME CMD"

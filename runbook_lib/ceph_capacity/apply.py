@@ -39,17 +39,7 @@ def apply_ceph_step(
             print(f"would run: {command}")
         print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
         return None
-    if not source.live:
-        raise ParameterError(
-            "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
-        )
-    access = CephAccess(**analysis.gather["access"])  # the way the data was just read
-    epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
-    if epoch != analysis.gather.get("epoch_after"):
-        raise PlanError(
-            f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "
-            "was read: run the runbook again before applying"
-        )
+    access = checked_access(source, analysis)
     for command in step.commands:  # checked: live, and the osdmap as it was read
         print(f"applying: {command}")
     for osd, (_, new) in step.changes.items():
@@ -58,6 +48,22 @@ def apply_ceph_step(
         return None
     actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
     return compare_prediction(step, actual, largest_pg_bytes(access))
+
+
+def checked_access(source: Snapshot, analysis: CephCapacityAnalysis) -> CephAccess:
+    """The way the data was just read, once it is certain the cluster is live and its osdmap unchanged."""
+    if not source.live:
+        raise ParameterError(
+            "apply=True changes the cluster: read it live (ceph_live=True, or --cloud), not a snapshot"
+        )
+    access = CephAccess(**analysis.gather["access"])
+    epoch = run_json(access, "ceph", ["osd", "dump"])["epoch"]
+    if epoch != analysis.gather.get("epoch_after"):
+        raise PlanError(
+            f"the osdmap moved from epoch {analysis.gather.get('epoch_after')} to {epoch} since the data "
+            "was read: run the runbook again before applying"
+        )
+    return access
 
 
 def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:

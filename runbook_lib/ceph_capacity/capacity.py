@@ -13,6 +13,7 @@ import dataclasses
 import pandas as pd
 
 from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity, check_osd_df_against_osdmap
+from runbook_lib.ceph_capacity.placement import Layout, read_layout
 from runbook_lib.ceph_capacity.tables import (
     CEPH_PARTS,
     INVENTORY_PARTS,
@@ -42,6 +43,10 @@ class CephCapacityAnalysis:
     gather: Record
     test_reweight: Record = dataclasses.field(default_factory=dict)  # Ceph's own proposal, if asked
     ledger: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    layout: Layout | None = None  # PGs, rules, CRUSH tree: what a PG-level (upmap) plan reads
+    layout_missing: str = ""  # why there is no layout
+    facts: Record = dataclasses.field(default_factory=dict)  # osd_dump, status, balancer: what decides the plan
+    ceph_optimizer: Record = dataclasses.field(default_factory=dict)  # osdmaptool --upmap's proposal, if run
 
     @property
     def ledger_table(self) -> pd.DataFrame:
@@ -197,6 +202,42 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
         from runbook_lib.ceph_capacity.reclaim import check_reclaim
 
         findings += check_reclaim(ledger_frame, osds, bool((osds["state"] == "full").any()))
+    layout, layout_missing = layout_of(snapshot, osds, osd_dump)
+    facts = {
+        "osd_dump": osd_dump,
+        "status": one(snapshot, "ceph/status"),
+        "balancer": one(snapshot, "ceph/balancer_status"),
+    }
     return CephCapacityAnalysis(
-        ratios, osds, pools, health, findings, gather, one(snapshot, "ceph/test_reweight"), ledger_frame
+        ratios,
+        osds,
+        pools,
+        health,
+        findings,
+        gather,
+        one(snapshot, "ceph/test_reweight"),
+        ledger_frame,
+        layout,
+        layout_missing,
+        facts,
+        one(snapshot, "ceph/osdmaptool_upmap"),
     )
+
+
+LAYOUT_PARTS = {
+    "ceph/pg_dump_pgs": "ceph pg dump pgs --format json",
+    "ceph/crush_rules": "ceph osd crush rule dump --format json",
+}
+
+
+def layout_of(snapshot: Snapshot, osds: pd.DataFrame, osd_dump: Record) -> tuple[Layout | None, str]:
+    """The PG layout, or None and what is missing (a snapshot from before these parts, or one that failed)."""
+    missing = [
+        f"{part} ({snapshot.unread.get(part) or 'not in this snapshot'}; by hand: {command})"
+        for part, command in LAYOUT_PARTS.items()
+        if not snapshot.get(part) or part in snapshot.unread
+    ]
+    if missing:
+        return None, "it needs " + "; ".join(missing)
+    parts = [one(snapshot, p) for p in ("ceph/osd_df_tree", "ceph/pg_dump_pgs", "ceph/crush_rules")]
+    return read_layout(osds, osd_dump, *parts), ""

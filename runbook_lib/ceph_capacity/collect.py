@@ -6,11 +6,15 @@ from __future__ import annotations
 from runbook_lib.ceph_capacity.capacity import build_ledger
 from runbook_lib.ceph_capacity.plan import ReweightLimits
 from runbook_lib.ceph_capacity.tables import CEPH_PARTS, PARTS, one
+from runbook_lib.ceph_capacity.upmap import UpmapLimits
 from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.records import comma_list
 from runbook_lib.snapshot import Snapshot, load_snapshot, new_manifest
 from runbook_lib.sources.ceph import CephAccess, check_ceph_name, check_pool_name, collect_ceph, rbd_watchers
 from runbook_lib.sources.origin import open_snapshot
+from runbook_lib.sources.osdmap import ceph_optimizer
+
+OSDMAPTOOL_DEVIATION = 1  # PGs: the strictest it takes, its best shot at balance
 
 
 def open_ceph(
@@ -24,6 +28,7 @@ def open_ceph(
     ceph_timeout: int = 20,
     pools: str = "volumes,images,vms,backups",
     reweight_limits: ReweightLimits | None = None,
+    upmap_limits: UpmapLimits | None = None,
 ) -> Snapshot:
     """Ceph read live (``ceph_live``, or whenever ``cloud`` is given: a live cloud is never paired with
     recorded Ceph data) or from ``snapshot``. A live read is marked ``live``: only it may be changed."""
@@ -46,6 +51,10 @@ def open_ceph(
             raise  # asked for Ceph explicitly: say so at once
         # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
         parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
+    if "ceph/pg_dump_pgs" in parts:  # Ceph's own optimizer on the same map, for the side-by-side
+        budget = (upmap_limits or UpmapLimits()).total_moves
+        epoch = parts["ceph/osd_dump"][0]["epoch"]
+        parts["ceph/osdmaptool_upmap"] = [ceph_optimizer(access, epoch, [], OSDMAPTOOL_DEVIATION, budget)]
     gathered = base.with_parts(parts).with_problems(problems)
     return with_watchers(gathered, access) if parts.get("ceph/rbd") else gathered
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
@@ -9,6 +11,10 @@ from matplotlib.figure import Figure
 
 from runbook_lib.records import Record
 from runbook_lib.show import show_figure, show_note, show_table
+
+if TYPE_CHECKING:
+    from runbook_lib.ceph_capacity.choice import Rebalancing
+    from runbook_lib.ceph_capacity.upmap import UpmapPlan
 
 _STATE_COLOURS = {
     "ok": "#66bb6a",
@@ -164,3 +170,27 @@ def show_ratio_bump(bump: Record) -> None:
         return
     print("\n".join(bump["raise"]))
     print("restore afterwards:\n" + "\n".join(bump["restore"]))
+
+
+def show_rebalancing(rebalancing: Rebalancing) -> None:
+    """The choice and its reasons, the plans side by side, and every OSD's predicted fill after each plan."""
+    print(f"chosen: {rebalancing.choice['plan']}")
+    for reason in rebalancing.choice["why"]:
+        print(f"  - {reason}")
+    show_table(rebalancing.table, "The plans side by side (same byte model; score: Ceph's balancer eval)")
+    show_table(rebalancing.fill, "Predicted fill per OSD after each plan", "no PG-level prediction: no PG layout read")
+    optimizer = rebalancing.ceph_optimizer
+    if optimizer.get("error"):
+        show_note(f"Ceph's optimizer not run: {optimizer['error']}")
+    elif optimizer:
+        print("Ceph's optimizer was run as: " + " ".join(optimizer["argv"]))
+    else:
+        show_note("Ceph's optimizer not run: this snapshot has no exported OSDMap (run live: ceph_live=True)")
+
+
+def show_upmap_plan(plan: UpmapPlan, osds: pd.DataFrame, ratios: dict[str, float]) -> None:
+    """The upmap plan's moves (with the command and its undo) and why it ends; the predicted fill per step."""
+    show_table(plan.table(), "Upmap plan: one row per PG move", "no move: " + (plan.refused or plan.stopped))
+    if plan.steps:
+        print(plan.stopped)
+        show_figure(plot_plan_steps(plan.predicted_utilization(osds), ratios))

@@ -31,7 +31,14 @@ INVENTORY_PARTS = {
 
 PARTS = CEPH_PARTS + tuple(INVENTORY_PARTS.values())
 # Read when asked for (pools, Ceph's own proposal): a snapshot without them still works, one read wrong is said.
-OPTIONAL_PARTS = ("ceph/rbd", "ceph/rbd_watchers", "ceph/test_reweight")
+OPTIONAL_PARTS = (
+    "ceph/rbd",
+    "ceph/rbd_watchers",
+    "ceph/test_reweight",
+    "ceph/pg_dump_pgs",
+    "ceph/crush_rules",
+    "ceph/osdmaptool_upmap",
+)
 
 
 RATIO_TOLERANCE = 1e-6

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
+from runbook_lib.sos_parts import as_record, pg_stats
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 # Reef before 18.2.5 wrote bare inf into `osd dump` (tracker 66215); Jewel wrote -nan into `osd df`.
 _BARE_NUMBER = re.compile(r"(?<=[:\[,])\s*(-?(?:inf|nan|Infinity|NaN))\s*(?=[,\]\}])")
 
@@ -35,7 +37,8 @@ CEPH_PARTS = (
     ("ceph/df_detail", ["df", "detail"]),
     ("ceph/health_detail", ["health", "detail"]),
     ("ceph/status", ["status"]),
-    ("ceph/pg_dump_pgs_brief", ["pg", "dump", "pgs_brief"]),
+    ("ceph/pg_dump_pgs", ["pg", "dump", "pgs"]),  # slimmed to what a plan reads (sos_parts.pg_stats)
+    ("ceph/crush_rules", ["osd", "crush", "rule", "dump"]),
     ("ceph/balancer_status", ["balancer", "status"]),
     ("ceph/versions", ["versions"]),
 )
@@ -88,7 +91,7 @@ class CephAccess:
                 "'ssh admin@mon1 sudo ceph' or 'cephadm shell -- ceph'"
             )
 
-    def argv(self, tool: str, args: list[str]) -> list[str]:
+    def argv(self, tool: str, args: list[str], json_format: bool = True) -> list[str]:
         words = shlex.split(self.command)
         prefix, executable = words[:-1], words[-1]
         tool_path = executable if tool == "ceph" else str(Path(executable).with_name(tool))
@@ -105,7 +108,7 @@ class CephAccess:
             if tool == "ceph"
             else ["--client-mount-timeout", str(self.timeout)]
         )
-        command = [tool_path, *common, *args, "--format", "json"]
+        command = [tool_path, *common, *args, *(["--format", "json"] if json_format else [])]
         if goes_through_ssh(prefix):
             command = [shlex.quote(word) for word in command]
         return [*prefix, *command]
@@ -143,7 +146,10 @@ def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
 
 
 def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceError:
-    last = (stderr.strip().splitlines() or [f"exit code {code}"])[-1][:300]
+    lines = stderr.strip().splitlines()
+    # the tool's own last word, not a librados log line that may land after it ("2026-12-02T… monclient…")
+    said = [line for line in lines if not _LOG_LINE.match(line)] or lines or [f"exit code {code}"]
+    last = said[-1][:300]
     if "conf_read_file" in stderr or "unable to open config file" in stderr:  # ceph's words / rbd's (global_init)
         return SourceUnreachable(
             f"'{what}': ceph cannot read its configuration {conf or '(the default /etc/ceph/ceph.conf)'}; "
@@ -212,7 +218,8 @@ def collect_ceph(
     problems: dict[str, str] = {}
     for part, args in CEPH_PARTS:
         try:
-            parts[part] = [run_json(access, "ceph", args)]
+            value = run_json(access, "ceph", args)
+            parts[part] = pg_stats(value) if part == "ceph/pg_dump_pgs" else [as_record(value)]
         except SourceUnreachable:
             raise  # nothing else will answer either
         except SourceError as exc:

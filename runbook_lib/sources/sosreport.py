@@ -156,8 +156,8 @@ def read_ceph(sos: SosReport) -> tuple[dict[str, list[dict[str, Any]]], dict[str
         value, why = sos_parts.command_json(sos.text(found[0]) or "")
         if why:
             problems[part] = f"sosreport {sos.name}: {found[0]} {why}; run 'ceph {command} --format json' on a mon"
-        elif part == "ceph/pg_dump_pgs_brief":
-            parts[part] = sos_parts.pgs_brief(value)
+        elif part == "ceph/pg_dump_pgs":
+            parts[part] = sos_parts.pg_stats(value)
         else:
             parts[part] = [value]
     return parts, problems

@@ -59,6 +59,11 @@ def test_the_notebook_runs_live_and_is_filed_under_the_cluster_not_the_demo(ceph
     assert run["verdict"] == "WARN" and {"osd-nearfull", "health-POOL_NEARFULL"} <= {f["kind"] for f in run["findings"]}
     html = (tmp_path / "ceph_capacity.html").read_text()
     assert "Plan: one row per step" in html and "ceph osd reweight 0 0.9" in html
+    # the upmap plan's exact first move, chosen, beside Ceph's optimizer run for real on the exported map
+    assert "ceph osd pg-upmap-items 1.21 0 2" in html and "chosen: upmap" in html
+    assert "optimizer was run as: osdmaptool osdmap --upmap upmap.txt --upmap-deviation 1 --upmap-max 50" in html
+    upmap = [p for p in run["plan"] if p["action"] == "pg-upmap-items"]
+    assert upmap[0]["argv"] == ["ceph", "osd", "pg-upmap-items", "1.21", "0", "2"]
 
 
 def test_a_dead_monitor_is_reported_not_waited_for(cephlab, tmp_path):
@@ -170,6 +175,54 @@ def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicl
     problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
     assert run["verdict"] == "ERROR" and problems
     assert "no-such-ceph.conf" in problems[0]["message"] and "ceph_conf" in problems[0]["message"]
+
+
+def ceph_json(conf, *args: str):
+    done = subprocess.run(
+        ["ceph", "--conf", str(conf), *args, "--format", "json"], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_zy_an_upmap_step_applied_for_real_moves_what_it_predicted_and_its_undo_restores_the_fill(cephlab, capsys):
+    """Before the reweight test (it changes the lab); undone at the end, and the fill checked back."""
+    from runbook_lib.ceph_capacity.apply_upmap import UPMAP_TOLERANCE, apply_upmap_step
+    from runbook_lib.ceph_capacity.choice import plan_ceph_upmap
+    from runbook_lib.ceph_capacity.placement import balancer_score
+    from runbook_lib.sources.ceph import CephAccess, run_ceph, wait_for_recovery
+
+    source = open_ceph(ceph_live=True, ceph_conf=str(cephlab))
+    analysis = analyse_ceph_capacity(source)
+    layout = analysis.layout
+    said = subprocess.run(["ceph", "--conf", str(cephlab), "balancer", "eval"], capture_output=True, text=True).stdout
+    assert f"current cluster score {balancer_score(layout.pgs, layout.osds, layout.rules, layout.where):.6f}" in said
+    assert analysis.ceph_optimizer["commands"], analysis.ceph_optimizer  # osdmaptool ran on the exported map
+    plan = plan_ceph_upmap(analysis)
+    step = plan.steps[0]
+    access = CephAccess(conf=str(cephlab))
+    try:
+        compared = apply_upmap_step(source, analysis, plan, True, recovery_timeout=180)
+        assert compared is not None and compared["within"].all(), compared.to_string()
+        assert (compared["difference"].abs() < UPMAP_TOLERANCE).all()
+        items = {
+            e["pgid"]: [(m["from"], m["to"]) for m in e["mappings"]]
+            for e in ceph_json(cephlab, "osd", "dump")["pg_upmap_items"]
+        }
+        assert items == {m.pgid: list(m.items_after) for m in step.moves}
+        for move in step.moves:  # the rule (distinct OSDs) holds on the cluster's own mapping
+            up = ceph_json(cephlab, "pg", "map", move.pgid)["up"]
+            assert move.target in up and move.source not in up and len(set(up)) == len(up)
+    finally:
+        for move in step.moves:
+            run_ceph(access, "ceph", move.undo_argv[1:])
+    assert wait_for_recovery(access, 180)
+    assert ceph_json(cephlab, "osd", "dump")["pg_upmap_items"] == []
+    from runbook_lib.ceph_capacity.tables import tabulate_osds
+    from runbook_lib.sources.ceph import settled_osd_df
+
+    back = tabulate_osds(settled_osd_df(access), {}).set_index("osd")["utilization"]
+    for osd, before in step.before.items():
+        assert abs(back[osd] - before) < UPMAP_TOLERANCE, (osd, back[osd], before)
 
 
 def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):

@@ -321,3 +321,17 @@ def test_a_cluster_name_or_client_id_ceph_would_not_take_is_refused(value):
     with pytest.raises(ParameterError, match="is not a Ceph"):
         check_ceph_name(value, "ceph_id")
     assert check_ceph_name("", "ceph_id") == "" and check_ceph_name("client.admin-2", "ceph_id") == "client.admin-2"
+
+
+def test_a_librados_log_line_written_after_the_tools_error_does_not_hide_it():
+    # rbd's two stderr writers race: the monclient NOTE may come last (seen on a loaded 2-core machine)
+    stderr = (
+        "rbd: listing images failed: (110) Connection timed out\n"
+        "2026-12-02T13:54:04.657+0000 7f8b51aa0380 -1 monclient(hunting): authenticate NOTE: no keyring found; "
+        "disabled cephx authentication\n"
+    )
+    error = command_error("rbd ls --pool volumes", 110, stderr)
+    assert str(error) == (
+        "'rbd ls --pool volumes': no monitor answered (rbd: listing images failed: (110) Connection timed out); "
+        "check mon_host in the conf and the network"
+    )

@@ -51,7 +51,7 @@ def test_a_mon_s_ceph_outputs_become_parts_and_the_cut_pg_dump_is_named():
     assert len(osds) == 4 and max(osds, key=lambda n: n["utilization"])["name"] == "osd.0"
     assert snapshot.get("ceph/osd_dump")[0]["nearfull_ratio"] == pytest.approx(0.5)
     assert "OSD_NEARFULL" in snapshot.get("ceph/health_detail")[0]["checks"]
-    why = snapshot.problems["ceph/pg_dump_pgs_brief"]  # stdout and stderr on one pipe: cut at 64 KiB
+    why = snapshot.problems["ceph/pg_dump_pgs"]  # stdout and stderr on one pipe: cut at 64 KiB
     assert "ceph_pg_dump_--format_json-pretty is not whole JSON" in why
     assert why.endswith("run 'ceph pg dump --format json' on a mon")
     assert "rbd du" in snapshot.problems["ceph/rbd"]
