@@ -96,6 +96,7 @@ bench: venv
 	$(BIN)/python bench/bench_runner.py
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_ceph_plan.py
+	$(BIN)/python bench/bench_upmap.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache

@@ -51,12 +51,18 @@ def open_ceph(
             raise  # asked for Ceph explicitly: say so at once
         # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
         parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
-    if "ceph/pg_dump_pgs" in parts:  # Ceph's own optimizer on the same map, for the side-by-side
-        budget = (upmap_limits or UpmapLimits()).total_moves
-        epoch = parts["ceph/osd_dump"][0]["epoch"]
-        parts["ceph/osdmaptool_upmap"] = [ceph_optimizer(access, epoch, [], OSDMAPTOOL_DEVIATION, budget)]
+    parts |= ceph_optimizer_part(access, parts, upmap_limits or UpmapLimits())
     gathered = base.with_parts(parts).with_problems(problems)
     return with_watchers(gathered, access) if parts.get("ceph/rbd") else gathered
+
+
+def ceph_optimizer_part(access: CephAccess, parts: dict, limits: UpmapLimits) -> dict:
+    """Ceph's own optimizer on the map the parts were read at, with the upmap plan's move budget (for the
+    side-by-side); nothing when the PGs were not read (there is nothing to compare it with)."""
+    if "ceph/pg_dump_pgs" not in parts:
+        return {}
+    epoch = parts["ceph/osd_dump"][0]["epoch"]
+    return {"ceph/osdmaptool_upmap": [ceph_optimizer(access, epoch, [], OSDMAPTOOL_DEVIATION, limits.total_moves)]}
 
 
 def with_watchers(snapshot: Snapshot, access: CephAccess) -> Snapshot:

@@ -24,6 +24,7 @@ from runbook_lib.records import Record
 
 CANDIDATE_SOURCES = 4  # the fullest OSDs tried per move
 CANDIDATE_RECEIVERS = 24  # the emptiest OSDs tried per copy: bounds the search on 2,000 OSDs
+MIN_MOVE_FILL = 0.0005  # a copy changing its source by less than 0.05 point is noise beside the writes: not a move
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,7 +215,7 @@ def _best_move(
         for pgid in sorted(state.on_osd.get(source, ())):
             pool, kb = state.copy[pgid]
             rule = rules.get(pool)
-            if rule is None or kb <= 0:
+            if rule is None or kb < MIN_MOVE_FILL * state.size[source]:
                 continue
             after_source = (state.used[source] - kb) / state.size[source]
             for target in receivers:

@@ -58,10 +58,14 @@ def test_the_demo_s_notifier_lines_say_which_server_got_which_event(demo_snapsho
     servers = {s["name"]: s["id"] for s in demo_snapshot.get("openstack/servers")}
     ports = {p["name"]: p["id"] for p in demo_snapshot.get("openstack/ports")}
     plugged = events[events["event"] == "network-vif-plugged"]
-    assert plugged[["server_id", "port", "status", "code", "outcome"]].values.tolist() == [
+    rows = plugged[["server_id", "port", "status", "code", "outcome"]].values.tolist()
+    expected = [
         [servers["vif-late"], ports["vif-late-port"], "completed", 200, "delivered"],
         [servers["vif-dup-1"], ports["vif-dup-1-port"], "completed", 200, "delivered"],
     ]
+    assert [r for r in rows if r in expected] == expected
+    # the lab's one race: vif-error's port may come up after Nova gave up (a late event, delivered to no waiter)
+    assert [r[0] for r in rows if r not in expected] in ([], [servers["vif-error"]])
     failed = events[events["outcome"] != "delivered"]
     assert failed[["event", "code", "outcome"]].values.tolist() == [
         ["network-changed", 422, "refused"],

@@ -46,6 +46,8 @@ def test_each_event_is_a_row_labelled_inside_the_figure_in_time_order(analysis, 
         r"Took \d+\.\d\d seconds to build instance\.",
         r"During sync_power_state the instance has a pending task \(spawning\)\. Skip\.",
     ]  # in event order: the first event is the top row
+    if len(labels) == len(expected) - 1:  # the power-state sync runs every 10 s: it may miss the spawn
+        expected = expected[:-1]
     assert len(labels) == len(expected) and all(re.fullmatch(e, t) for e, t in zip(expected, labels, strict=True)), (
         labels
     )
