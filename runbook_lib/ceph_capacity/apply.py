@@ -19,6 +19,8 @@ from runbook_lib.sources.ceph import (
     wait_for_recovery,
 )
 
+DRY_RUN = "dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)"
+
 
 def apply_ceph_step(
     source: Snapshot,
@@ -37,7 +39,7 @@ def apply_ceph_step(
     if not apply:
         for command in step.commands:
             print(f"would run: {command}")
-        print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
+        print(DRY_RUN)
         return None
     access = checked_access(source, analysis)
     for command in step.commands:  # checked: live, and the osdmap as it was read

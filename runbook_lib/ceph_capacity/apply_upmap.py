@@ -7,9 +7,11 @@ smaller than any move it predicts on the lab's OSDs. What the cluster wrote mean
 
 from __future__ import annotations
 
+import shlex
+
 import pandas as pd
 
-from runbook_lib.ceph_capacity.apply import apply_ceph_step, checked_access
+from runbook_lib.ceph_capacity.apply import DRY_RUN, apply_ceph_step, checked_access
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
 from runbook_lib.ceph_capacity.plan import ReweightPlan
 from runbook_lib.ceph_capacity.tables import tabulate_osds
@@ -33,12 +35,12 @@ def apply_upmap_step(
     step = plan.steps[0]
     if not apply:
         for move in step.moves:
-            print(f"would run: {' '.join(move.argv)}    (undo: {' '.join(move.undo_argv)})")
-        print("dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)")
+            print(f"would run: {shlex.join(move.argv)}    (undo: {shlex.join(move.undo_argv)})")
+        print(DRY_RUN)
         return None
     access = checked_access(source, analysis)
     for move in step.moves:
-        print(f"applying: {' '.join(move.argv)}")
+        print(f"applying: {shlex.join(move.argv)}")
         run_ceph(access, "ceph", move.argv[1:])
     if not wait_for_recovery(access, recovery_timeout):
         return None

@@ -125,16 +125,15 @@ def outcome_of_items(
     after = dict(used)
     ups = {}
     moved = 0.0
-    copies = dict(zip(layout.pgs["pgid"], layout.pgs["copy_kb"], strict=True))
     for row in layout.pgs.itertuples():
         up = row.up
         if row.pgid in items:
             up = remapped(row.up, layout.items.get(row.pgid, ()), items[row.pgid])
             for osd in set(row.up) - set(up) - {ITEM_NONE}:
-                after[osd] = after.get(osd, 0.0) - copies[row.pgid]
+                after[osd] = after.get(osd, 0.0) - row.copy_kb
             for osd in set(up) - set(row.up) - {ITEM_NONE}:
-                after[osd] = after.get(osd, 0.0) + copies[row.pgid]
-                moved += copies[row.pgid]
+                after[osd] = after.get(osd, 0.0) + row.copy_kb
+                moved += row.copy_kb
         ups[row.pgid] = up
     pgs = layout.pgs.assign(up=layout.pgs["pgid"].map(ups))
     fill = {o: after[o] / size[o] for o in size if size[o]}

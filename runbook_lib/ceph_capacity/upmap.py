@@ -14,6 +14,7 @@ optimizer's measure), because bytes are what fill an OSD.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shlex
 from collections.abc import Mapping
 
@@ -182,6 +183,7 @@ class _State:
     def fill(self, osd: int) -> float:
         return self.used[osd] / self.size[osd]
 
+    @functools.cached_property  # once: a move never leaves its group, so no group's mean changes
     def means(self) -> dict[tuple[str, str], float]:
         sums: dict[tuple[str, str], list[float]] = {}
         for osd, g in self.group.items():
@@ -199,7 +201,7 @@ def _best_move(
     ceiling: float,
     busy: Mapping[int, int],
 ) -> Move | None:
-    means = state.means()
+    means = state.means
     ranked = sorted(state.used, key=state.fill, reverse=True)
     sources = [o for o in ranked if busy.get(o, 0) < limits.max_backfills][:CANDIDATE_SOURCES]
     best, best_gain = None, 1e-12
@@ -287,7 +289,7 @@ def plan_upmap(
 
 
 def _why_done(state: _State, limits: UpmapLimits) -> str:
-    means = state.means()
+    means = state.means
     worst = max(state.used, key=lambda o: state.fill(o) - means[state.group[o]])
     excess = state.fill(worst) - means[state.group[worst]]
     if excess <= limits.deviation:
