@@ -16,7 +16,7 @@ from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
 from runbook_lib.ceph_capacity.plan import ReweightPlan
 from runbook_lib.ceph_capacity.tables import tabulate_osds
 from runbook_lib.ceph_capacity.upmap import UpmapPlan, UpmapStep
-from runbook_lib.errors import ParameterError
+from runbook_lib.errors import ParameterError, PlanError
 from runbook_lib.records import Record
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.ceph import run_ceph, run_json, settled_osd_df, wait_for_recovery
@@ -39,6 +39,13 @@ def apply_upmap_step(
         print(DRY_RUN)
         return None
     access = checked_access(source, analysis)
+    osd_dump = run_json(access, "ceph", ["osd", "dump"])
+    moved = drifted_since_read(analysis.osds, tabulate_osds(settled_osd_df(access), osd_dump), UPMAP_TOLERANCE)
+    if moved:
+        raise PlanError(
+            f"the OSDs' fill moved since the plan was read ({moved}): data is still being written, deleted or "
+            "backfilled; run the runbook again once `ceph osd df` holds still"
+        )
     for move in step.moves:
         print(f"applying: {shlex.join(move.argv)}")
         run_ceph(access, "ceph", move.argv[1:])
@@ -46,6 +53,18 @@ def apply_upmap_step(
         return None
     actual = tabulate_osds(settled_osd_df(access), run_json(access, "ceph", ["osd", "dump"]))
     return compare_upmap_prediction(step, actual)
+
+
+def drifted_since_read(read: pd.DataFrame, now: pd.DataFrame, tolerance: float) -> str:
+    """The OSDs whose reported fill differs from the one the plan was made from by more than ``tolerance``
+    (``osd.1 38.34% now 37.82%``), or "": an exact prediction holds only from the figures it started at."""
+    then = read.set_index("osd")["utilization"]
+    moved = [
+        f"osd.{osd} {then[osd]:.2%} now {fill:.2%}"
+        for osd, fill in now.set_index("osd")["utilization"].items()
+        if osd in then.index and abs(fill - then[osd]) > tolerance
+    ]
+    return ", ".join(moved)
 
 
 def compare_upmap_prediction(step: UpmapStep, actual: pd.DataFrame) -> pd.DataFrame:

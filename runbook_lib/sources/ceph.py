@@ -263,8 +263,8 @@ def largest_pg_bytes(access: CephAccess) -> int:
     return max((int(p.get("stat_sum", {}).get("num_bytes", 0)) for p in stats), default=0)
 
 
-def settled_osd_df(access: CephAccess, timeout: float = 60, interval: float = 4) -> dict:
-    """``osd df tree`` once it reads the same twice: OSDs report their use a few seconds late."""
+def settled_osd_df(access: CephAccess, timeout: float = 60, interval: float = 6) -> dict:
+    """``osd df tree`` once two reads ``interval`` apart agree: OSDs report to the mgr every 5 s."""
     previous, deadline = None, time.monotonic() + timeout
     while True:
         current = run_json(access, "ceph", ["osd", "df", "tree"])

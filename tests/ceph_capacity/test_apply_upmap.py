@@ -4,7 +4,12 @@ the verification holds each OSD to 0.1 point; the chosen plan is the one run unl
 import pandas as pd
 import pytest
 
-from runbook_lib.ceph_capacity.apply_upmap import apply_chosen_step, apply_upmap_step, compare_upmap_prediction
+from runbook_lib.ceph_capacity.apply_upmap import (
+    apply_chosen_step,
+    apply_upmap_step,
+    compare_upmap_prediction,
+    drifted_since_read,
+)
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.choice import plan_ceph_upmap
 from runbook_lib.ceph_capacity.plan import plan_ceph_reweight
@@ -51,3 +56,12 @@ def test_the_verification_holds_each_osd_to_a_tenth_of_a_point():
     assert verification["within"].to_dict() == {"osd.0": True, "osd.1": True, "osd.2": True, "osd.3": False}
     assert verification.at["osd.0", "predicted_change_pp"] == pytest.approx(-7.03, abs=0.01)
     assert (verification["tolerance"] < verification["predicted_change_pp"].abs() / 100).sum() == 4
+
+
+def test_a_plan_is_not_applied_once_the_fill_it_started_from_has_moved():
+    # CI saw it: images deleted by an earlier test still shrinking osd.1 and osd.3 when the plan was read
+    read = pd.DataFrame({"osd": [0, 1, 2, 3], "utilization": [0.551598, 0.383377, 0.256268, 0.424252]})
+    now = read.assign(utilization=[0.551598, 0.378225, 0.256300, 0.420387])
+    assert drifted_since_read(read, now, 0.001) == "osd.1 38.34% now 37.82%, osd.3 42.43% now 42.04%"
+    assert drifted_since_read(read, read.assign(utilization=read["utilization"] + 0.0009), 0.001) == ""
+    assert drifted_since_read(read, now[now["osd"] != 1], 0.001) == "osd.3 42.43% now 42.04%"

@@ -189,8 +189,11 @@ def test_zy_an_upmap_step_applied_for_real_moves_what_it_predicted_and_its_undo_
     from runbook_lib.ceph_capacity.apply_upmap import UPMAP_TOLERANCE, apply_upmap_step
     from runbook_lib.ceph_capacity.choice import plan_ceph_upmap
     from runbook_lib.ceph_capacity.placement import balancer_score
-    from runbook_lib.sources.ceph import CephAccess, run_ceph, wait_for_recovery
+    from runbook_lib.ceph_capacity.tables import tabulate_osds
+    from runbook_lib.sources.ceph import CephAccess, run_ceph, settled_osd_df, wait_for_recovery
 
+    access = CephAccess(conf=str(cephlab))
+    settled_osd_df(access)  # images an earlier test deleted are still being removed: plan on still figures
     source = open_ceph(ceph_live=True, ceph_conf=str(cephlab))
     analysis = analyse_ceph_capacity(source)
     layout = analysis.layout
@@ -199,7 +202,6 @@ def test_zy_an_upmap_step_applied_for_real_moves_what_it_predicted_and_its_undo_
     assert analysis.ceph_optimizer["commands"], analysis.ceph_optimizer  # osdmaptool ran on the exported map
     plan = plan_ceph_upmap(analysis)
     step = plan.steps[0]
-    access = CephAccess(conf=str(cephlab))
     try:
         compared = apply_upmap_step(source, analysis, plan, True, recovery_timeout=180)
         assert compared is not None and compared["within"].all(), compared.to_string()
@@ -212,15 +214,13 @@ def test_zy_an_upmap_step_applied_for_real_moves_what_it_predicted_and_its_undo_
         for move in step.moves:  # the rule (distinct OSDs) holds on the cluster's own mapping
             up = ceph_json(cephlab, "pg", "map", move.pgid)["up"]
             assert move.target in up and move.source not in up and len(set(up)) == len(up)
-    finally:
+    finally:  # the next test reads the lab: it waits for the undo even when an assertion failed
         for move in step.moves:
             run_ceph(access, "ceph", move.undo_argv[1:])
-    assert wait_for_recovery(access, 180)
+        recovered = wait_for_recovery(access, 180)
+        back = tabulate_osds(settled_osd_df(access), {}).set_index("osd")["utilization"]
+    assert recovered
     assert ceph_json(cephlab, "osd", "dump")["pg_upmap_items"] == []
-    from runbook_lib.ceph_capacity.tables import tabulate_osds
-    from runbook_lib.sources.ceph import settled_osd_df
-
-    back = tabulate_osds(settled_osd_df(access), {}).set_index("osd")["utilization"]
     for osd, before in step.before.items():
         assert abs(back[osd] - before) < UPMAP_TOLERANCE, (osd, back[osd], before)
 
@@ -229,7 +229,9 @@ def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
     """Last in the file: it changes the lab (and puts the weight back at the end)."""
     from runbook_lib.ceph_capacity.apply import apply_ceph_step
     from runbook_lib.errors import PlanError
+    from runbook_lib.sources.ceph import CephAccess, settled_osd_df
 
+    settled_osd_df(CephAccess(conf=str(cephlab)))  # plan on still figures, as an operator would
     source = open_ceph(ceph_live=True, ceph_conf=str(cephlab), reweight_limits=LIMITS)
     analysis = analyse_ceph_capacity(source)
     plan = plan_ceph_reweight(analysis, LIMITS)
