@@ -1,7 +1,7 @@
 """Secrets never reach a report: the values of a run's parameters that are secrets (a ``--key``/``--password``
-option, a ``PASSWORD=…``/``TOKEN=…`` assignment, a URL's credentials, a cephx key, or any value of a parameter
-named like a secret) are found once, and every text the run writes (the executed notebook, its HTML, the
-summary, the runner's lines) has each of them replaced by ``***``."""
+option, a ``PASSWORD=…``/``TOKEN=…`` assignment, a URL's credentials or a bare ``user:password@host``, a cephx
+key, or any value of a parameter named like a secret) are found once, and every text the run writes (the
+executed notebook, its HTML, the summary, the runner's lines) has each of them replaced by ``***``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ _OPTION = re.compile(rf"(?i)(?:^|\s|=)--[\w-]*{_SECRET_WORD}(?:=|\s+)(['\"]?)(?P
 # OS_PASSWORD=x, password: x, "token": "x" (an env assignment or a config line carried in a value)
 _ASSIGNMENT = re.compile(rf"(?i)\b[\w-]*{_SECRET_WORD}\s*[=:]\s*(['\"]?)(?P<value>[^\s'\",;]+)\1")
 _URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:(?P<value>[^@\s/]+)@")
+# user:password@host without a scheme: no ssh takes it, but that is what the operator typed, and its value
+# would be quoted back in the error that refuses it
+_USERINFO = re.compile(r"(?:^|(?<=[\s=,]))[\w.+-]+:(?P<value>[^@\s/:]+)@[\w.-]")
 _SSHPASS = re.compile(r"(?:^|\s)sshpass\s+(?:-\w+\s+)*-p\s*(['\"]?)(?P<value>[^\s'\"]+)\1")  # sshpass -p <password>
 _CEPHX_KEY = re.compile(r"\bAQ[A-Za-z0-9+/]{36}==")  # a cephx secret: 28 bytes in base64, 40 characters
 _SECRET_NAME = re.compile(rf"(?i){_SECRET_WORD}")
@@ -29,7 +32,7 @@ def secret_values(parameters: dict[str, Any]) -> set[str]:
             continue
         if _SECRET_NAME.search(name):
             found.add(value)
-        for pattern in (_OPTION, _ASSIGNMENT, _URL_CREDENTIALS, _SSHPASS):
+        for pattern in (_OPTION, _ASSIGNMENT, _URL_CREDENTIALS, _USERINFO, _SSHPASS):
             found |= {m.group("value") for m in pattern.finditer(value)}
         found |= set(_CEPHX_KEY.findall(value))
     return {v for v in found if len(v) >= 4}

@@ -37,7 +37,8 @@ from runbook_lib.ceph_capacity.collect import ceph_optimizer_part
 from runbook_lib.ceph_capacity.upmap import UpmapLimits
 from runbook_lib.resize_ssh.trust import TRUST_PART
 from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
-from runbook_lib.sources.ceph import CephAccess, collect_ceph, settled_osd_df
+from runbook_lib.sources.ceph import CephAccess, settled_osd_df
+from runbook_lib.sources.ceph_gather import collect_ceph
 from runbook_lib.sources.hosts import probe_ssh_trust, read_host_facts
 from runbook_lib.sources.logs import read_log_dir
 from runbook_lib.sources.openstack import connect

@@ -10,7 +10,9 @@ from runbook_lib.ceph_capacity.upmap import UpmapLimits
 from runbook_lib.errors import ConfigError, SourceError
 from runbook_lib.records import comma_list
 from runbook_lib.snapshot import Snapshot, load_snapshot, new_manifest
-from runbook_lib.sources.ceph import CephAccess, check_ceph_name, check_pool_name, collect_ceph, rbd_watchers
+from runbook_lib.sources.ceph import CephAccess, check_ceph_name, check_pool_name
+from runbook_lib.sources.ceph_gather import collect_ceph, rbd_watchers
+from runbook_lib.sources.deadline import COLLECTION_DEADLINE_S, Deadline
 from runbook_lib.sources.origin import open_snapshot
 from runbook_lib.sources.osdmap import ceph_optimizer
 
@@ -38,6 +40,7 @@ def open_ceph(
     if not (ceph_live or cloud):
         return load_snapshot(snapshot or "demo")
     access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
+    deadline = Deadline(COLLECTION_DEADLINE_S)  # Ceph's own, beside the cloud's: one per source
     if cloud:
         base = open_snapshot(cloud, parts=PARTS)
     else:
@@ -45,15 +48,18 @@ def open_ceph(
         base = Snapshot(manifest=manifest, parts={}, live=True)
     limits = reweight_limits.as_dict() if reweight_limits else None
     try:
-        parts, problems = collect_ceph(access, pool_names, limits)
+        parts, problems = collect_ceph(access, pool_names, limits, deadline)
     except (SourceError, ConfigError) as exc:
         if ceph_live:
             raise  # asked for Ceph explicitly: say so at once
         # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
         parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
-    parts |= ceph_optimizer_part(access, parts, upmap_limits or UpmapLimits())
+    if deadline.passed() and "ceph/pg_dump_pgs" in parts:
+        problems["ceph/osdmaptool_upmap"] = deadline.not_asked("ceph/osdmaptool_upmap")
+    else:
+        parts |= ceph_optimizer_part(access, parts, upmap_limits or UpmapLimits())
     gathered = base.with_parts(parts).with_problems(problems)
-    return with_watchers(gathered, access) if parts.get("ceph/rbd") else gathered
+    return with_watchers(gathered, access, deadline) if parts.get("ceph/rbd") else gathered
 
 
 def ceph_optimizer_part(access: CephAccess, parts: dict, limits: UpmapLimits) -> dict:
@@ -65,7 +71,7 @@ def ceph_optimizer_part(access: CephAccess, parts: dict, limits: UpmapLimits) ->
     return {"ceph/osdmaptool_upmap": [ceph_optimizer(access, epoch, [], OSDMAPTOOL_DEVIATION, limits.total_moves)]}
 
 
-def with_watchers(snapshot: Snapshot, access: CephAccess) -> Snapshot:
+def with_watchers(snapshot: Snapshot, access: CephAccess, deadline: Deadline | None = None) -> Snapshot:
     """Who has each deletion candidate open (``rbd status``): read for the candidates only, after the
     ledger has found them; with every unused image a candidate, whatever its age."""
     ledger = build_ledger(snapshot, one(snapshot, "ceph/osd_dump") or {}, unused_days=0)
@@ -73,5 +79,5 @@ def with_watchers(snapshot: Snapshot, access: CephAccess) -> Snapshot:
         return snapshot
     candidates = ledger[ledger["category"].isin(["orphan", "unused"]) & ~ledger["trash"]]
     specs = [f"{r.pool}/{r.image}" for r in candidates.itertuples()]
-    watchers = rbd_watchers(access, specs)
+    watchers = rbd_watchers(access, specs, deadline)
     return snapshot.with_parts({"ceph/rbd_watchers": watchers}, note="deletion candidates only")

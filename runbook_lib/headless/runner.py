@@ -254,11 +254,13 @@ def run_many(
     # Even one notebook runs in a worker: this process only waits, so a stop finds no event loop of papermill's
     # half-way here, and everything below it can be stopped as one tree.
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks))), initializer=ignore_interrupts)
+    stopped = False
     try:
         with interruptible():
             for future in as_completed([pool.submit(_run_one, task) for task in tasks]):
                 finished(future.result())
     except RunInterrupted as stop:
+        stopped = True
         stop_descendants()
         done = {r.runbook for r in results}
         why = f"{stop} before it finished {INTERRUPTED}"
@@ -268,7 +270,9 @@ def run_many(
             if nb.stem not in done
         ]
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Every future done: wait for the idle workers to exit. Left to the interpreter's exit instead, the
+        # pool's feeder thread may write to a pipe already closed ("OSError: [Errno 9] Bad file descriptor").
+        pool.shutdown(wait=not stopped, cancel_futures=True)
     order = {nb.stem: i for i, nb in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.runbook])
 

@@ -6,8 +6,8 @@ as librados' ``mon_command``. How to reach it is the operator's choice: a comman
 Every argument is a list element; when the command goes through ``ssh`` (which joins its arguments for
 a remote shell), behind whatever wrappers, each one is quoted. Pool names are checked before they reach a command.
 
-Each part is stored as a snapshot part of one record (``ceph/osd_dump`` → ``[<ceph's object>]``), so a
-snapshot replays exactly what Ceph printed, after :func:`parse_ceph_json` normalised its quirks.
+What a runbook reads (each part, within one deadline) is gathered in :mod:`runbook_lib.sources.ceph_gather`;
+this module runs one command, reads its JSON, turns its failure into words, and changes the cluster.
 """
 
 from __future__ import annotations
@@ -23,27 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
-from runbook_lib.sos_parts import as_record, pg_stats
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 # Reef before 18.2.5 wrote bare inf into `osd dump` (tracker 66215); Jewel wrote -nan into `osd df`.
 _BARE_NUMBER = re.compile(r"(?<=[:\[,])\s*(-?(?:inf|nan|Infinity|NaN))\s*(?=[,\]\}])")
 
+
 # (part, ceph arguments) gathered for every run; rbd and the reweight preview are added per parameters.
-CEPH_PARTS = (
-    ("ceph/osd_dump", ["osd", "dump"]),
-    ("ceph/osd_df_tree", ["osd", "df", "tree"]),
-    ("ceph/df_detail", ["df", "detail"]),
-    ("ceph/health_detail", ["health", "detail"]),
-    ("ceph/status", ["status"]),
-    ("ceph/pg_dump_pgs", ["pg", "dump", "pgs"]),  # slimmed to what a plan reads (sos_parts.pg_stats)
-    ("ceph/crush_rules", ["osd", "crush", "rule", "dump"]),
-    ("ceph/balancer_status", ["balancer", "status"]),
-    ("ceph/versions", ["versions"]),
-)
-
-
 def check_pool_name(pool: str) -> str:
     if not _POOL.match(pool or ""):
         raise ParameterError(f"{pool!r} is not a Ceph pool name")
@@ -162,84 +149,6 @@ def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceEr
     if "No such file or directory" in stderr and ("keyring" in stderr or "conf" in stderr):
         return SourceUnreachable(f"'{what}': {last}; set ceph_conf (and ceph_id) to this cluster's files")
     return SourceError(f"'{what}' failed with exit code {code}: {last}")
-
-
-def test_reweight(access: CephAccess, oload: int, max_change: float, max_osds: int, no_increasing: bool) -> dict:
-    """What Ceph itself would reweight with these limits (a dry run; the mon never applies ``test-``)."""
-    args = ["osd", "test-reweight-by-utilization", str(oload), f"{max_change:g}", str(max_osds)]
-    if no_increasing:
-        args.append("--no-increasing")
-    limits = {"oload": oload, "max_change": max_change, "max_osds": max_osds, "no_increasing": no_increasing}
-    try:
-        return {**limits, "result": run_json(access, "ceph", args), "error": ""}
-    except SourceError as exc:  # EDOM on a near-empty cluster: "Refusing to reweight: we only have N kb used"
-        return {**limits, "result": None, "error": str(exc)}
-
-
-def collect_rbd(access: CephAccess, pool: str) -> dict:
-    """Images (with parents and locks), their actual usage and the trash of one pool."""
-    check_pool_name(pool)
-    record: dict[str, Any] = {"pool": pool, "images": [], "du": {}, "trash": [], "error": ""}
-    try:
-        record["images"] = run_json(access, "rbd", ["ls", "-l", "--pool", pool])
-        record["du"] = run_json(access, "rbd", ["du", "--pool", pool])
-        record["trash"] = run_json(access, "rbd", ["trash", "ls", "--long", "--pool", pool])
-    except SourceError as exc:
-        record["error"] = str(exc)
-    return record
-
-
-def rbd_watchers(access: CephAccess, specs: list[str]) -> list[dict[str, Any]]:
-    """``rbd status`` of each ``pool/image``: its watchers (a client that has it open, e.g. a running
-    guest or a mapped device). One call per deletion candidate only, never per image."""
-    records = []
-    for spec in specs:
-        pool, _, image = spec.partition("/")
-        check_pool_name(pool)
-        record: dict[str, Any] = {"image": spec, "watchers": [], "error": ""}
-        try:
-            record["watchers"] = run_json(access, "rbd", ["status", "--pool", pool, "--image", image]).get(
-                "watchers", []
-            )
-        except SourceError as exc:
-            record["error"] = str(exc)
-        records.append(record)
-    return records
-
-
-def collect_ceph(
-    access: CephAccess, pools: list[str], reweight_limits: dict[str, Any] | None = None
-) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
-    """Every Ceph part once: (parts, problems). The osdmap epoch is read before and after, so a cluster
-    that changed during the gather is said so (PGs may have moved between two outputs)."""
-    for pool in pools:
-        check_pool_name(pool)
-    parts: dict[str, list[dict[str, Any]]] = {}
-    problems: dict[str, str] = {}
-    for part, args in CEPH_PARTS:
-        try:
-            value = run_json(access, "ceph", args)
-            parts[part] = pg_stats(value) if part == "ceph/pg_dump_pgs" else [as_record(value)]
-        except SourceUnreachable:
-            raise  # nothing else will answer either
-        except SourceError as exc:
-            problems[part] = str(exc)
-    if "ceph/osd_dump" not in parts:
-        raise SourceError(f"ceph gave no 'osd dump', so nothing can be analysed: {problems.get('ceph/osd_dump')}")
-    epoch_after = run_json(access, "ceph", ["osd", "dump"])["epoch"]
-    parts["ceph/gather"] = [
-        {
-            "epoch_before": parts["ceph/osd_dump"][0]["epoch"],
-            "epoch_after": epoch_after,
-            "command": access.command,
-            "pools": list(pools),
-            "access": dataclasses.asdict(access),
-        }
-    ]  # how to reach it again (no secret: paths, names)
-    if reweight_limits:
-        parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
-    parts["ceph/rbd"] = [collect_rbd(access, pool) for pool in pools]
-    return parts, problems
 
 
 # --- changing the cluster (only from apply=True) --------------------------------------------------------

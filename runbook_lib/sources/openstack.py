@@ -18,8 +18,7 @@ from runbook_lib.errors import (
     SourceError,
     SourceUnreachable,
 )
-
-API_TIMEOUT_S = 30  # a hung endpoint must not hang a scheduled report
+from runbook_lib.sources.deadline import API_TIMEOUT_S
 
 
 def wire(resource: Any) -> dict[str, Any]:
@@ -88,6 +87,9 @@ def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
     chain = [exc]
     while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None:
         chain.append(cause)
+    ours = next((e for e in chain if isinstance(e, SourceError)), None)
+    if ours is not None:  # the deadline's own refusal, already in words
+        return ours
     status = next(
         (
             getattr(e, "status_code", None) or getattr(e, "http_status", None)

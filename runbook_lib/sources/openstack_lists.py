@@ -13,6 +13,7 @@ import openstack.version
 
 from runbook_lib.errors import AuthenticationFailed, ServiceMissing, SourceUnreachable
 from runbook_lib.snapshot import Snapshot, new_manifest
+from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
 from runbook_lib.sources.openstack import RequestCounter, translate_error
 from runbook_lib.sources.openstack import wire as _wire
 from runbook_lib.version import VERSION
@@ -164,22 +165,40 @@ def _not_asked(part: str, failed: str) -> str:
     return f"{part}: not asked: the {SERVICE_OF[part]} service already failed for {failed} in this collection"
 
 
-def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> Snapshot:
-    """Gather every part; a part that fails is recorded in ``problems`` and the rest still gathered, except
-    the other parts of a service that did not answer (they are recorded as not asked, and why)."""
+def collect_openstack(
+    conn: Any,
+    cloud: str,
+    parts: list[str] | None = None,
+    deadline_s: float = COLLECTION_DEADLINE_S,
+    api_timeout: float = API_TIMEOUT_S,
+) -> Snapshot:
+    """Gather every part within one deadline; a part that fails is recorded in ``problems`` and the rest still
+    gathered, except the other parts of a service that did not answer, and whatever the deadline leaves
+    unasked (they are recorded as not asked, and why)."""
     wanted = [p for p in (parts or list(COLLECTORS)) if p in COLLECTORS]
     snapshot = Snapshot(
         manifest=new_manifest(cloud, {"runbook_lib": VERSION, "openstacksdk": openstack.version.__version__}),
         parts={},
         live=True,
     )
+    deadline = Deadline(deadline_s)
     down: dict[str, str] = {}  # service → the part it failed for, when it cannot answer at all
-    with RequestCounter(conn) as requests:
-        for part in wanted:
+    with RequestGuard(conn.session, deadline, api_timeout) as guard, RequestCounter(conn) as requests:
+
+        def skipped(part: str) -> bool:
             if SERVICE_OF[part] in down:
                 snapshot.problems[part] = _not_asked(part, down[SERVICE_OF[part]])
+            elif deadline.passed():
+                snapshot.problems[part] = deadline.not_asked(part)
+            else:
+                guard.part(part)
+                requests.count(part)
+                return False
+            return True
+
+        for part in wanted:
+            if skipped(part):
                 continue
-            requests.count(part)
             try:
                 snapshot.parts[part] = COLLECTORS[part](conn)
                 snapshot.manifest["parts"][part] = {"origin": "collected", "requests": requests.counts.get(part, 0)}
@@ -189,17 +208,13 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
                     raise error from None  # nothing else can work either: say it once
                 if isinstance(error, SourceUnreachable | ServiceMissing):
                     down[SERVICE_OF[part]] = part
-                snapshot.problems[part] = str(error)
+                snapshot.problems[part] = guard.timed_out.get(part, str(error))
         # Detail calls for suspects only, found in the lists gathered above.
         for part, (collect, find_suspects, note) in SUSPECT_COLLECTORS.items():
-            if parts is not None and part not in parts:
-                continue
-            if SERVICE_OF[part] in down:
-                snapshot.problems[part] = _not_asked(part, down[SERVICE_OF[part]])
+            if (parts is not None and part not in parts) or skipped(part):
                 continue
             try:
                 suspects = find_suspects(snapshot.parts)
-                requests.count(part)
                 snapshot.parts[part] = collect(conn, suspects)
                 snapshot.manifest["parts"][part] = {
                     "origin": "collected",
@@ -208,6 +223,7 @@ def collect_openstack(conn: Any, cloud: str, parts: list[str] | None = None) -> 
                     "requests": requests.counts.get(part, 0),
                 }
             except Exception as exc:
-                snapshot.problems[part] = str(translate_error(exc, part, cloud))
+                snapshot.problems[part] = guard.timed_out.get(part, str(translate_error(exc, part, cloud)))
     snapshot.manifest["problems"] = dict(snapshot.problems)
+    snapshot.manifest["deadline"] = {"seconds": deadline.seconds, "spent": round(deadline.spent(), 1)}
     return snapshot

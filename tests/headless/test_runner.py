@@ -203,3 +203,34 @@ def test_secrets_in_parameters_reach_no_file_and_no_line_of_the_run(tmp_path):
             assert key not in text and password not in text
         summary = json.loads((out / "summary.json").read_text())
         assert "***" in summary["runbooks"][0]["parameters"].get("ceph_command", "") or name == "refused"
+
+
+def test_canaries_in_every_runbooks_parameters_reach_no_report_history_index_or_prometheus_file(tmp_path):
+    """Every runbook at once, with history and a Prometheus file: a password behind sshpass in sudo, a cephx
+    key in CEPH_ARGS, a user:password@host jump host (quoted back by the error that refuses it), and a
+    clouds.yaml-style password in the environment; none of them in any file written or any line printed."""
+    canaries = {
+        "sudo": ("sshpass -p canary-sudo-pw1 sudo -n", "canary-sudo-pw1"),
+        "ceph_command": ("env CEPH_ARGS=--key=AQBjYW5hcnktY2VwaHgta2V5LW9mLTI4LWJ5dA== ceph", "AQBjYW5hcnk"),
+        "ssh_jump": ("ops:canary-jump-pw2@bastion", "canary-jump-pw2"),
+    }
+    args = [arg for name, (value, _) in canaries.items() for arg in ("-p", name, value)]
+    reports, prometheus = tmp_path / "reports", tmp_path / "textfiles"
+    prometheus.mkdir()
+    proc = run_cli(
+        "run",
+        "all",
+        "--reports-dir",
+        str(reports),
+        "--prometheus",
+        str(prometheus),
+        *args,
+        env={"OS_PASSWORD": "canary-env-pw3"},
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # the jump host is refused: a parameter error
+    assert "'ops:***@bastion' is not a host name or address" in proc.stdout
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".ipynb", ".html", ".json", ".prom"}
+    for text in [proc.stdout, proc.stderr, *(p.read_text(errors="replace") for p in files)]:
+        for needle in [*(c for _, c in canaries.values()), "canary-env-pw3"]:
+            assert needle not in text

@@ -10,23 +10,18 @@ import pytest
 
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
 from runbook_lib.sources.ceph import (
-    CEPH_PARTS,
     CephAccess,
     check_ceph_name,
     check_pool_name,
-    collect_ceph,
-    collect_rbd,
     command_error,
     largest_pg_bytes,
     parse_ceph_json,
     pg_states,
-    rbd_watchers,
     run_ceph,
     run_json,
     set_reweight,
     settled_osd_df,
 )
-from runbook_lib.sources.ceph import test_reweight as preview_reweight  # named like a test: not collected
 
 COMMON = ["--conf", "/etc/ceph/my cluster.conf", "--cluster", "prod", "--id", "openstack"]
 
@@ -207,51 +202,6 @@ def test_each_changing_and_reading_command_names_itself_in_its_error(tmp_path):
         with pytest.raises(SourceUnreachable) as err:
             call()
         assert str(err.value).startswith(f"{command}: ceph cannot read its configuration")
-
-
-def test_cephs_own_reweight_preview_keeps_its_limits_and_the_error_instead_of_raising(tmp_path):
-    record = preview_reweight(missing_conf(tmp_path), 120, 0.05, 4, True)
-    assert {k: record[k] for k in ("oload", "max_change", "max_osds", "no_increasing", "result")} == {
-        "oload": 120,
-        "max_change": 0.05,
-        "max_osds": 4,
-        "no_increasing": True,
-        "result": None,
-    }
-    assert record["error"].startswith("'ceph osd test-reweight-by-utilization 120 0.05 4 --no-increasing': ")
-
-
-def test_an_rbd_failure_is_kept_in_the_pools_record_and_per_watcher(tmp_path):
-    ceph = missing_conf(tmp_path)
-    record = collect_rbd(ceph, "volumes")
-    assert {k: record[k] for k in ("pool", "images", "du", "trash")} == {
-        "pool": "volumes",
-        "images": [],
-        "du": {},
-        "trash": [],
-    }
-    # the real rbd's words for a missing conf (global_init: unable to open config file) are read as such
-    assert record["error"] == (
-        f"'rbd ls -l --pool volumes': ceph cannot read its configuration {tmp_path / 'missing.conf'}; "
-        "set ceph_conf to the cluster's ceph.conf"
-    )
-    [watched] = rbd_watchers(ceph, ["vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk"])
-    assert watched["image"] == "vms/3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk" and watched["watchers"] == []
-    assert watched["error"].startswith(
-        "'rbd status --pool vms --image 3930a8c5-f35c-402b-9b60-41e2812c8bd2_disk': ceph cannot read its configuration"
-    )
-    with pytest.raises(ParameterError):
-        rbd_watchers(ceph, ["-x/image"])
-    with pytest.raises(ParameterError):
-        collect_rbd(ceph, "vol umes")
-
-
-def test_a_gather_that_cannot_reach_the_cluster_raises_at_once(tmp_path):
-    with pytest.raises(SourceUnreachable, match=r"^'ceph osd dump': ceph cannot read its configuration"):
-        collect_ceph(missing_conf(tmp_path), ["volumes"])
-    with pytest.raises(ParameterError, match="'vol umes' is not a Ceph pool name"):
-        collect_ceph(missing_conf(tmp_path), ["volumes", "vol umes"])  # before any command runs
-    assert CEPH_PARTS[0] == ("ceph/osd_dump", ["osd", "dump"])  # the one part nothing works without
 
 
 def test_a_missing_executable_is_a_config_error_saying_what_to_install(tmp_path):
