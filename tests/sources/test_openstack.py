@@ -136,12 +136,13 @@ def _api_processes(conn, service_type: str) -> list[int]:
     return sorted(pids)
 
 
-@pytest.mark.parametrize("hung", [("compute",), ("compute", "image", "block-storage", "network")])
+@pytest.mark.parametrize("hung", [("compute",), ("compute", "image", "network")])
 def test_a_hung_api_costs_one_wait_per_service_within_the_collection_deadline(minicloud, hung):
     """APIs stopped (SIGSTOP: they accept connections and never answer, as a hung API does): each hung
     service's first part waits once, bounded by the API timeout (5 s here), is not waited for a second time
     (openstacksdk's discovery tries another URL: two waits before), and its other parts are not asked; the
-    other services are collected; the deadline spent is in the manifest."""
+    other services are collected; the deadline spent is in the manifest. Nova alone, and every API the mini
+    cloud serves (Cinder is in the catalog only with the storage lab)."""
     conn = connect("minicloud")
     stopped = [pid for service in hung for pid in _api_processes(conn, service)]
     for pid in stopped:
@@ -165,7 +166,9 @@ def test_a_hung_api_costs_one_wait_per_service_within_the_collection_deadline(mi
             )
             assert "requests" not in snapshot.manifest["parts"].get(part, {})  # no request was made for it
     answered = {s for p, s in SERVICE_OF.items() if p in snapshot.parts}
-    assert answered == {"compute", "image", "block-storage", "network"} - set(hung)
+    assert answered >= {"image", "network"} - set(hung) and not answered & set(hung)
+    # Cinder is in the catalog only while the storage lab is up: answered or missing, never waited for
+    assert "timed out" not in snapshot.problems.get("openstack/volumes", "")
     assert snapshot.manifest["deadline"]["seconds"] == 600
     assert snapshot.manifest["deadline"]["spent"] >= 5 * len(hung)  # each hung service was waited for, once
 
