@@ -6,7 +6,9 @@ Each ``show_*`` returns what it displayed (HTML text or a DataFrame) so it can b
 from __future__ import annotations
 
 import html
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -155,7 +157,24 @@ def show_table(frame: pd.DataFrame, caption: str, empty: str = "nothing to show"
         styled = styled.map(_severity_style, subset=["severity"])
     _display(styled.set_properties(**{"text-align": "left", "vertical-align": "top"}))
     if len(frame) > MAX_ROWS:
-        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown, in the order above</em></p>")
+        whole = whole_table_csv(frame, caption)
+        beside = f'; every row: <a href="{html.escape(whole)}">{html.escape(whole)}</a>' if whole else ""
+        _display_html(f"<p><em>first {MAX_ROWS} of {len(frame)} rows shown, in the order above{beside}</em></p>")
+
+
+TABLES_DIR, RUNBOOK_NAME = "RUNBOOK_TABLES_DIR", "RUNBOOK_NAME"  # set by the runner for each notebook it runs
+
+
+def whole_table_csv(frame: pd.DataFrame, caption: str) -> str:
+    """A cut table in full, as ``<runbook>.<caption>.csv`` beside the report when the runner runs the
+    notebook (it sets TABLES_DIR); its file name, or "" in an interactive session (the frame is at hand)."""
+    where = os.environ.get(TABLES_DIR)
+    if not where:
+        return ""
+    slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:60] or "table"
+    name = f"{os.environ.get(RUNBOOK_NAME, 'runbook')}.{slug}.csv"
+    frame.to_csv(Path(where) / name, index=False)
+    return name
 
 
 FINDING_COLUMNS = ("severity", "kind", "subject", "message", "remediation")

@@ -209,3 +209,17 @@ def test_every_finding_row_is_anchored_by_its_id_and_escaped():
     assert f'<tr id="finding-{risky.id}">' in text
     assert "port &lt;p1&gt;" in text and "openstack port show &lt;port&gt;" in text and "<port>" not in text
     assert 'style="text-align: left; vertical-align: top; color: #c62828; font-weight: bold">crit</td>' in text
+
+
+def test_a_long_table_run_by_the_runner_is_written_whole_and_linked(tmp_path, monkeypatch):
+    from runbook_lib.show import RUNBOOK_NAME, TABLES_DIR
+
+    monkeypatch.setenv(TABLES_DIR, str(tmp_path))
+    monkeypatch.setenv(RUNBOOK_NAME, "ceph_capacity")
+    frame = pd.DataFrame({"osd": range(MAX_ROWS + 1), "cmd": ["ceph osd df <x>"] * (MAX_ROWS + 1)})
+    with notebook_outputs() as shown:
+        show_table(frame, "OSDs × pools (fill, %)")
+    *_, note = html_of(shown)
+    name = "ceph_capacity.osds-pools-fill.csv"
+    assert note.endswith(f'; every row: <a href="{name}">{name}</a></em></p>')
+    assert pd.read_csv(tmp_path / name).equals(frame)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Mapping
 
 import pandas as pd
@@ -134,9 +136,22 @@ def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.
 
 def _later(image_updated: str | None, launched: str | None) -> bool:
     """Was the image edited after the server booted? Then Nova still holds the older copy."""
-    updated = pd.to_datetime(image_updated, errors="coerce", utc=True)
-    booted = pd.to_datetime(launched, errors="coerce", utc=True)  # Nova's launched_at: naive UTC
-    return bool(not pd.isna(updated) and not pd.isna(booted) and updated > booted)
+    updated, booted = _instant(image_updated), _instant(launched)  # Nova's launched_at: naive UTC
+    return updated is not None and booted is not None and updated > booted
+
+
+@functools.lru_cache(maxsize=4096)  # an image's updated_at is read once per server booted from it
+def _instant(text: str | None) -> dt.datetime | None:
+    """An API timestamp as an aware UTC datetime (naive ones are UTC), or None when it is not one. ISO 8601
+    as the APIs write it directly; anything else through pandas (slow: 0.3 ms each)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = pd.to_datetime(text, errors="coerce", utc=True)
+        return None if pd.isna(parsed) else parsed.to_pydatetime()
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
 _SERVER_COLUMNS = [

@@ -4,8 +4,9 @@ refusals), and the hw_* keys Nova does not know."""
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -66,6 +67,23 @@ def evaluate_pair(vcpus: int, extra_specs: dict, properties: dict, name: str, ov
     }
 
 
+Evaluate = Callable[[int, dict, dict, str, int | None], dict]  # evaluate_pair, or one that remembers
+
+
+def remembered_pairs() -> Evaluate:
+    """``evaluate_pair`` worked out once per distinct input: 10,000 servers share a few hundred image ×
+    flavor combinations (the result is shared: read it, never change it)."""
+    seen: dict[str, dict] = {}
+
+    def evaluate(vcpus: int, extra_specs: dict, properties: dict, name: str, override: int | None) -> dict:
+        key = json.dumps([vcpus, extra_specs, properties, name, override], sort_keys=True, default=str)
+        if key not in seen:
+            seen[key] = evaluate_pair(vcpus, extra_specs, properties, name, override)
+        return seen[key]
+
+    return evaluate
+
+
 def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Add the topology Nova chose, the guest-visible vCPUs and the vCPUs lost to each server.
 
@@ -74,8 +92,9 @@ def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | No
     was the one that added the hw_cpu_* cap (verify with ``nova-manage image_property show``).
     """
     overrides = dict(socket_limits or {})
+    evaluate = remembered_pairs()
     results = [
-        evaluate_pair(
+        evaluate(
             row.vcpus,
             row.extra_specs,
             row.properties,
@@ -86,7 +105,7 @@ def analyse_servers(servers: pd.DataFrame, socket_limits: Mapping[str, int] | No
     ]
     extra = pd.DataFrame(results, index=servers.index, columns=_RESULT_COLUMNS).astype(_RESULT_TYPES)
     uncapped = [
-        evaluate_pair(
+        evaluate(
             row.vcpus,
             row.extra_specs,
             _without_topology(row.properties),
@@ -111,10 +130,12 @@ def analyse_image_flavor_pairs(
     """Every active image × public flavor: what a new server of that pair would get."""
     overrides = dict(socket_limits or {})
     rows = []
+    evaluate = remembered_pairs()
+    public = list(flavors[flavors["is_public"]].itertuples())
     for image in images.itertuples():
         override = overrides.get(image.image_id, overrides.get(image.image))
-        for flavor in flavors[flavors["is_public"]].itertuples():
-            result = evaluate_pair(flavor.vcpus, flavor.extra_specs, image.properties, image.image, override)
+        for flavor in public:
+            result = evaluate(flavor.vcpus, flavor.extra_specs, image.properties, image.image, override)
             rows.append(
                 {
                     "image_id": image.image_id,

@@ -13,6 +13,7 @@ import shlex
 import pandas as pd
 
 from runbook_lib.cpu_topology.checks import CpuTopologyAnalysis
+from runbook_lib.cpu_topology.pairs import Evaluate, remembered_pairs
 from runbook_lib.cpu_topology.simulate import describe_flavor, describe_image, new_refusals, simulate
 from runbook_lib.errors import ParameterError
 from runbook_lib.findings import Finding
@@ -133,13 +134,13 @@ def _flavor_steps(a: CpuTopologyAnalysis) -> list[PlanStep]:
     return steps
 
 
-def _resolve_refusals(a: CpuTopologyAnalysis, steps: list[PlanStep]) -> tuple[list[PlanStep], list[dict[str, str]]]:
+def _resolve_refusals(a: CpuTopologyAnalysis, steps: list[PlanStep], evaluate: Evaluate) -> tuple[list, list]:
     """Make the plan create no new refusal: a Windows image whose own limit is now above a flavor's cap gets
     that cap (one socket fewer costs a Windows guest nothing: it sees the vCPUs as cores); a flavor or image
     change that would break any other image is dropped, and said so."""
-    not_planned: list[dict[str, str]] = []
+    not_planned: list[dict[str, str]] = []  # with the steps kept: (steps, not_planned)
     for _ in range(len(steps) + 1):
-        refused = new_refusals(simulate(a.images, a.flavors, steps))
+        refused = new_refusals(simulate(a.images, a.flavors, steps, evaluate))
         if refused.empty:
             return steps, not_planned
         row = refused.iloc[0]
@@ -187,8 +188,9 @@ def plan_cpu_topology(a: CpuTopologyAnalysis, fix_via: str = "image") -> CpuTopo
         raise ParameterError(f"fix_via={fix_via!r} is not one of {', '.join(FIX_VIA)}")
     steps = _image_steps(a) if fix_via == "image" else _flavor_steps(a)
     steps += _typo_steps(a, {(s.target_id, s.key) for s in steps})
-    steps, not_planned = _resolve_refusals(a, steps)
-    effects = simulate(a.images, a.flavors, steps)
+    evaluate = remembered_pairs()  # one cache for every trial of the plan
+    steps, not_planned = _resolve_refusals(a, steps, evaluate)
+    effects = simulate(a.images, a.flavors, steps, evaluate)
     caps = _flavor_caps(a)
     described = [dataclasses.replace(s, effect=_describe(s, effects, caps)) if not s.effect else s for s in steps]
     return CpuTopologyPlan(fix_via, described + _volume_steps(a), not_planned, effects)

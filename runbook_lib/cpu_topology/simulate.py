@@ -13,7 +13,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from runbook_lib.cpu_topology.pairs import evaluate_pair
+from runbook_lib.cpu_topology.pairs import Evaluate, remembered_pairs
 from runbook_lib.records import Record
 
 EFFECT_COLUMNS = [
@@ -57,21 +57,29 @@ def _changed(current: Record, changes: Iterable[Change]) -> Record:
     return result
 
 
-def simulate(images: pd.DataFrame, flavors: pd.DataFrame, steps: Sequence[Change]) -> pd.DataFrame:
+def simulate(
+    images: pd.DataFrame,
+    flavors: pd.DataFrame,
+    steps: Sequence[Change],
+    evaluate: Evaluate | None = None,
+) -> pd.DataFrame:
     """One row per active image × public flavor: topology, vCPUs lost and Nova's refusal, today and with
-    ``steps`` applied (steps on volumes do not change a Glance image and are left out)."""
+    ``steps`` applied (steps on volumes do not change a Glance image and are left out). A planner trying
+    steps again and again passes one ``remembered_pairs()``: each pair is then worked out once."""
+    evaluate = evaluate or remembered_pairs()
     rows = []
     public = flavors[flavors["is_public"]] if not flavors.empty else flavors
     active = images[images["status"].isin(["active", None])] if not images.empty else images
+    public_rows = list(public.itertuples())
     for image in active.itertuples():
         image_steps = [s for s in steps if s.target == "image" and s.target_id == image.image_id]
         after_props = _changed(image.properties, image_steps)
         limit = int(image.socket_limit) if image.windows else None
-        for flavor in public.itertuples():
+        for flavor in public_rows:
             flavor_steps = [s for s in steps if s.target == "flavor" and s.target_id == flavor.flavor_id]
             after_specs = _changed(flavor.extra_specs, flavor_steps)
-            before = evaluate_pair(flavor.vcpus, flavor.extra_specs, image.properties, image.image, limit)
-            after = evaluate_pair(flavor.vcpus, after_specs, after_props, image.image, limit)
+            before = evaluate(flavor.vcpus, flavor.extra_specs, image.properties, image.image, limit)
+            after = evaluate(flavor.vcpus, after_specs, after_props, image.image, limit)
             rows.append(
                 {
                     "image_id": image.image_id,

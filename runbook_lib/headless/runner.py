@@ -9,6 +9,7 @@ Exit codes (the scheduler's contract):
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -26,8 +27,9 @@ from runbook_lib.headless.interrupt import (
     stop_descendants,
 )
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
-from runbook_lib.headless.scrub import scrub_notebook
+from runbook_lib.headless.scrub import scrub_notebook, scrub_tables
 from runbook_lib.redact import redact, redact_tree, secret_values
+from runbook_lib.show import RUNBOOK_NAME, TABLES_DIR
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_ERROR, EXIT_TIMEOUT = 0, 1, 2, 3, 4
@@ -50,6 +52,7 @@ class RunResult:
     error: str = ""
     parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     interrupted_by: str = ""  # the signal that stopped the run before this runbook finished
+    tables: list[str] = dataclasses.field(default_factory=list)  # cut tables in full, CSV beside the report
 
 
 def available_runbooks(notebooks_dir: Path = NOTEBOOKS_DIR) -> dict[str, Path]:
@@ -120,6 +123,8 @@ def run_notebook(
     error, exit_code, verdict_text = "", EXIT_OK, ""
     sockets_dir = tempfile.TemporaryDirectory(prefix="runbook-kernel-")
     sockets = sockets_dir.name
+    # The kernel inherits this process's environment: where show_table puts a cut table in full.
+    os.environ.update({TABLES_DIR: str(out_dir.resolve()), RUNBOOK_NAME: name})
     for attempt in range(retries + 1):
         try:
             papermill.execute_notebook(
@@ -151,6 +156,7 @@ def run_notebook(
             exit_code, verdict_text = EXIT_ERROR, "ERROR"
             break
     sockets_dir.cleanup()
+    os.environ.pop(TABLES_DIR), os.environ.pop(RUNBOOK_NAME)
     secrets = secret_values(typed)
     if output.exists():
         scrub_notebook(output, secrets)  # before anything reads it: the HTML, the findings, the summary
@@ -162,6 +168,7 @@ def run_notebook(
         str(output),
         error=redact(error, secrets),
         parameters=redact_tree(typed, secrets),
+        tables=scrub_tables(out_dir, name, secrets),
     )
     return read_result(result, fail_on) if output.exists() else result
 

@@ -1,6 +1,6 @@
 """An executed notebook with its secrets masked before anything reads it for a report: the injected
 parameters cell, every output (streams, displays, errors and the findings bundle) and papermill's own
-record of the parameters (see :mod:`runbook_lib.redact`)."""
+record of the parameters (see :mod:`runbook_lib.redact`); so are the tables it wrote in full beside it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from typing import Any
 import nbformat
 
 from runbook_lib.redact import redact, redact_tree
+
+
+def scrub_tables(out_dir: Path, runbook: str, secrets: set[str]) -> list[str]:
+    """The CSV files a runbook wrote beside its report (``<runbook>.<table>.csv``), each masked; their names."""
+    tables = sorted(out_dir.glob(f"{runbook}.*.csv"))
+    for table in tables:
+        text = table.read_text()
+        if (masked := redact(text, secrets)) != text:
+            table.write_text(masked)
+    return [t.name for t in tables]
 
 
 def scrub_notebook(path: Path, secrets: set[str]) -> None:

@@ -142,3 +142,20 @@ def test_the_root_volume_wins_over_a_data_volume_with_image_metadata(demo_copy):
         servers = tabulate_servers(demo_copy.get("openstack/servers"), demo_copy.get("openstack/images"), order)
         bfv = servers.set_index("server").loc["vdi-home-bfv"]
         assert (bfv["boot_volume_id"], bfv["image"]) == (root, "Windows 10 Home 22H2")
+
+
+def test_api_timestamps_of_every_shape_compare_in_utc():
+    import datetime as dt
+
+    from runbook_lib.cpu_topology.fleet import _instant, _later
+
+    utc = dt.UTC
+    noon = dt.datetime(2026, 12, 1, 12, 0, tzinfo=utc)
+    assert _instant("2026-12-01T12:00:00Z") == noon  # Glance
+    assert _instant("2026-12-01T12:00:00.000000") == noon  # Nova's launched_at: naive UTC
+    assert _instant("2026-12-01T14:00:00+02:00") == noon
+    assert _instant("Tue, 01 Dec 2026 12:00:00 GMT") == noon  # not ISO 8601: read by pandas
+    assert _instant("not a date") is None and _instant(None) is None and _instant("") is None
+    assert _later("2026-12-01T12:00:01Z", "2026-12-01T12:00:00.000000")
+    assert not _later("2026-12-01T12:00:00Z", "2026-12-01T14:00:00+02:00")  # the same instant
+    assert not _later("garbage", "2026-12-01T12:00:00")

@@ -144,3 +144,35 @@ def test_images_table_feeds_the_pairs_with_its_properties(demo_snapshot):
     pro = images[images["image"] == "Windows 10 Pro 22H2"]
     pairs = analyse_image_flavor_pairs(pro, tabulate_flavors(demo_snapshot.get("openstack/flavors")))
     assert pairs.set_index("flavor").loc["m1.medium", ["topology", "visible_vcpus"]].tolist() == ["4s×1c×1t", 2]
+
+
+def test_a_fleet_is_worked_out_once_per_distinct_image_and_flavor_not_once_per_server(monkeypatch):
+    import runbook_lib.cpu_topology.pairs as pairs
+
+    calls = []
+    real = pairs.evaluate_pair
+    monkeypatch.setattr(pairs, "evaluate_pair", lambda *args: calls.append(args) or real(*args))
+    win = {"os_type": "windows", "os_distro": "windows", "os_version": "10 Pro", "hw_cpu_max_sockets": "2"}
+    linux_specs = {"hw:cpu_max_sockets": "2"}
+    servers = pd.DataFrame(
+        {
+            "vcpus": [8, 8, 4] * 100,
+            "extra_specs": [{}, {}, linux_specs] * 100,
+            "properties": [win, dict(win), {}] * 100,  # equal values, not the same object: still one
+            "image": ["win10", "win10", "linux"] * 100,
+            "image_id": ["i1", "i1", "i2"] * 100,
+            "image_changed_after_boot": [False, True, False] * 100,
+        }
+    )
+    analysed = pairs.analyse_servers(servers)
+    # two distinct (vcpus, specs, properties, name) in 300 servers, and the uncapped form of the changed one
+    assert len(calls) == 3
+    expected = [
+        real(8, {}, win, "win10", None),
+        real(8, {}, win, "win10", None),
+        real(4, linux_specs, {}, "linux", None),
+    ]
+    assert analysed["lost_vcpus"].tolist() == [e["lost_vcpus"] for e in expected] * 100
+    uncapped = real(8, {}, {k: v for k, v in win.items() if k != "hw_cpu_max_sockets"}, "win10", None)
+    assert analysed["lost_if_booted_uncapped"].tolist() == [0, uncapped["lost_vcpus"], 0] * 100
+    assert uncapped["lost_vcpus"] > 0

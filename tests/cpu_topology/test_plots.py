@@ -2,9 +2,11 @@
 
 import matplotlib
 import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
 
 from runbook_lib.cpu_topology.checks import analyse_cpu_topology
-from runbook_lib.cpu_topology.plots import plot_vcpus_paid_vs_seen
+from runbook_lib.cpu_topology.plots import PLOTTED_IMAGES, plot_vcpus_paid_vs_seen
 from runbook_lib.snapshot import Snapshot, new_manifest
 
 matplotlib.use("Agg")  # figures are inspected, never shown
@@ -36,11 +38,32 @@ def test_each_image_shows_vcpus_paid_for_and_seen(demo_analysis):
         "cirros-fake": (12, 12),  # the failure scenarios' servers, vif-dup-1 among them
     }
     assert len(ax.patches) == 18
-    paid = [_bars(ax)[t.get_text()][0] for t in ax.get_yticklabels()]
-    assert paid == sorted(paid)  # smallest at the bottom
+    lost = [paid - seen for paid, seen in (_bars(ax)[t.get_text()] for t in ax.get_yticklabels())]
+    assert lost == sorted(lost) and lost[-1] == 8  # the images losing most at the top
     assert ax.get_xlabel() == "vCPUs (sum over servers)"
     assert ax.get_title() == "vCPUs paid for vs seen by the guest, per image"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["vCPUs in flavors", "vCPUs the guest uses"]
+    plt.close(fig)
+
+
+def test_past_25_images_the_ones_losing_most_are_drawn_and_the_others_sums_are_said(demo_analysis):
+    servers = demo_analysis.servers
+    many = pd.concat(
+        [servers.assign(image=servers["image"] + f" #{i}", vcpus=servers["vcpus"] + i) for i in range(30)]
+    )  # 9 images × 30: 270 images
+    fig = plot_vcpus_paid_vs_seen(many)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    per_image = many.groupby("image")[["vcpus", "visible_vcpus"]].sum()
+    lost = (per_image["vcpus"] - per_image["visible_vcpus"]).sort_values(ascending=False)
+    assert len(labels) == PLOTTED_IMAGES
+    assert lost[labels].min() >= lost.drop(index=labels).max() and lost[labels].max() == lost.max()  # losing most
+    rest = per_image.drop(index=labels)
+    assert ax.get_title().splitlines()[1] == (
+        f"the 25 images losing most; the other 245 images: {rest['vcpus'].sum():,} vCPUs in flavors, "
+        f"{rest['visible_vcpus'].sum():,} used"
+    )  # nothing left out: what is not drawn is added up
+    assert fig.get_size_inches()[1] == pytest.approx(0.45 * PLOTTED_IMAGES + 1)
     plt.close(fig)
 
 

@@ -2,6 +2,7 @@
 papermill runs of small runbook-shaped notebooks), and the worst outcome of a run as its exit code."""
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -24,6 +25,7 @@ from runbook_lib.headless.runner import (
     results_from_dir,
     run_notebook,
 )
+from runbook_lib.show import MAX_ROWS
 
 PUBLISH = "from runbook_lib.show import publish_findings\npublish_findings('fixture', [])"
 FINDINGS = """from runbook_lib.findings import Finding
@@ -234,3 +236,25 @@ def test_canaries_in_every_runbooks_parameters_reach_no_report_history_index_or_
     for text in [proc.stdout, proc.stderr, *(p.read_text(errors="replace") for p in files)]:
         for needle in [*(c for _, c in canaries.values()), "canary-env-pw3"]:
             assert needle not in text
+
+
+def test_a_cut_table_is_written_whole_beside_the_report_and_linked_with_its_secrets_masked(tmp_path):
+    rows = MAX_ROWS + 100
+    notebook = make_notebook(
+        tmp_path,
+        "fleet",
+        "import pandas as pd\nfrom runbook_lib.show import show_table\n"
+        f"show_table(pd.DataFrame({{'n': range({rows}), 'ran': [ceph_command] * {rows}}}), 'Every command, run')\n"
+        "show_table(pd.DataFrame({'n': range(3)}), 'Short')",
+        PUBLISH,
+        parameters='ceph_command: str = "ceph"  # how to run ceph',
+    )
+    result = run_notebook(notebook, tmp_path / "out", {"ceph_command": "ceph --key=canary-in-a-table"})
+    assert result.verdict == "OK" and result.tables == ["fleet.every-command-run.csv"]  # the short one is whole
+    whole = (tmp_path / "out" / "fleet.every-command-run.csv").read_text()
+    assert "canary-in-a-table" not in whole and whole.count("ceph --key=***") == rows
+    assert len(whole.splitlines()) == rows + 1 and whole.splitlines()[0] == "n,ran"
+    page = Path(result.html).read_text()
+    link = '<a href="fleet.every-command-run.csv">fleet.every-command-run.csv</a>'
+    assert f"first {MAX_ROWS} of {rows} rows shown, in the order above; every row: {link}" in page
+    assert "RUNBOOK_TABLES_DIR" not in os.environ  # this process is left as it was
