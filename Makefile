@@ -13,7 +13,7 @@ ifneq ($(filter minicloud%,$(CLOUD)),)
 export OS_CLIENT_CONFIG_FILE := $(MINICLOUD_HOME)/clouds.yaml
 endif
 
-.PHONY: venv demo demo-ceph report test test-fast lint lab minicloud-up minicloud-down bench demo-snapshot clean airflow-check
+.PHONY: venv demo demo-ceph report test test-fast lint lab minicloud-up minicloud-down bench bench-scale demo-snapshot clean airflow-check
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -97,6 +97,10 @@ bench: venv
 	$(BIN)/python bench/bench_analysis.py
 	$(BIN)/python bench/bench_ceph_plan.py
 	$(BIN)/python bench/bench_upmap.py
+
+# The CPU runbook end to end on generated 1k / 10k / 20k-server clouds: time, peak memory, HTML size (~30 s).
+bench-scale: venv
+	$(BIN)/python bench/bench_scale.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .ruff_cache
