@@ -46,7 +46,8 @@ def request_id(context: str) -> str | None:
     return found.group(0) if found else None
 
 
-COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service"]
+# line: where the record starts in its file (1-based), for a finding to cite file:line
+COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service", "line"]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # devstack colours its journal lines (%(color)s in its formats)
@@ -100,13 +101,13 @@ def parse_oslo_log(
     ``year`` dates syslog stamps that carry none (default: this year)."""
     year = year or dt.datetime.now(dt.UTC).year
     records: list[dict[str, Any]] = []
-    for raw in lines:
+    for number, raw in enumerate(lines, start=1):
         line = _unwrap(raw).rstrip("\n")
         record = _record(line, source, service, year)
         if record and records and _continues(record, records[-1]):
             records[-1]["message"] += "\n" + record["message"]
         elif record:
-            records.append(record)
+            records.append({**record, "line": number})
         elif records and line.strip():
             body = _SYSLOG_PREFIX.sub("", line)
             records[-1]["message"] += "\n" + body

@@ -147,3 +147,17 @@ def test_of_a_global_and_a_local_request_id_the_local_one_is_the_request_s():
         f"2019-05-02 10:01:02.123 4242 INFO nova.compute.manager [{local} u p - - -] hello",
     ]
     assert parse_oslo_log(lines, "cmp1")["request_id"].tolist() == [local, local, local]
+
+
+def test_each_record_knows_the_line_it_starts_on_for_a_citation():
+    lines = [
+        "2026-11-23 20:05:17.001 32245 INFO nova.compute.manager [-] first",
+        "2026-11-23 20:05:18.062 32245 ERROR nova.compute.manager [-] Traceback (most recent call last):",
+        '2026-11-23 20:05:18.062 32245 ERROR nova.compute.manager   File "x.py", line 1',  # same record
+        "  a continuation line without a prefix",
+        "",
+        "2026-11-23 20:05:19.500 32245 WARNING nova.compute.manager [-] third",
+    ]
+    frame = parse_oslo_log(lines, "compute-01")
+    assert frame["line"].tolist() == [1, 2, 6]
+    assert frame["message"].iloc[1].count("\n") == 2

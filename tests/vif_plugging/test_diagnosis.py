@@ -437,14 +437,15 @@ def test_no_failure_is_no_row_and_no_finding():
     assert check_vif_plugging(diagnosis) == []
 
 
-def test_without_the_api_each_timeout_in_a_log_is_a_finding_citing_its_file():
+def test_without_the_api_each_timeout_in_a_log_is_a_finding_citing_its_file_and_line():
     """A real sosreport of a compute: no server list, so the log's own abort is the finding, with the file it
     is in; a timeout the build went on after is a warning."""
     sos = FIXTURES / "sosreport-compute" / "sosreport-compute-01.tar.xz"
     analysis = analyse_vif_plugging(sosreport_snapshot([str(sos)]))
     [timeout] = [f for f in analysis.findings if f.kind == "vif-timeout-in-log"]
     assert timeout.severity == "crit" and timeout.subject == f"server {analysis.timeouts['instance'].iloc[0]}"
-    assert f"(in {sos.name}:var/log/nova/nova-compute.log.1.gz)" in timeout.message
+    # line 4 of the rotated log is the "Timeout waiting for" record (zcat … | sed -n 4p)
+    assert f"(in {sos.name}:var/log/nova/nova-compute.log.1.gz:4)" in timeout.message
     assert "aborted the build" in timeout.message and timeout.evidence["host"] == "compute-01"
     went_on = analysis.logs.assign(message=analysis.logs["message"].str.replace("Failed to allocate", "Allocated"))
     [warning] = check_log_only(analysis.timeouts, went_on)
