@@ -23,6 +23,9 @@ CEPH_OUTPUTS = {
     "ceph/df_detail": "df detail",
     "ceph/pg_dump_pgs": "pg dump",  # the whole dump: its pg_stats carry every field a plan reads
 }
+# ceph_mon (sos ≥ 4.5) saves `ceph osd crush dump` beside json_output/, not in it: JSON is its plain format;
+# its "rules" are what `osd crush rule dump` lists
+CRUSH_DUMP = "ceph osd crush dump"
 # parts a sosreport never holds, and how to get each
 NOT_IN_SOSREPORT = {
     "ceph/rbd": "sos saves no RBD listing: on a host with the pools' keyring run "

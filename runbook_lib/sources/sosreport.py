@@ -160,6 +160,17 @@ def read_ceph(sos: SosReport) -> tuple[dict[str, list[dict[str, Any]]], dict[str
             parts[part] = sos_parts.pg_stats(value)
         else:
             parts[part] = [value]
+    crush = sorted(sos.files(f"sos_commands/ceph*/{sos_parts.sos_command_file(sos_parts.CRUSH_DUMP)}"))
+    if crush:
+        value, why = sos_parts.command_json(sos.text(crush[0]) or "")
+        rules = value.get("rules") if isinstance(value, dict) else None
+        if why or not isinstance(rules, list):
+            problems["ceph/crush_rules"] = (
+                f"sosreport {sos.name}: {crush[0]} {why or 'holds no rules'}; run 'ceph osd crush rule dump "
+                "--format json' on a mon"
+            )
+        else:
+            parts["ceph/crush_rules"] = [sos_parts.as_record(rules)]
     return parts, problems
 
 

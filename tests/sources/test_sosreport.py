@@ -119,3 +119,23 @@ def test_an_error_in_place_of_json_is_the_part_s_problem(tmp_path):
         "sosreport sosreport-mon: sos_commands/ceph/json_output/ceph_df_detail_--format_json-pretty holds no "
         "JSON: 'Error EACCES: access denied'; run 'ceph df detail --format json' on a mon"
     )
+
+
+def test_the_crush_rules_come_from_ceph_mons_crush_dump_as_the_live_rule_dump_gives_them(tmp_path):
+    import json
+
+    root = tmp_path / "sosreport-mon"
+    shutil.unpack_archive(MON, tmp_path / "x")
+    shutil.move(next((tmp_path / "x").iterdir()), root)
+    plugin = root / "sos_commands" / "ceph_mon"  # where sos ≥ 4.5 puts it, beside json_output/
+    plugin.mkdir(parents=True)
+    shutil.copy(FIXTURES / "sosreport-mon" / "ceph_osd_crush_dump", plugin / "ceph_osd_crush_dump")
+    snapshot = read_sosreports([str(root)])
+    live = json.loads((FIXTURES / "sosreport-mon" / "osd_crush_rule_dump.json").read_text())
+    assert snapshot.get("ceph/crush_rules") == [{"rules": live}] and live[0]["rule_name"] == "replicated_rule"
+    (plugin / "ceph_osd_crush_dump").write_text("Error EACCES: access denied\n")
+    problem = read_sosreports([str(root)]).problems["ceph/crush_rules"]
+    assert problem == (
+        "sosreport sosreport-mon: sos_commands/ceph_mon/ceph_osd_crush_dump holds no JSON: "
+        "'Error EACCES: access denied'; run 'ceph osd crush rule dump --format json' on a mon"
+    )

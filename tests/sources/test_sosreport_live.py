@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import CEPHLAB_HOME, FIXTURES, run_cli
 
+from runbook_lib.sources.sosreport import read_sosreports
+
 pytestmark = pytest.mark.slow
 LOG = FIXTURES / "nova-minicloud-failures" / "vif-vif-down-1-nova-compute.log"
 TITLE = "/usr/bin/python3 /usr/bin/nova-compute --config-file /etc/nova/nova.conf"
@@ -49,6 +51,13 @@ def test_the_runbooks_on_real_sosreports_find_what_they_find_live(compute, cephl
         check=True,
     )
     mon_sos = made.stdout.strip().splitlines()[-1]
+    rules = subprocess.run(
+        ["ceph", "--conf", str(CEPHLAB_HOME / "ceph.conf"), "osd", "crush", "rule", "dump", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert read_sosreports([mon_sos]).get("ceph/crush_rules") == [{"rules": json.loads(rules)}]  # from crush dump
 
     offline = run_cli(
         "run", "all", "--sosreport", str(compute_sos), "--sosreport", mon_sos, "--out", str(tmp_path / "sos")
