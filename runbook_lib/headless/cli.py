@@ -6,7 +6,7 @@ runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DI
 runbook report DIR [--source S] [--history [--keep N]] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
     a run's summary, index and comparison again; without summary.json, from the notebooks executed in DIR
     (by papermill, Airflow …), exiting with the runner's code
-runbook collect --cloud NAME --out DIR
+runbook collect --cloud NAME [--ceph [--ceph-conf F] [--ceph-command C]] --out DIR | --ceph … | --sosreport F…
 
 Runs go to ROOT/<source>/<UTC timestamp>/ (ROOT: --reports-dir, default reports/), where each run is
 compared with the previous run of the same source and ROOT/<source>/index.html lists them all. --out DIR
@@ -26,6 +26,7 @@ from pathlib import Path
 from runbook_lib.errors import ConfigError, ParameterError, RunbookError
 from runbook_lib.findings import SEVERITIES
 from runbook_lib.headless import runner
+from runbook_lib.headless.collect import add_collect_parser
 from runbook_lib.headless.params import declared_parameters, split_parameters, validate_parameters
 from runbook_lib.headless.publish import publish_run
 from runbook_lib.redact import redact, secret_values
@@ -91,21 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--keep", type=int, default=0, help="with --history: runs of this source to keep (0: all)")
     report.add_argument("--fail-on", default="crit", help="exit 1 at or above this severity (default: crit)")
     _add_publishing(report, "in run_dir's history (--history)")
-    about = (
-        "save a snapshot of a live cloud's OpenStack API parts (Ceph, logs and host facts are read by 'run' "
-        "live and are not in it yet)"
-    )
-    collect = sub.add_parser("collect", help=about, description=about)
-    origin = collect.add_mutually_exclusive_group(required=True)
-    origin.add_argument("--cloud", help="clouds.yaml entry to read (credentials stay there)")
-    origin.add_argument("--sosreport", action="append", help="a sosreport to read instead (repeatable)")
-    collect.add_argument("--out", required=True, help="directory to write the snapshot to")
-    collect.add_argument(
-        "--runbooks",
-        default="",
-        help="comma list of runbooks: collect only the API parts they read (default: every runbook's); "
-        "exit 3 names any part that could not be read",
-    )
+    add_collect_parser(sub)
     return parser
 
 
@@ -250,11 +237,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from runbook_lib.headless.collect import collect_snapshot, collect_sosreports
+    from runbook_lib.headless.collect import collect_command
 
-    if args.sosreport:
-        return collect_sosreports(args.sosreport, args.out)
-    return collect_snapshot(args.cloud, args.out, args.runbooks)
+    return collect_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,33 @@ def test_the_notebook_runs_live_and_is_filed_under_the_cluster_not_the_demo(ceph
     assert upmap[0]["argv"] == ["ceph", "osd", "pg-upmap-items", "1.21", "0", "2"]
 
 
+def test_a_collected_snapshot_analyses_as_the_live_cluster_does_and_keeps_no_secret(cephlab, tmp_path):
+    """`runbook collect --ceph`, then the runbook on that snapshot: the same findings and the same plans as
+    the runbook reading the cluster live (reweight, upmap, Ceph's own optimizer); a password carried by the
+    command is in no file of the snapshot."""
+    command = "env OS_PASSWORD=canary-collect-pw ceph"  # ceph ignores it; a secret by its name
+    snap = tmp_path / "snap"
+    collected = run_cli("collect", "--ceph", "--ceph-conf", str(cephlab), "--ceph-command", command, "--out", str(snap))
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    assert "ceph/pg_dump_pgs: " in collected.stdout and "ceph/osdmaptool_upmap: 1" in collected.stdout
+    assert not any("canary-collect-pw" in f.read_text(errors="replace") for f in snap.rglob("*") if f.is_file())
+    runs = {
+        "snapshot": ("--snapshot", str(snap)),
+        "live": ("-p", "ceph_live", "true", "-p", "ceph_conf", str(cephlab)),
+    }
+    seen = {}
+    for name, args in runs.items():
+        proc = run_cli("run", "ceph_capacity", "--out", str(tmp_path / name), *args)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [run] = json.loads((tmp_path / name / "summary.json").read_text())["runbooks"]
+        seen[name] = (
+            sorted((f["kind"], f["subject"], f["severity"]) for f in run["findings"]),
+            [p["argv"] for p in run["plan"]],
+        )
+    assert seen["snapshot"] == seen["live"] and seen["live"][1]  # a plan, the same one
+    assert ("osd-nearfull", "osd.0 (vm)", "warn") in seen["live"][0]
+
+
 def test_a_dead_monitor_is_reported_not_waited_for(cephlab, tmp_path):
     conf = tmp_path / "ceph.conf"
     conf.write_text(

@@ -234,5 +234,22 @@ def test_a_value_built_to_reach_a_shell_is_refused_and_runs_nothing(tmp_path, ca
     assert not canary.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ([], "collect needs --cloud NAME, --ceph (with --ceph-conf/--ceph-command), or --sosreport"),
+        (["--sosreport", "x.tar.xz", "--ceph"], "collect reads sosreports or a live cloud/Ceph, not both"),
+        (["--ceph", "--ceph-command", "sudo"], "ceph_command 'sudo' must end with the ceph executable"),
+        (["--ceph", "--ceph-conf", "/nonexistent/ceph.conf"], "ceph cannot read its configuration /nonexistent"),
+    ],
+)
+def test_collect_without_a_source_or_with_a_ceph_it_cannot_read_is_one_line(tmp_path, capsys, args, words):
+    code = main(["collect", "--out", str(tmp_path / "snap"), *args])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1 and words in lines[0], err
+    assert not (tmp_path / "snap").exists()  # nothing half written
+
+
 def test_the_table_counts_every_case():
     assert len(CASES) + len(_bad_values()) + len(HOSTILE) >= 150
