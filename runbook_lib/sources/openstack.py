@@ -18,7 +18,7 @@ from runbook_lib.errors import (
     SourceError,
     SourceUnreachable,
 )
-from runbook_lib.sources.deadline import API_TIMEOUT_S
+from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
 
 
 def wire(resource: Any) -> dict[str, Any]:
@@ -49,7 +49,7 @@ def known_clouds() -> tuple[list[str], list[str]]:
     return sorted(set(config.get_cloud_names()) - {"envvars", "defaults"}), files
 
 
-def connect(cloud: str) -> Any:
+def connect(cloud: str, api_timeout: float = API_TIMEOUT_S) -> Any:
     """An authenticated connection to the clouds.yaml entry ``cloud``.
 
     Credentials come only from clouds.yaml / secure.yaml / OS_* variables, never from parameters.
@@ -58,7 +58,7 @@ def connect(cloud: str) -> Any:
     from openstack import exceptions as sdk_exc
 
     try:
-        conn = openstack.connect(cloud=cloud, api_timeout=API_TIMEOUT_S)
+        conn = openstack.connect(cloud=cloud, api_timeout=api_timeout)
     except sdk_exc.ConfigException:
         names, files = known_clouds()
         looked = ", ".join(files) or "no clouds.yaml found (~/.config/openstack/, /etc/openstack/, ./)"
@@ -71,10 +71,15 @@ def connect(cloud: str) -> Any:
             f"cannot load the configuration of cloud {cloud!r} ({type(exc).__name__}: {exc}); "
             "check clouds.yaml / secure.yaml (OS_CLIENT_CONFIG_FILE points at another file)"
         ) from None
-    try:
-        conn.authorize()
-    except Exception as exc:
-        raise translate_error(exc, "keystone authentication", cloud) from None
+    part = "keystone authentication"
+    with RequestGuard(conn.session, Deadline(COLLECTION_DEADLINE_S), api_timeout) as guard:  # a hung keystone: one wait
+        guard.part(part)
+        try:
+            conn.authorize()
+        except Exception as exc:
+            if part in guard.timed_out:
+                raise SourceUnreachable(guard.timed_out[part], part=part) from None
+            raise translate_error(exc, part, cloud) from None
     return conn
 
 

@@ -173,6 +173,24 @@ def test_a_hung_api_costs_one_wait_per_service_within_the_collection_deadline(mi
     assert snapshot.manifest["deadline"]["spent"] >= 5 * len(hung)  # each hung service was waited for, once
 
 
+def test_a_hung_keystone_is_one_wait_and_one_line(minicloud):
+    """keystone stopped (it accepts, never answers): version discovery times out, and keystoneauth's next try
+    (the token request on the URL it then guesses) is not waited for a second time."""
+    conn = connect("minicloud")
+    stopped = _api_processes(conn, "identity")
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(SourceUnreachable) as err:
+            connect("minicloud", api_timeout=3)
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    said = str(err.value)
+    assert said.startswith("keystone authentication: timed out after 3 s (the API timeout) with no answer: ")
+    assert "not waited for again" in said and "\n" not in said
+
+
 def test_nova_validates_hw_extra_specs_from_microversion_2_86(admin_conn):
     legacy = admin_conn.compute.find_flavor("m1.legacy")
     for microversion, status in (("2.86", 400), ("2.85", 200)):
