@@ -27,7 +27,7 @@ from runbook_lib.headless.interrupt import (
     stop_descendants,
 )
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
-from runbook_lib.headless.scrub import scrub_notebook, scrub_tables
+from runbook_lib.headless.scrub import clear_tables, scrub_notebook, scrub_tables
 from runbook_lib.redact import redact, redact_tree, secret_values
 from runbook_lib.show import RUNBOOK_NAME, TABLES_DIR
 
@@ -123,7 +123,7 @@ def run_notebook(
     error, exit_code, verdict_text = "", EXIT_OK, ""
     sockets_dir = tempfile.TemporaryDirectory(prefix="runbook-kernel-")
     sockets = sockets_dir.name
-    # The kernel inherits this process's environment: where show_table puts a cut table in full.
+    clear_tables(out_dir, name)  # an earlier run's; the kernel inherits os.environ: where show_table writes
     os.environ.update({TABLES_DIR: str(out_dir.resolve()), RUNBOOK_NAME: name})
     for attempt in range(retries + 1):
         try:

@@ -12,6 +12,12 @@ import nbformat
 from runbook_lib.redact import redact, redact_tree
 
 
+def clear_tables(out_dir: Path, runbook: str) -> None:
+    """The tables an earlier run of ``runbook`` left in ``out_dir`` (a reused ``--out``): not this run's."""
+    for table in out_dir.glob(f"{runbook}.*.csv"):
+        table.unlink()
+
+
 def scrub_tables(out_dir: Path, runbook: str, secrets: set[str]) -> list[str]:
     """The CSV files a runbook wrote beside its report (``<runbook>.<table>.csv``), each masked; their names."""
     tables = sorted(out_dir.glob(f"{runbook}.*.csv"))

@@ -41,3 +41,14 @@ def test_a_notebook_without_secrets_is_left_byte_identical(tmp_path):
     before = path.read_bytes()
     scrub_notebook(path, set())
     assert path.read_bytes() == before
+
+
+def test_tables_beside_a_report_are_masked_listed_and_an_earlier_runs_cleared(tmp_path):
+    from runbook_lib.headless.scrub import clear_tables, scrub_tables
+
+    (tmp_path / "ceph_capacity.osds.csv").write_text("osd,cmd\n0,ceph --key=hunter2hunter osd df\n")
+    (tmp_path / "cpu_topology.servers.csv").write_text("server\nvm-1\n")
+    assert scrub_tables(tmp_path, "ceph_capacity", {"hunter2hunter"}) == ["ceph_capacity.osds.csv"]
+    assert (tmp_path / "ceph_capacity.osds.csv").read_text() == "osd,cmd\n0,ceph --key=*** osd df\n"
+    clear_tables(tmp_path, "ceph_capacity")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cpu_topology.servers.csv"]  # another runbook's stays
