@@ -95,4 +95,22 @@ def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int
                 "within": abs(seen - expected) <= tolerance + 1e-9,
             }
         )
-    return pd.DataFrame(rows)
+    return with_verdicts(pd.DataFrame(rows))
+
+
+def with_verdicts(compared: pd.DataFrame) -> pd.DataFrame:
+    """Each OSD's verdict in words: as predicted, off (by how much), or cannot tell — a tolerance as large as
+    the change predicted cannot tell a step that worked from one that did nothing."""
+
+    def verdict(row: pd.Series) -> str:
+        change, tolerance = abs(row["predicted"] - row["before"]), row["tolerance"]
+        if change > 1e-9 and tolerance >= change:
+            return (
+                f"cannot tell: the tolerance ({100 * tolerance:.2f} pp) is not smaller than the change predicted "
+                f"({100 * change:.2f} pp)"
+            )
+        if row["within"]:
+            return "as predicted" if change > 1e-9 else "unchanged, as predicted"
+        return f"off by {100 * (row['actual'] - row['predicted']):+.2f} pp"
+
+    return compared.assign(verdict=compared.apply(verdict, axis=1)) if len(compared) else compared

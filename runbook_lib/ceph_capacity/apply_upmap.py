@@ -11,7 +11,7 @@ import shlex
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.apply import DRY_RUN, apply_ceph_step, checked_access
+from runbook_lib.ceph_capacity.apply import DRY_RUN, apply_ceph_step, checked_access, with_verdicts
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
 from runbook_lib.ceph_capacity.plan import ReweightPlan
 from runbook_lib.ceph_capacity.tables import tabulate_osds
@@ -86,7 +86,7 @@ def compare_upmap_prediction(step: UpmapStep, actual: pd.DataFrame) -> pd.DataFr
                 "predicted_change_pp": 100 * change,
             }
         )
-    return pd.DataFrame(rows)
+    return with_verdicts(pd.DataFrame(rows))
 
 
 def apply_chosen_step(

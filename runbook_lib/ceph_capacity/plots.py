@@ -143,12 +143,15 @@ def plot_predicted_vs_actual(verification: pd.DataFrame) -> Figure:
         [i + 0.27 for i in x],
         verification["actual"] * 100,
         width=0.27,
-        color=["#2e7d32" if w else "#c62828" for w in verification["within"]],
+        color=[
+            "#9e9e9e" if v.startswith("cannot tell") else "#2e7d32" if w else "#c62828"
+            for v, w in zip(verification["verdict"], verification["within"], strict=True)
+        ],
         label="actual",
     )
     ax.set_xticks(list(x), list(verification["osd"]), rotation=90, fontsize=7)
     ax.set_ylabel("% used")
-    ax.set_title("Applied step: predicted (± tolerance) vs actual fill per OSD")
+    ax.set_title("Applied step: predicted (± tolerance) vs actual fill per OSD (grey: cannot tell)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

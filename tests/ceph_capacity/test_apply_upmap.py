@@ -56,6 +56,13 @@ def test_the_verification_holds_each_osd_to_a_tenth_of_a_point():
     assert verification["within"].to_dict() == {"osd.0": True, "osd.1": True, "osd.2": True, "osd.3": False}
     assert verification.at["osd.0", "predicted_change_pp"] == pytest.approx(-7.03, abs=0.01)
     assert (verification["tolerance"] < verification["predicted_change_pp"].abs() / 100).sum() == 4
+    # a 0.1-point tolerance tells every moved OSD's fate; the untouched ones are checked for drift
+    assert verification["verdict"].to_dict() == {
+        "osd.0": "as predicted",
+        "osd.1": "as predicted",
+        "osd.2": "as predicted",
+        "osd.3": f"off by {100 * (0.42 - verification.at['osd.3', 'predicted']):+.2f} pp",
+    }
 
 
 def test_a_plan_is_not_applied_once_the_fill_it_started_from_has_moved():

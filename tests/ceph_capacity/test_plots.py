@@ -118,14 +118,20 @@ def verification():
 
 def test_predicted_vs_actual_has_three_bars_per_osd_and_colours_the_actual_by_tolerance():
     table = verification()
-    table.loc[3, "within"] = False  # as if osd.3 had ended up outside its tolerance
+    # the real step: every tolerance (the largest PG × the PGs that may move) is above the change predicted
+    assert table["verdict"].tolist()[0] == (
+        "cannot tell: the tolerance (7.81 pp) is not smaller than the change predicted (1.77 pp)"
+    )
+    assert table["verdict"].str.startswith("cannot tell").all()
+    table.loc[1, "verdict"] = "as predicted"  # as if osd.1 had been told
+    table.loc[3, ["verdict", "within"]] = ["off by +4.00 pp", False]  # as if osd.3 had ended up outside
     ax = plot_predicted_vs_actual(table).axes[0]
     assert ticks(ax) == ["osd.0", "osd.1", "osd.2", "osd.3"] and len(ax.patches) == 12
     assert ax.get_legend_handles_labels()[1] == ["before", "predicted", "actual"]
     actual = ax.patches[8:]
     assert [p.get_height() for p in actual] == pytest.approx((table["actual"] * 100).tolist())
-    assert hex_colours(actual) == ["#2e7d32", "#2e7d32", "#2e7d32", "#c62828"]
-    assert ax.get_title() == "Applied step: predicted (± tolerance) vs actual fill per OSD"
+    assert hex_colours(actual) == ["#9e9e9e", "#2e7d32", "#9e9e9e", "#c62828"]
+    assert ax.get_title() == "Applied step: predicted (± tolerance) vs actual fill per OSD (grey: cannot tell)"
     assert [t.get_text() for t in plot_predicted_vs_actual(None).axes[0].texts] == ["no step applied"]
 
 
