@@ -46,7 +46,7 @@ def request_id(context: str) -> str | None:
     return found.group(0) if found else None
 
 
-# line: where the record starts in its file (1-based), for a finding to cite file:line
+# line: where the record starts among the lines given (1-based); tabulate_logs makes it a line of the file
 COLUMNS = ["time", "pid", "level", "module", "request_id", "instance", "message", "source", "service", "line"]
 
 
@@ -116,14 +116,21 @@ def parse_oslo_log(
     return frame
 
 
+def _cited(frame: pd.DataFrame, record: dict[str, Any]) -> pd.DataFrame:
+    """Where each log record was read, for a finding to cite: ``path:line`` when the whole file was read
+    (``first_line`` says where its kept tail starts), else the path alone (a tail over SSH, the journal)."""
+    path, first = record.get("path") or "", record.get("first_line")
+    if not path or not isinstance(first, int):
+        return frame.assign(file=path)
+    return frame.assign(file=[f"{path}:{first + line - 1}" for line in frame["line"]])
+
+
 def tabulate_logs(records: list[dict[str, Any]], service: str = "") -> pd.DataFrame:
     """Log records as stored in a snapshot (``{"source", "service", "lines"}``) → one table; only the
     records of ``service`` when given (records without one are nova-compute's)."""
     records = [r for r in records if not service or (r.get("service") or "nova-compute") == service]
     frames = [
-        parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute").assign(
-            file=r.get("path") or ""  # where the record was read (a sosreport's name:path), for a finding to cite
-        )
+        _cited(parse_oslo_log(r.get("lines", []), r.get("source", ""), r.get("service") or "nova-compute"), r)
         for r in records
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*COLUMNS, "file"])

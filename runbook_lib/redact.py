@@ -17,7 +17,7 @@ _ASSIGNMENT = re.compile(rf"(?i)\b[\w-]*{_SECRET_WORD}\s*[=:]\s*(['\"]?)(?P<valu
 _URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:(?P<value>[^@\s/]+)@")
 # user:password@host without a scheme: no ssh takes it, but that is what the operator typed, and its value
 # would be quoted back in the error that refuses it
-_USERINFO = re.compile(r"(?:^|(?<=[\s=,]))[\w.+-]+:(?P<value>[^@\s/:]+)@[\w.-]")
+_USERINFO = re.compile(r"(?:^|(?<=[\s=,]))[\w.+-]+:(?P<value>\S+)@[\w.-]+(?=[\s,]|$)")
 _SSHPASS = re.compile(r"(?:^|\s)sshpass\s+(?:-\w+\s+)*-p\s*(['\"]?)(?P<value>[^\s'\"]+)\1")  # sshpass -p <password>
 _CEPHX_KEY = re.compile(r"\bAQ[A-Za-z0-9+/]{36}==")  # a cephx secret: 28 bytes in base64, 40 characters
 _SECRET_NAME = re.compile(rf"(?i){_SECRET_WORD}")

@@ -161,3 +161,11 @@ def test_each_record_knows_the_line_it_starts_on_for_a_citation():
     frame = parse_oslo_log(lines, "compute-01")
     assert frame["line"].tolist() == [1, 2, 6]
     assert frame["message"].iloc[1].count("\n") == 2
+
+
+def test_a_citation_is_a_line_of_the_file_where_the_whole_file_was_read_and_the_path_alone_otherwise():
+    line = "2026-11-23 20:05:17.001 32245 INFO nova.compute.manager [-] hello"
+    tailed = {"source": "cmp1", "path": "/var/log/nova/nova-compute.log", "lines": ["junk", line], "first_line": 980003}
+    over_ssh = {"source": "cmp2", "path": "/var/log/nova/nova-compute.log", "lines": [line]}  # a tail: no number
+    frame = tabulate_logs([tailed, over_ssh])
+    assert frame["file"].tolist() == ["/var/log/nova/nova-compute.log:980004", "/var/log/nova/nova-compute.log"]

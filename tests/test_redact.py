@@ -17,6 +17,7 @@ CEPHX = "AQBzdGFjay1ydW5ib29rcy10ZXN0LWtleSEhIQ=="  # the shape of a cephx key: 
         ("env CEPH_ARGS=--key=hunter2hunter ceph", "hunter2hunter"),
         ("ssh admin:hunter2hunter@mon1", "hunter2hunter"),  # no scheme, but what the operator typed is clear
         ("ops:jumppass99@bastion", "jumppass99"),  # ssh_jump as one would write it with a password
+        ("ops:ab/cd:12@x@bastion", "ab/cd:12@x"),  # a base64-ish password: up to the last @
         ("ssh ops@bastion:2222 ceph", None),  # a port after the host is no password
         ("migrations=cmp1:10.0.0.1", None),
         ("https://admin:hunter2hunter@keystone:5000/v3", "hunter2hunter"),

@@ -103,6 +103,8 @@ def with_verdicts(compared: pd.DataFrame) -> pd.DataFrame:
     the change predicted cannot tell a step that worked from one that did nothing."""
 
     def verdict(row: pd.Series) -> str:
+        if pd.isna(row["actual"]):
+            return "not read after the step: the OSD is missing from osd df"
         change, tolerance = abs(row["predicted"] - row["before"]), row["tolerance"]
         if change > 1e-9 and tolerance >= change:
             return (

@@ -40,12 +40,12 @@ def open_ceph(
     if not (ceph_live or cloud):
         return load_snapshot(snapshot or "demo")
     access = CephAccess(ceph_command, ceph_conf, ceph_cluster, ceph_id, ceph_timeout)
-    deadline = Deadline(COLLECTION_DEADLINE_S)  # Ceph's own, beside the cloud's: one per source
     if cloud:
         base = open_snapshot(cloud, parts=PARTS)
     else:
         manifest = new_manifest(f"ceph via {ceph_command!r}", {"runbook_lib": "ceph CLI"})
         base = Snapshot(manifest=manifest, parts={}, live=True)
+    deadline = Deadline(COLLECTION_DEADLINE_S)  # Ceph's own, from now: the cloud's was its own
     limits = reweight_limits.as_dict() if reweight_limits else None
     try:
         parts, problems = collect_ceph(access, pool_names, limits, deadline)

@@ -15,6 +15,8 @@ from runbook_lib.findings import describe_counts, finding_id, severity_rank
 from runbook_lib.headless.prometheus import write_textfile
 from runbook_lib.show import SEVERITY_COLOURS
 
+TIMEOUT_TAG = "runbook-timeout-banner"
+
 _VERDICT_COLOURS = {
     "OK": "#2e7d32",
     "WARN": "#ef6c00",
@@ -153,3 +155,15 @@ code{{white-space:pre-wrap}}</style></head>
     path = out_dir / "index.html"
     path.write_text(page)
     return path
+
+
+def add_timeout_banner(path: Path, seconds: int) -> None:
+    """papermill marks no timeout: a banner on top of the executed notebook says the results are cut."""
+    nb = nbformat.read(path, as_version=4)
+    banner = nbformat.v4.new_markdown_cell(
+        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: a cell ran longer than '
+        f"{seconds} s and was interrupted; the results below are incomplete.</div>"
+    )
+    banner.metadata["tags"] = [TIMEOUT_TAG]
+    nb.cells.insert(0, banner)
+    nbformat.write(nb, path)

@@ -27,6 +27,7 @@ from runbook_lib.headless.interrupt import (
     stop_descendants,
 )
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
+from runbook_lib.headless.report import add_timeout_banner
 from runbook_lib.headless.scrub import clear_tables, scrub_notebook, scrub_tables
 from runbook_lib.redact import redact, redact_tree, secret_values
 from runbook_lib.show import RUNBOOK_NAME, TABLES_DIR
@@ -35,7 +36,6 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 EXIT_OK, EXIT_FINDINGS, EXIT_CONFIG, EXIT_ERROR, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 # Library errors that mean "fix your input", not "the runbook broke".
 _CONFIG_ERRORS = {"ConfigError", "ParameterError", "SnapshotError", "AuthenticationFailed"}
-TIMEOUT_TAG = "runbook-timeout-banner"
 
 
 @dataclasses.dataclass
@@ -86,17 +86,6 @@ def _error_output(nb: Any) -> tuple[str, str]:
     return "", ""
 
 
-def _add_timeout_banner(path: Path, seconds: int) -> None:
-    nb = nbformat.read(path, as_version=4)
-    banner = nbformat.v4.new_markdown_cell(
-        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: a cell ran longer than '
-        f"{seconds} s and was interrupted; the results below are incomplete.</div>"
-    )
-    banner.metadata["tags"] = [TIMEOUT_TAG]
-    nb.cells.insert(0, banner)
-    nbformat.write(nb, path)
-
-
 def run_notebook(
     notebook: Path,
     out_dir: Path,
@@ -124,39 +113,44 @@ def run_notebook(
     sockets_dir = tempfile.TemporaryDirectory(prefix="runbook-kernel-")
     sockets = sockets_dir.name
     clear_tables(out_dir, name)  # an earlier run's; the kernel inherits os.environ: where show_table writes
+    before = {v: os.environ.get(v) for v in (TABLES_DIR, RUNBOOK_NAME)}
     os.environ.update({TABLES_DIR: str(out_dir.resolve()), RUNBOOK_NAME: name})
-    for attempt in range(retries + 1):
-        try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(output),
-                parameters=typed,
-                kernel_name=kernel,
-                report_mode=True,
-                execution_timeout=cell_timeout,
-                progress_bar=False,
-                cwd=str(notebook.parent),
-                kernel_manager_class=ipc_kernel_manager_class(sockets),
-            )
-            break
-        except CellTimeoutError:
-            _add_timeout_banner(output, cell_timeout)
-            error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
-            break
-        except papermill.PapermillExecutionError as exc:
-            config = exc.ename in _CONFIG_ERRORS
-            error = f"{exc.ename}: {exc.evalue}"
-            exit_code, verdict_text = (EXIT_CONFIG if config else EXIT_ERROR), "ERROR"
-            break
-        except Exception as exc:  # kernel start failures are retried, nothing else
-            if is_kernel_start_failure(exc) and attempt < retries:
-                continue
-            said = kernel_said(sockets)
-            error = f"{type(exc).__name__}: {exc}" + (f" (the kernel's last words: {said})" if said else "")
-            exit_code, verdict_text = EXIT_ERROR, "ERROR"
-            break
+    try:
+        for attempt in range(retries + 1):
+            try:
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(output),
+                    parameters=typed,
+                    kernel_name=kernel,
+                    report_mode=True,
+                    execution_timeout=cell_timeout,
+                    progress_bar=False,
+                    cwd=str(notebook.parent),
+                    kernel_manager_class=ipc_kernel_manager_class(sockets),
+                )
+                break
+            except CellTimeoutError:
+                add_timeout_banner(output, cell_timeout)
+                error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
+                break
+            except papermill.PapermillExecutionError as exc:
+                config = exc.ename in _CONFIG_ERRORS
+                error = f"{exc.ename}: {exc.evalue}"
+                exit_code, verdict_text = (EXIT_CONFIG if config else EXIT_ERROR), "ERROR"
+                break
+            except Exception as exc:  # kernel start failures are retried, nothing else
+                if is_kernel_start_failure(exc) and attempt < retries:
+                    continue
+                said = kernel_said(sockets)
+                error = f"{type(exc).__name__}: {exc}" + (f" (the kernel's last words: {said})" if said else "")
+                exit_code, verdict_text = EXIT_ERROR, "ERROR"
+                break
+    finally:  # this process as it was, whatever escaped
+        os.environ.update({v: value for v, value in before.items() if value is not None})
+        for variable in [v for v, value in before.items() if value is None]:
+            del os.environ[variable]
     sockets_dir.cleanup()
-    os.environ.pop(TABLES_DIR), os.environ.pop(RUNBOOK_NAME)
     secrets = secret_values(typed)
     if output.exists():
         scrub_notebook(output, secrets)  # before anything reads it: the HTML, the findings, the summary
@@ -269,6 +263,11 @@ def run_many(
     except RunInterrupted as stop:
         stopped = True
         stop_descendants()
+        for nb in notebooks:  # what the stopped ones wrote so far keeps no secret either
+            secrets = secret_values(parameters.get(nb.stem, {}))
+            scrub_tables(out_dir, nb.stem, secrets)
+            if (out_dir / f"{nb.stem}.ipynb").exists():
+                scrub_notebook(out_dir / f"{nb.stem}.ipynb", secrets)
         done = {r.runbook for r in results}
         why = f"{stop} before it finished {INTERRUPTED}"
         results += [

@@ -1,6 +1,7 @@
 """Log files: collected to a directory, or read over SSH from the hosts (tail of the file, else the journal).
 
-Log records are ``{"source": <host>, "service": <service>, "path": <path>, "lines": [...]}``, stored in a
+Log records are ``{"source": <host>, "service": <service>, "path": <path>, "lines": [...]}`` (and
+``first_line``, the file's line number of ``lines[0]``, where the whole file was read), stored in a
 snapshot part per service (``logs/nova-compute``, ``logs/neutron-server``) and parsed later by
 :mod:`runbook_lib.oslo_log`.
 """
@@ -24,9 +25,23 @@ def read_log_dir(path: str | Path, pattern: str = "*.log") -> list[dict[str, Any
         raise ParameterError(f"log_dir {str(path)!r} is not a directory; pass a directory of collected logs or ''")
     records = []
     for file in sorted(root.rglob(pattern)):
-        lines = file.read_text(errors="replace").splitlines()[-MAX_LINES_PER_FILE:]
-        records.append({"source": log_host(file), "service": log_service(file), "path": str(file), "lines": lines})
+        lines, first = tail(file.read_text(errors="replace"))
+        records.append(
+            {
+                "source": log_host(file),
+                "service": log_service(file),
+                "path": str(file),
+                "lines": lines,
+                "first_line": first,
+            }
+        )
     return records
+
+
+def tail(text: str) -> tuple[list[str], int]:
+    """The last MAX_LINES_PER_FILE lines of a whole file's text, and the file's line number of the first."""
+    lines = text.splitlines()
+    return lines[-MAX_LINES_PER_FILE:], max(1, len(lines) - MAX_LINES_PER_FILE + 1)
 
 
 SERVICES = (

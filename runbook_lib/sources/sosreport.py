@@ -19,7 +19,7 @@ from typing import Any
 from runbook_lib import sos_parts
 from runbook_lib.errors import SnapshotError
 from runbook_lib.snapshot import Snapshot, new_manifest
-from runbook_lib.sources.logs import MAX_LINES_PER_FILE
+from runbook_lib.sources.logs import tail
 
 PS_FILE = "sos_commands/process/ps_axo_flags_state_uid_pid_ppid_pgid_sid_cls_pri_addr_sz_wchan_20_lstart_tty_time_cmd"
 NOVA_CONFIGS = ("etc/nova/nova.conf", "etc/nova/nova.conf.d/*.conf", "etc/kolla/nova-compute/nova.conf")
@@ -125,8 +125,9 @@ def read_logs(sos: SosReport) -> dict[str, list[dict[str, Any]]]:
         service = part.split("/", 1)[1]
         found = sos_parts.rotation_order([f for pattern in patterns for f in sos.files(pattern)])
         for relative in found:
-            lines = (sos.text(relative) or "").splitlines()[-MAX_LINES_PER_FILE:]
-            record = {"source": sos.hostname, "service": service, "path": f"{sos.name}:{relative}", "lines": lines}
+            lines, first = tail(sos.text(relative) or "")
+            where = {"source": sos.hostname, "service": service, "path": f"{sos.name}:{relative}"}
+            record: dict[str, Any] = {**where, "lines": lines, "first_line": first}
             parts.setdefault(part, []).append(record)
     return parts
 

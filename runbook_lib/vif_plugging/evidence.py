@@ -152,7 +152,7 @@ def find_timeouts(logs: pd.DataFrame) -> pd.DataFrame:
                 "ports": UUID_PATTERN.findall(events),
                 "form": shape,
                 "message": r.message.split("\n")[0],
-                "file": f"{r.file}:{r.line}" if getattr(r, "file", "") else "",  # cited as file:line
+                "file": getattr(r, "file", ""),  # path:line where the whole file was read
             }
         )
     return pd.DataFrame(rows, columns=columns)

@@ -251,5 +251,13 @@ def test_collect_without_a_source_or_with_a_ceph_it_cannot_read_is_one_line(tmp_
     assert not (tmp_path / "snap").exists()  # nothing half written
 
 
+def test_a_secret_in_collects_ceph_command_is_masked_in_its_one_line_and_its_debug_traceback(tmp_path, capsys):
+    argv = ["collect", "--out", str(tmp_path / "s"), "--ceph", "--ceph-command", "sshpass -p hunter2pw ssh mon1 sudo"]
+    assert main(argv) == 2 and main(["--debug", *argv]) == 2
+    err = capsys.readouterr().err
+    assert "hunter2pw" not in err and "ceph_command 'sshpass -p *** ssh mon1 sudo' must end with" in err
+    assert "Traceback (most recent call last)" in err  # --debug still shows where, masked
+
+
 def test_the_table_counts_every_case():
     assert len(CASES) + len(_bad_values()) + len(HOSTILE) >= 150

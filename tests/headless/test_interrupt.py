@@ -97,3 +97,25 @@ def test_a_pool_of_runbooks_stopped_by_sigterm_leaves_no_process(tmp_path):
     assert len(errors) == 2 and all(e == f"interrupted by SIGTERM before it finished {INTERRUPTED}" for e in errors)
     assert not [p for p in [*children, *below] if _alive(p)]  # workers, kernels and the notebooks' children
     assert "Traceback" not in err
+
+
+def test_what_a_stopped_runbook_wrote_keeps_no_secret(tmp_path):
+    """A runbook stopped after it wrote a cut table whole (and papermill its notebook so far): both masked."""
+    cells = (
+        "import pandas as pd\nfrom runbook_lib.show import show_table\n"
+        "show_table(pd.DataFrame({'ran': [ceph_command] * 600}), 'Commands')",
+        STARTS_A_CHILD,
+        PUBLISH,
+    )
+    notebook = make_notebook(tmp_path, "busy", *cells, parameters="pid_file: str = ''\nceph_command: str = 'ceph'")
+    pid_file, out = tmp_path / "child.pid", tmp_path / "out"
+    argv = [sys.executable, "-m", "runbook_lib", "run", str(notebook), "--out", str(out), "-p", "pid_file"]
+    secret = ["-p", "ceph_command", "ceph --key=canary-stopped-pw"]
+    run = subprocess.Popen([*argv, str(pid_file), *secret], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for(pid_file)
+    run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=60)
+    assert run.returncode == 3
+    table = out / "busy.commands.csv"
+    assert table.read_text().count("ceph --key=***") == 600  # written whole before the stop, then masked
+    assert not [p for p in out.rglob("*") if p.is_file() and "canary-stopped-pw" in p.read_text(errors="replace")]

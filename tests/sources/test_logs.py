@@ -168,3 +168,12 @@ def test_a_host_that_cannot_be_reached_is_named_with_sshs_reason():
 def test_a_host_name_that_is_an_option_is_refused_before_ssh_runs():
     with pytest.raises(ParameterError, match="is not a host name"):
         read_remote_logs(HostAccess(), ["-oProxyCommand=id"])
+
+
+def test_a_huge_log_keeps_its_tail_and_says_where_it_starts():
+    from runbook_lib.sources.logs import MAX_LINES_PER_FILE, tail
+
+    text = "\n".join(f"line {n}" for n in range(1, MAX_LINES_PER_FILE + 6))
+    lines, first = tail(text)
+    assert len(lines) == MAX_LINES_PER_FILE and first == 6 and lines[0] == "line 6"
+    assert tail("a\nb\n") == (["a", "b"], 1)
