@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(args: argparse.Namespace, line: str, code: int) -> int:
     """One line (secrets in the parameters masked: a refusal may quote the value), the traceback with --debug."""
     values = dict(getattr(args, "parameter", None) or [])  # and collect's own options, which carry the same
-    values |= {option: getattr(args, option, "") or "" for option in ("ceph_command", "ceph_conf")}
+    values |= {f"--{o}": getattr(args, o, "") or "" for o in ("ceph_command", "ceph_conf")}
     secrets = secret_values(values)
     print(f"runbook: {redact(line, secrets)}", file=sys.stderr)
     if args.debug:
