@@ -172,7 +172,9 @@ def whole_table_csv(frame: pd.DataFrame, caption: str) -> str:
     if not where:
         return ""
     slug = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:60] or "table"
-    name = f"{os.environ.get(RUNBOOK_NAME, 'runbook')}.{slug}.csv"
+    stem = f"{os.environ.get(RUNBOOK_NAME, 'runbook')}.{slug}"
+    # the runner clears a runbook's tables before it runs: one already there is this run's, of another caption
+    name = next(n for n in (f"{stem}{f'-{i}' if i else ''}.csv" for i in range(1000)) if not (Path(where) / n).exists())
     frame.to_csv(Path(where) / name, index=False)
     return name
 

@@ -223,3 +223,13 @@ def test_a_long_table_run_by_the_runner_is_written_whole_and_linked(tmp_path, mo
     name = "ceph_capacity.osds-pools-fill.csv"
     assert note.endswith(f'; every row: <a href="{name}">{name}</a></em></p>')
     assert pd.read_csv(tmp_path / name).equals(frame)
+
+
+def test_two_cut_tables_whose_captions_read_alike_get_a_file_each(tmp_path, monkeypatch):
+    from runbook_lib.show import TABLES_DIR, whole_table_csv
+
+    monkeypatch.setenv(TABLES_DIR, str(tmp_path))
+    first, second = pd.DataFrame({"n": [1]}), pd.DataFrame({"n": [2]})
+    names = [whole_table_csv(first, "OSDs: fill"), whole_table_csv(second, "OSDs — fill")]
+    assert names == ["runbook.osds-fill.csv", "runbook.osds-fill-1.csv"]
+    assert pd.read_csv(tmp_path / names[1]).equals(second) and pd.read_csv(tmp_path / names[0]).equals(first)
