@@ -39,8 +39,8 @@ def apply_upmap_step(
         print(DRY_RUN)
         return None
     access = checked_access(source, analysis)
-    osd_dump = run_json(access, "ceph", ["osd", "dump"])
-    moved = drifted_since_read(analysis.osds, tabulate_osds(settled_osd_df(access), osd_dump), UPMAP_TOLERANCE)
+    # fill only: checked_access has just read the osdmap, and osd df alone gives each OSD's utilization
+    moved = drifted_since_read(analysis.osds, tabulate_osds(settled_osd_df(access), {}), UPMAP_TOLERANCE)
     if moved:
         raise PlanError(
             f"the OSDs' fill moved since the plan was read ({moved}): data is still being written, deleted or "
