@@ -2,7 +2,9 @@
 comparing every OSD's predicted fill with what it then reports; and running the plan the runbook chose.
 
 An upmap step names its PGs, so its prediction is held to UPMAP_TOLERANCE (0.1 percentage point) per OSD:
-smaller than any move it predicts on the lab's OSDs. What the cluster wrote meanwhile is the only error left.
+smaller than any move it predicts on the lab's OSDs. What the cluster wrote meanwhile is the only error left,
+and on an idle OSD the last object it deleted: BlueStore gives that space back at the OSD's next write, so
+such an OSD reports one object more than its PGs hold until then.
 """
 
 from __future__ import annotations
