@@ -47,6 +47,16 @@ FIELDS: dict[str, Fields] = {
         "start_time": (TEXT, False),
     },
     "openstack/dhcp_hosting": {"network_id": (TEXT, True), "agents": (LIST, False)},
+    "libvirt/domains": {
+        "instance_uuid": (TEXT, False),
+        "host": (TEXT, False),
+        "path": (TEXT, False),
+        "vcpus": ((int,), False),
+        "sockets": ((int,), False),
+        "cores": ((int,), False),
+        "threads": ((int,), False),
+        "booted_properties": (OBJECT, False),
+    },
     "logs/nova-compute": {"lines": (LIST, False)},
     "logs/neutron-server": {"lines": (LIST, False)},
     "ceph/osd_dump": {

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import cast
 
 import pandas as pd
 
 from runbook_lib.cpu_topology.fleet import RUNBOOK, tabulate_flavors, tabulate_images, tabulate_servers
+from runbook_lib.cpu_topology.guests import (
+    JUDGED_BY_XML,
+    compare_guests,
+    guest_findings,
+    judged_subjects,
+    tabulate_guests,
+    unreadable_findings,
+    with_actual,
+)
 from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, analyse_servers, find_misspelled_properties
-from runbook_lib.errors import ParameterError
+from runbook_lib.cpu_topology.topology import checked_socket_limits
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
 
@@ -30,6 +38,9 @@ class CpuTopologyAnalysis:
     pairs: pd.DataFrame
     misspelled: pd.DataFrame
     findings: list[Finding]
+    guests: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # from domain XMLs, when read
+    guest_check: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    unreadable_xml: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def affected_servers(self) -> pd.DataFrame:
@@ -46,6 +57,7 @@ class CpuTopologyAnalysis:
                 "edition",
                 "socket_limit",
                 "topology",
+                "topology_from",
                 "visible_vcpus",
                 "lost_vcpus",
             ]
@@ -70,20 +82,6 @@ class CpuTopologyAnalysis:
         return self.pairs[self.pairs["error"].notna()][["image", "flavor", "vcpus", "error"]]
 
 
-MAX_SOCKETS = 64  # no x86 board and no Windows edition goes past this; a larger value is a typo
-
-
-def checked_socket_limits(limits: Mapping[str, object]) -> dict[str, int]:
-    """socket_limits as whole numbers of sockets (1..64) per image id or name: else one ParameterError."""
-    for name, value in limits.items():
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SOCKETS:
-            raise ParameterError(
-                f"socket_limits[{name!r}] = {value!r}: a Windows edition uses 1 to {MAX_SOCKETS} sockets "
-                '(whole number), e.g. {"win10-home": 1, "win2022-std": 64}'
-            )
-    return {str(name): cast(int, value) for name, value in limits.items()}
-
-
 def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | None = None) -> CpuTopologyAnalysis:
     """Tables, topology per server and per image × flavor pair, and findings, from one snapshot."""
     socket_limits = checked_socket_limits(socket_limits or {})
@@ -98,15 +96,24 @@ def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | 
     active_images = images[images["status"].isin(["active", None])] if not images.empty else images
     pairs = analyse_image_flavor_pairs(active_images, flavors, socket_limits)
     misspelled = find_misspelled_properties(images_raw, flavors_raw)
-    analysis = CpuTopologyAnalysis(snapshot, images, flavors, servers, pairs, misspelled, [])
+    guests, unreadable = tabulate_guests(snapshot.get("libvirt/domains"))
+    compared = compare_guests(servers, guests)
+    analysis = CpuTopologyAnalysis(
+        snapshot, images, flavors, with_actual(servers, compared), pairs, misspelled, [], guests, compared, unreadable
+    )
     analysis.findings = check_cpu_topology(analysis)
     return analysis
 
 
 def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
+    """Where a server's domain XML was read, it, not the prediction, says what its guest loses."""
+    judged = judged_subjects(a.guest_check)
+    predicted = [f for f in _check_servers(a.servers) if not (f.kind in JUDGED_BY_XML and f.subject in judged)]
     return [
         *_check_collection(a),
-        *_check_servers(a.servers),
+        *predicted,
+        *guest_findings(a.guest_check, a.servers),
+        *unreadable_findings(a.unreadable_xml),
         *_check_pairs(a.pairs),
         *_check_misspelled(a.misspelled),
     ]

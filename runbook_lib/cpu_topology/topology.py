@@ -15,8 +15,9 @@ import collections
 import dataclasses
 import re
 from collections.abc import Mapping
+from typing import cast
 
-from runbook_lib.errors import InvalidTopology
+from runbook_lib.errors import InvalidTopology, ParameterError
 from runbook_lib.records import JSON
 
 UNLIMITED = 65536  # nova's default maximum for each dimension
@@ -209,3 +210,17 @@ def visible_vcpus(topology: Topology, socket_limit: int | None) -> int:
     if socket_limit is None:
         return topology.vcpus
     return min(topology.sockets, socket_limit) * topology.cores * topology.threads
+
+
+MAX_SOCKETS = 64  # no x86 board and no Windows edition goes past this; a larger value is a typo
+
+
+def checked_socket_limits(limits: Mapping[str, object]) -> dict[str, int]:
+    """socket_limits as whole numbers of sockets (1..64) per image id or name: else one ParameterError."""
+    for name, value in limits.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SOCKETS:
+            raise ParameterError(
+                f"socket_limits[{name!r}] = {value!r}: a Windows edition uses 1 to {MAX_SOCKETS} sockets "
+                '(whole number), e.g. {"win10-home": 1, "win2022-std": 64}'
+            )
+    return {str(name): cast(int, value) for name, value in limits.items()}

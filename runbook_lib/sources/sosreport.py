@@ -19,6 +19,8 @@ from typing import Any
 from runbook_lib import sos_parts
 from runbook_lib.errors import SnapshotError
 from runbook_lib.snapshot import Snapshot, new_manifest
+from runbook_lib.sources.guest_xml import PART as DOMAINS_PART
+from runbook_lib.sources.guest_xml import domain_record
 from runbook_lib.sources.logs import tail
 
 PS_FILE = "sos_commands/process/ps_axo_flags_state_uid_pid_ppid_pgid_sid_cls_pri_addr_sz_wchan_20_lstart_tty_time_cmd"
@@ -146,6 +148,18 @@ def read_host_facts(sos: SosReport) -> dict[str, Any] | None:
     return {"host": sos.hostname, "reached": True, "error": "", "lines": lines, "from": sos.name}
 
 
+def read_domains(sos: SosReport) -> list[dict[str, Any]]:
+    """The guests' domain XMLs sos's libvirt plugin copied: the live state (run/libvirt/qemu, what the guest
+    runs with) where the guest runs, else its definition (etc/libvirt/qemu, what its next start uses)."""
+    found: dict[str, str] = {}
+    for pattern in ("etc/libvirt/qemu/*.xml", "run/libvirt/qemu/*.xml"):  # run/ wins: read second
+        found.update({Path(relative).stem: relative for relative in sorted(sos.files(pattern))})
+    return [
+        domain_record(sos.hostname, f"{sos.name}:{relative}", sos.text(relative) or "")
+        for _, relative in sorted(found.items())
+    ]
+
+
 def read_ceph(sos: SosReport) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     """The Ceph parts sos saved (json_output of any ceph* plugin), and why a saved one could not be read."""
     parts, problems = {}, {}
@@ -190,6 +204,9 @@ def read_sosreports(paths: list[str]) -> Snapshot:
             facts = read_host_facts(sos)
             if facts is not None:
                 found["hosts/nova_compute"] = [facts]
+            domains = read_domains(sos)
+            if domains:
+                found[DOMAINS_PART] = domains
             ceph, unreadable = read_ceph(sos)
             for part, records in {**found, **{p: r for p, r in ceph.items() if p not in parts}}.items():
                 parts.setdefault(part, []).extend(records)

@@ -52,7 +52,7 @@ def vif_waiting(fatal: str) -> dict[str, object]:
 
 
 COMPUTES: dict[str, tuple[str, dict[str, object], str | None]] = {  # host: (driver, [DEFAULT] options, user)
-    "minicompute": ("fake.FakeDriverWithoutFakeNodes", {}, None),
+    "minicompute": ("stackrb_drivers.GuestXmlDriver", {}, None),
     "minicompute2": ("fake.FakeFinishMigrationFailDriver", SPECIAL, None),
     "fail-bind-1": ("fake.FakeDriver", SPECIAL, None),
     "vif-down-1": (VIF_WAIT_DRIVER, vif_waiting("true"), None),

@@ -1,9 +1,10 @@
 """Seed the CPU-topology scenario into a fresh mini cloud (run by 'scripts/minicloud seed cpu-topology').
 
 Windows 7 Pro, Windows 10 Home, Windows 10 Pro with the hw_max_sockets typo, Windows 11 Pro already
-fixed, Windows Server 2019, a Windows image recognised only by its name, Linux images (one whose
-hw_cpu_max_sockets exceeds a flavor's limit), 2/4/8/16-vCPU flavors (one with hw:cpu_max_sockets, one
-legacy flavor holding a misspelled spec stored before microversion 2.86), and servers in two projects.
+fixed, a Windows 10 Pro image fixed only after vdi-1 booted from it, Windows Server 2019, a Windows image
+recognised only by its name, Linux images (one whose hw_cpu_max_sockets exceeds a flavor's limit),
+2/4/8/16-vCPU flavors (one with hw:cpu_max_sockets, one legacy flavor holding a misspelled spec stored
+before microversion 2.86), and servers in two projects.
 """
 
 import openstack
@@ -32,6 +33,8 @@ IMAGES = {
     "win10-enterprise-ltsc-gold": {},  # no os_* properties: only the name says Windows
     "Ubuntu 24.04": {"os_type": "linux", "os_distro": "ubuntu", "os_version": "24.04"},
     "Rocky 9 (pinned 4 sockets)": {"os_type": "linux", "os_distro": "rocky", "hw_cpu_max_sockets": "4"},
+    # fixed only after vdi-1 booted from it: the API then predicts 2 sockets, its domain XML says 4
+    "Windows 10 Pro VDI gold": {"os_type": "windows", "os_distro": "windows", "os_version": "10"},
 }
 FLAVORS = [  # name, vcpus, ram MiB, extra specs
     ("m1.small", 2, 2048, {}),
@@ -55,6 +58,7 @@ SERVERS = [  # name, image, flavor, as member (project demo) or admin (project a
     ("db-1", "Rocky 9 (pinned 4 sockets)", "m1.large", admin),
     ("ci-runner-1", "Ubuntu 24.04", "m1.xlarge", admin),
     ("ci-runner-2", "Ubuntu 24.04", "m1.xlarge", admin),
+    ("vdi-1", "Windows 10 Pro VDI gold", "m1.medium", member),
 ]
 
 for project in ("admin", "demo"):  # the default quota (20 cores) is smaller than this scenario
@@ -93,4 +97,8 @@ for name, image, flavor, conn in SERVERS:
     )
 for server in created:
     admin.compute.wait_for_server(server, status="ACTIVE", wait=120)
+# The classic case: the image fixed after a server booted from it (that server keeps 4 sockets).
+vdi = admin.image.get_image(images["Windows 10 Pro VDI gold"])
+if "hw_cpu_max_sockets" not in vdi.properties:
+    admin.image.update_image_properties(vdi, hw_cpu_max_sockets="2")  # adds one key, keeps the rest
 print(f"seeded {len(images)} images, {len(flavors) + 1} flavors, {len(created)} servers")

@@ -111,6 +111,7 @@ def test_apply_changes_only_the_planned_keys_verifies_and_is_idempotent(miniclou
         "server desk-home-1",
         "server rdp-pro-1",
         "server build-ltsc",
+        "server vdi-1",  # its image was fixed after it booted, by the seed
     }
 
 
@@ -137,3 +138,30 @@ def test_no_secret_reaches_any_report(minicloud, tmp_path, monkeypatch):
         text = path.read_text()
         assert real_password not in text and canary not in text, f"a credential leaked into {path.name}"
     assert real_password not in proc.stdout + proc.stderr
+
+
+def test_the_guests_domain_xml_shows_the_image_fixed_after_boot_and_nova_s_own_choice_elsewhere(minicloud, tmp_path):
+    """The mini cloud's compute writes each guest's domain XML with Nova's own get_best_cpu_topology: every
+    guest runs with the topology this runbook's port of it predicts, except vdi-1, whose image got its cap
+    after it booted (scripts/minicloud_files/seed_cpu_topology.py)."""
+    from conftest import MINICLOUD_HOME
+
+    xml_dir = MINICLOUD_HOME / "state" / "libvirt"
+    proc = run_cli(
+        "run", "cpu_topology", "--cloud", "minicloud", "-p", "guest_xml_dir", str(xml_dir), "--out", str(tmp_path)
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
+    by_kind = {}
+    for f in run["findings"]:
+        by_kind.setdefault(f["kind"], {})[f["subject"].split(" (")[0]] = f
+    assert "server vdi-1" in by_kind["server-loses-vcpus"]
+    vdi = by_kind["server-loses-vcpus"]["server vdi-1"]
+    assert "gives it 4s×1c×1t" in vdi["message"] and "the runbook predicted 2s×2c×1t" in vdi["message"]
+    assert "hw_cpu_max_sockets=unset at boot, 2 now" in vdi["message"]
+    assert vdi["evidence"]["domain_xml"].startswith(str(xml_dir / "minicompute"))
+    assert "server vdi-1" not in by_kind.get("server-may-lose-vcpus", {})  # the XML answered it
+    assert set(by_kind.get("guest-topology-differs", {})) == set()  # Nova chose as predicted for every other guest
+    assert not by_kind.get("domain-xml-unreadable")
+    html = (tmp_path / "cpu_topology.html").read_text()
+    assert "Predicted vs actual topology per guest (domain XML)" in html and "vdi-1" in html

@@ -139,3 +139,23 @@ def test_the_crush_rules_come_from_ceph_mons_crush_dump_as_the_live_rule_dump_gi
         "sosreport sosreport-mon: sos_commands/ceph_mon/ceph_osd_crush_dump holds no JSON: "
         "'Error EACCES: access denied'; run 'ceph osd crush rule dump --format json' on a mon"
     )
+
+
+def test_a_compute_s_guests_come_from_the_live_state_before_the_saved_definition(tmp_path):
+    """sos's libvirt plugin copies /etc/libvirt/qemu/*.xml and /run/libvirt/: the running guest is what it
+    runs with; a definition edited since (virsh edit) applies only at its next start."""
+    root = tmp_path / "sos"
+    with tarfile.open(FIXTURES / "sosreport-compute" / "sosreport-compute-01.tar.xz") as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    shutil.move(next((tmp_path / "unpacked").iterdir()), root)
+    domains = FIXTURES / "libvirt-domains"
+    for where, source in (("etc/libvirt/qemu", "sos-etc"), ("run/libvirt/qemu", "sos-run")):
+        (root / where).mkdir(parents=True)
+        shutil.copy(domains / source / "instance-0000000f.xml", root / where)
+    (root / "etc/libvirt/qemu/instance-00000099.xml").write_text("<network><name>default</name></network>")
+    records = {r.get("domain") or r["path"]: r for r in read_sosreports([str(root)]).get("libvirt/domains")}
+    running = records["instance-0000000f"]
+    assert (running["sockets"], running["cores"], running["host"]) == (4, 1, "compute-01")
+    assert running["path"].endswith(":run/libvirt/qemu/instance-0000000f.xml")
+    bad = next(r for r in records.values() if r["error"])
+    assert bad["path"].endswith("etc/libvirt/qemu/instance-00000099.xml") and "<network>" in bad["error"]

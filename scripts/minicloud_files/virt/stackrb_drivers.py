@@ -9,6 +9,11 @@ VifWaitDriver  spawn() waits for network-vif-plugged exactly as LibvirtDriver._c
 SshMigrateDriver  migrate_disk_and_power_off() runs Nova's own remote-filesystem helper
                (``ssh -o BatchMode=yes <dest_host> mkdir -p <instance dir>``) as the libvirt driver does
                for a non-shared instance path, and rolls back with the same ResizeError.
+GuestXmlDriver  spawn() also writes the domain XML the libvirt driver would define, built by Nova's own
+               code: <vcpu> from the flavor, <cpu><topology> from hardware.get_best_cpu_topology(flavor,
+               image_meta) (LibvirtDriver._get_guest_cpu_config), <metadata> from
+               LibvirtDriver._get_guest_config_meta, the clock by os_type (LibvirtDriver._set_clock), into
+               $STATE/libvirt/<host>/<instance name>.xml, as `virsh dumpxml` per host would; destroy() removes it.
 """
 
 import os
@@ -17,7 +22,10 @@ import nova.conf
 from nova import exception
 from nova.i18n import _
 from nova.network import model as network_model
-from nova.virt import fake
+from nova.virt import driver as virt_driver
+from nova.virt import fake, hardware
+from nova.virt.libvirt import config as vconfig
+from nova.virt.libvirt.driver import LibvirtDriver
 from nova.virt.libvirt.volume import remotefs
 from oslo_concurrency import processutils
 from oslo_log import log as logging
@@ -120,3 +128,41 @@ class SshMigrateDriver(fake.FakeDriverWithoutFakeNodes):
         return super().migrate_disk_and_power_off(
             context, instance, dest, flavor, network_info, block_device_info, timeout, retry_interval
         )
+
+
+class GuestXmlDriver(fake.FakeDriverWithoutFakeNodes):
+    def _domain_path(self, instance):
+        return os.path.join(os.path.dirname(CONF.state_path), "libvirt", CONF.host, f"{instance.name}.xml")
+
+    def _guest_config(self, instance, image_meta, network_info):
+        guest = vconfig.LibvirtConfigGuest()
+        guest.virt_type = "kvm"
+        guest.name = instance.name
+        guest.uuid = instance.uuid
+        guest.memory = instance.flavor.memory_mb * 1024
+        guest.vcpus = instance.flavor.vcpus
+        guest.os_type = "hvm"
+        dmeta = virt_driver.ComputeDriver.get_instance_driver_metadata(instance, network_info)
+        guest.metadata.append(LibvirtDriver._get_guest_config_meta(None, dmeta))  # uses nothing of self
+        cpu = vconfig.LibvirtConfigGuestCPU()
+        cpu.mode = "host-model"
+        topology = hardware.get_best_cpu_topology(instance.flavor, image_meta)
+        cpu.sockets, cpu.cores, cpu.threads = topology.sockets, topology.cores, topology.threads
+        guest.cpu = cpu
+        clock = vconfig.LibvirtConfigGuestClock()
+        clock.offset = "localtime" if image_meta.properties.get("os_type") == "windows" else "utc"
+        guest.set_clock(clock)
+        return guest
+
+    def spawn(self, context, instance, image_meta, *args, **kwargs):
+        super().spawn(context, instance, image_meta, *args, **kwargs)
+        network_info = kwargs.get("network_info", args[3] if len(args) > 3 else None) or []
+        path = self._domain_path(instance)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as xml:
+            xml.write(self._guest_config(instance, image_meta, network_info).to_xml())
+
+    def destroy(self, context, instance, *args, **kwargs):
+        super().destroy(context, instance, *args, **kwargs)
+        if os.path.exists(self._domain_path(instance)):
+            os.remove(self._domain_path(instance))
