@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 INTERRUPTED = "(every process it started was stopped)"  # the end of a runbook's error when the run was stopped
 
@@ -99,3 +100,27 @@ def _alive(pid: int) -> bool:
             os.waitpid(pid, os.WNOHANG)  # ours: reap it
         return False
     return True
+
+
+def forget_pool_at_exit(manager: Any) -> None:
+    """After a stop (workers killed, the pool not waited for), let the pool's manager thread end and take it
+    off the list CPython 3.11 wakes at exit: that wake writes to the pipe the ended thread closed and prints
+    a traceback ("Exception ignored in: <module 'threading'>", EBADF) after the report's line."""
+    from concurrent.futures import process
+
+    if manager is None:
+        return
+    manager.join(timeout=10)
+    wakeups = getattr(process, "_threads_wakeups", None)
+    if wakeups is not None and not manager.is_alive():
+        wakeups.pop(manager, None)
+
+
+def shut_down_pool(pool: Any, stopped: bool) -> None:
+    """Every future done: wait for the idle workers to exit (left to the interpreter's exit instead, the
+    pool's feeder thread may write to a pipe already closed: "OSError: [Errno 9] Bad file descriptor").
+    After a stop the workers are gone and the pool is not waited for, only its manager thread."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=not stopped, cancel_futures=True)
+    if stopped:
+        forget_pool_at_exit(manager)

@@ -24,6 +24,7 @@ from runbook_lib.headless.interrupt import (
     RunInterrupted,
     ignore_interrupts,
     interruptible,
+    shut_down_pool,
     stop_descendants,
 )
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
@@ -276,9 +277,7 @@ def run_many(
             if nb.stem not in done
         ]
     finally:
-        # Every future done: wait for the idle workers to exit. Left to the interpreter's exit instead, the
-        # pool's feeder thread may write to a pipe already closed ("OSError: [Errno 9] Bad file descriptor").
-        pool.shutdown(wait=not stopped, cancel_futures=True)
+        shut_down_pool(pool, stopped)
     order = {nb.stem: i for i, nb in enumerate(notebooks)}
     return sorted(results, key=lambda r: order[r.runbook])
 

@@ -119,3 +119,18 @@ def test_what_a_stopped_runbook_wrote_keeps_no_secret(tmp_path):
     table = out / "busy.commands.csv"
     assert table.read_text().count("ceph --key=***") == 600  # written whole before the stop, then masked
     assert not [p for p in out.rglob("*") if p.is_file() and "canary-stopped-pw" in p.read_text(errors="replace")]
+
+
+def test_a_stopped_pool_is_taken_off_the_list_python_wakes_at_exit():
+    """CPython 3.11 wakes every pool's manager at exit through a pipe the ended manager closed: a traceback
+    after the report's line, seen in CI once (EBADF). A stopped pool leaves that list."""
+    from concurrent.futures import ProcessPoolExecutor, process
+
+    from runbook_lib.headless.interrupt import shut_down_pool
+
+    pool = ProcessPoolExecutor(max_workers=1)
+    assert pool.submit(abs, -1).result() == 1
+    manager = pool._executor_manager_thread
+    assert manager in process._threads_wakeups
+    shut_down_pool(pool, stopped=True)
+    assert not manager.is_alive() and manager not in process._threads_wakeups
