@@ -69,6 +69,8 @@ def parse_domain(text: str) -> dict[str, Any]:
     image = _nova(meta, "image")
     properties = _nova(image, "properties")
     clock = domain.find("clock")
+    specs = _nova(flavor, "extraSpecs")
+    root = _nova(meta, "root")
     sockets, cores, threads = (
         (_int(topology.get(k)) for k in ("sockets", "cores", "threads")) if topology is not None else (None,) * 3
     )
@@ -84,6 +86,10 @@ def parse_domain(text: str) -> dict[str, Any]:
         "cores": cores,
         "threads": threads,
         "clock_offset": clock.get("offset", "") if clock is not None else "",
+        "project": _text(_nova(_nova(meta, "owner"), "project")),
+        "root_type": root.get("type", "") if root is not None else "",
+        "root_id": root.get("uuid", "") if root is not None else "",
+        "flavor_extra_specs": None if specs is None else {e.get("name", ""): (e.text or "").strip() for e in specs},
         "booted_properties": None
         if properties is None
         else {

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from runbook_lib.cpu_topology.fleet import RUNBOOK, tabulate_flavors, tabulate_images, tabulate_servers
+from runbook_lib.cpu_topology.fleet import RUNBOOK, tabulate_flavors, tabulate_images
+from runbook_lib.cpu_topology.guest_servers import FROM_XML, fleet_servers
 from runbook_lib.cpu_topology.guests import (
     JUDGED_BY_XML,
     compare_guests,
@@ -17,7 +18,7 @@ from runbook_lib.cpu_topology.guests import (
     unreadable_findings,
     with_actual,
 )
-from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, analyse_servers, find_misspelled_properties
+from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, find_misspelled_properties
 from runbook_lib.cpu_topology.topology import checked_socket_limits
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
@@ -89,10 +90,7 @@ def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | 
     flavors_raw = snapshot.get("openstack/flavors")
     images = tabulate_images(images_raw, socket_limits)
     flavors = tabulate_flavors(flavors_raw)
-    servers = analyse_servers(
-        tabulate_servers(snapshot.get("openstack/servers"), images_raw, snapshot.get("openstack/volumes")),
-        socket_limits,
-    )
+    servers = fleet_servers(snapshot, socket_limits)
     active_images = images[images["status"].isin(["active", None])] if not images.empty else images
     pairs = analyse_image_flavor_pairs(active_images, flavors, socket_limits)
     misspelled = find_misspelled_properties(images_raw, flavors_raw)
@@ -122,6 +120,7 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
 def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
     findings = []
     bfv = int(a.servers["boot_from_volume"].sum()) if not a.servers.empty else 0
+    from_xml = bool((a.servers["properties_from"] == FROM_XML).any()) if not a.servers.empty else False
     for part, problem in a.snapshot.unread.items():
         if part not in PARTS:
             continue
@@ -129,6 +128,8 @@ def _check_collection(a: CpuTopologyAnalysis) -> list[Finding]:
         severity = "error"
         if part == "openstack/volumes" and "catalog" in problem:
             severity = "warn" if bfv else "info"
+        if from_xml and part.startswith("openstack/"):  # a compute's sosreport: its guests were still judged
+            severity, problem = "warn", f"{problem}; the guests were judged from their domain XML alone"
         findings.append(
             Finding(
                 RUNBOOK,

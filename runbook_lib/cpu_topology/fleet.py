@@ -131,7 +131,7 @@ def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.
                 "image_changed_after_boot": changed_after_boot,
             }
         )
-    return pd.DataFrame(rows, columns=_SERVER_COLUMNS)
+    return pd.DataFrame(rows, columns=SERVER_COLUMNS)
 
 
 def _later(image_updated: str | None, launched: str | None) -> bool:
@@ -154,7 +154,7 @@ def _instant(text: str | None) -> dt.datetime | None:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
 
-_SERVER_COLUMNS = [
+SERVER_COLUMNS = [
     "server_id",
     "server",
     "project_id",

@@ -14,6 +14,7 @@ import shlex
 import pandas as pd
 
 from runbook_lib.cpu_topology.fleet import RUNBOOK
+from runbook_lib.cpu_topology.guest_servers import UNKNOWN_EDITION
 from runbook_lib.cpu_topology.topology import Topology, visible_vcpus
 from runbook_lib.findings import Finding
 from runbook_lib.records import Records
@@ -46,6 +47,7 @@ COMPARED_COLUMNS = [
     "lost_vcpus",
     "differs",
     "why",
+    "image_id",
     "path",
 ]
 JUDGED_BY_XML = ("server-loses-vcpus", "server-may-lose-vcpus")  # findings the XML answers for its server
@@ -126,6 +128,7 @@ def compare_guests(servers: pd.DataFrame, guests: pd.DataFrame) -> pd.DataFrame:
                 "lost_vcpus": None if seen is None else int(guest.vcpus or 0) - seen,
                 "differs": differs,
                 "why": _why(server, guest) if differs else "",
+                "image_id": server.image_id,
                 "path": guest.path,
             }
         )
@@ -157,6 +160,10 @@ def with_actual(servers: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _edition(edition: object) -> str:
+    return str(edition) if edition and not str(edition).startswith("client, edition unknown") else "Windows"
+
+
 def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Finding]:
     """From the XML: a guest that loses vCPUs (crit), a topology other than predicted that loses none (warn)."""
     findings = []
@@ -164,14 +171,29 @@ def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Findin
     for row in compared.itertuples():
         sid = shlex.quote(str(row.server_id))
         evidence = {"predicted": row.predicted, "actual": row.actual, "domain_xml": row.path, "host": row.host}
-        if row.lost_vcpus is not pd.NA and row.lost_vcpus and row.lost_vcpus > 0:
+        if row.lost_vcpus is not pd.NA and row.lost_vcpus and editions.get(row.server_id) == UNKNOWN_EDITION:
+            findings.append(
+                Finding(
+                    RUNBOOK,
+                    "server-may-lose-vcpus",
+                    "warn",
+                    f"server {row.server} ({row.server_id})",
+                    f"Windows guest with {row.actual} ({row.path}): a client edition (Pro 2 sockets, Home 1) "
+                    f"sees {row.visible_vcpus} of {row.vcpus} vCPUs, a Server edition all; its domain XML "
+                    "names no image, so the edition is not known here",
+                    f"look up image {row.image_id or '(see the XML)'} (`openstack image show <id>`), then run "
+                    'again with socket_limits {"<image id>": <sockets its edition uses>}',
+                    {**evidence, "if_client_lost_vcpus": int(row.lost_vcpus)},
+                )
+            )
+        elif row.lost_vcpus is not pd.NA and row.lost_vcpus and row.lost_vcpus > 0:
             findings.append(
                 Finding(
                     RUNBOOK,
                     "server-loses-vcpus",
                     "crit",
                     f"server {row.server} ({row.server_id})",
-                    f"{editions.get(row.server_id) or 'Windows'} guest sees {row.visible_vcpus} of {row.vcpus} vCPUs: "
+                    f"{_edition(editions.get(row.server_id))} guest sees {row.visible_vcpus} of {row.vcpus} vCPUs: "
                     f"its domain XML ({row.path}) gives it {row.actual} and Windows uses at most {row.socket_limit} "
                     "socket(s)" + (f"; the runbook predicted {row.predicted}: {row.why}" if row.differs else ""),
                     f"stop it, run 'nova-manage image_property set {sid} --property "
