@@ -238,7 +238,7 @@ def unreadable_findings(unreadable: pd.DataFrame) -> list[Finding]:
             "domain-xml-unreadable",
             "warn",
             f"file {row.path}",
-            f"{row.error}; this guest's real topology is unknown",
+            f"{row.error}; what the guests there run with is unknown",
             f"on {row.host}: virsh dumpxml <domain> > <domain>.xml, and read that",
         )
         for row in unreadable.itertuples()

@@ -40,3 +40,15 @@ def test_a_missing_snapshot_says_what_to_pass(tmp_path):
         f"snapshot {str(tmp_path / 'nowhere')!r} not found; pass a directory written by 'runbook collect', "
         "a .tar.gz of one, or 'demo'"
     )
+
+
+def test_guest_hosts_all_are_the_hosts_the_servers_run_on(demo_snapshot):
+    from runbook_lib.cpu_topology.collect import collect_guest_xml, guest_hosts_of
+    from runbook_lib.sources.ssh import HostAccess
+
+    hosts = guest_hosts_of(demo_snapshot, "all")
+    assert hosts and hosts == sorted(
+        {h for s in demo_snapshot.get("openstack/servers") if (h := s.get("OS-EXT-SRV-ATTR:host"))}
+    )
+    assert guest_hosts_of(demo_snapshot, " cmp1, cmp2 ") == ["cmp1", "cmp2"]
+    assert collect_guest_xml(demo_snapshot, HostAccess(), "") is demo_snapshot  # nothing asked: no SSH

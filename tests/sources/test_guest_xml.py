@@ -34,3 +34,30 @@ def test_the_part_is_added_with_where_it_came_from(tmp_path):
     assert len(snapshot.get(PART)) == 2
     assert str(tmp_path) in snapshot.manifest["parts"][PART]["note"]
     assert with_guest_xml(snapshot, "") is snapshot
+
+
+def _said(stdout: str, code: int = 0, stderr: str = ""):
+    from runbook_lib.sources.ssh import HostResult
+
+    return HostResult("compute-07", code, stdout, stderr)
+
+
+def test_the_ssh_output_frames_each_domain_and_names_what_went_wrong():
+    import base64
+
+    from runbook_lib.sources.guest_xml import parse_domains_output
+
+    xml = (DOMAINS / "minicompute" / "instance-0000000f.xml").read_bytes()
+    good = f"@domain /run/libvirt/qemu/instance-0000000f.xml\n{base64.b64encode(xml).decode()}\n"
+    bad = "@domain /run/libvirt/qemu/instance-00000010.xml\nnot base64!\n"
+    records = parse_domains_output("compute-07", _said(good + bad + "@done\n"))
+    assert records[0]["path"] == "compute-07:/run/libvirt/qemu/instance-0000000f.xml"
+    assert records[0]["server"] == "vdi-1" and not records[0]["error"]
+    assert records[1]["error"] == "its content over SSH is not base64"
+    [cut] = parse_domains_output("compute-07", _said(good))
+    assert (
+        cut["error"] == "the output over SSH was cut before its end" and cut["path"] == "compute-07:/run/libvirt/qemu"
+    )
+    [unreached] = parse_domains_output("compute-07", _said("", 255, "ssh: connect to host compute-07: refused\n"))
+    assert unreached["error"] == "not read over SSH: ssh: connect to host compute-07: refused"
+    assert parse_domains_output("compute-07", _said("@done\n")) == []  # no guest runs there
