@@ -5,9 +5,10 @@ import json
 import re
 
 import pytest
-from conftest import make_notebook, run_cli
+from conftest import REPO, make_notebook, run_cli
 
 from runbook_lib.headless import cli
+from runbook_lib.headless.params import declared_parameters
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,9 @@ def test_fail_on_error_exits_0(tmp_path):
     [
         (
             ["-p", "bogus", "1"],
-            "cpu_topology has no parameter 'bogus'; its parameters are: apply, cloud, fix_via",
+            # The whole list, in order: a new parameter must not go missing from the message.
+            "cpu_topology has no parameter 'bogus'; its parameters are: "
+            + ", ".join(sorted(declared_parameters(REPO / "notebooks" / "cpu_topology.ipynb"))),
         ),
         (["-p", "apply", "maybe"], "parameter apply must be true or false, got 'maybe'"),
         (["-p", "fix_via", "glance"], "parameter fix_via='glance' must be one of: image, flavor"),
