@@ -4,8 +4,10 @@ import ast
 import importlib
 import json
 import re
+import warnings
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from runbook_lib.headless.params import declared_parameters
@@ -46,6 +48,16 @@ def test_notebook_is_stripped(path):
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
         assert "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_valid_nbformat_without_warnings(path):
+    # A cell added without an id made nbformat warn on every run's stderr: the one-line promise broken.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+    ids = [cell.get("id") for cell in json.loads(path.read_text())["cells"]]
+    assert None not in ids and len(set(ids)) == len(ids)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
