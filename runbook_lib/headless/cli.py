@@ -148,21 +148,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         load_snapshot(args.snapshot)  # a missing or malformed snapshot is a configuration error: say it now
     live_ceph: dict[str, object] | None = None  # the first runbook that reads a cluster live
+    reads_snapshot = {nb.stem for nb in notebooks}
     for nb in notebooks:
         if args.cloud:
             routed[nb.stem]["cloud"] = args.cloud
         elif args.snapshot:
             routed[nb.stem]["snapshot"] = args.snapshot
         typed = validate_parameters(nb, routed[nb.stem])  # every runbook, before any kernel starts
-        if typed.get("ceph_live") is True and live_ceph is None:
-            live_ceph = typed
-    from runbook_lib.headless.history import claim_run_dir, read_run_summary, source_slug
+        if typed.get("ceph_live") is True:
+            live_ceph, reads_snapshot = live_ceph or typed, reads_snapshot - {nb.stem}
+    from runbook_lib.headless.history import claim_run_dir, live_ceph_source, read_run_summary, source_slug
 
     started = dt.datetime.now(dt.UTC)
     source = f"cloud {args.cloud}" if args.cloud else f"snapshot {args.snapshot or 'demo'}"
     source = str(sos_snapshot.manifest["cloud"]) if args.sosreport else source
     if live_ceph is not None and not args.cloud:  # a live cluster is its own source, never filed as the demo
-        source = f"ceph-live {Path(str(live_ceph.get('ceph_conf') or 'default/ceph.conf')).resolve().parent.name}"
+        source = live_ceph_source(*(str(live_ceph.get(k) or "") for k in ("ceph_command", "ceph_conf", "ceph_cluster")))
     history = not args.out
     out = Path(args.out) if args.out else Path(args.reports_dir) / source_slug(source) / f"{started:%Y%m%dT%H%M%SZ}"
     if args.keep < 0:
@@ -174,7 +175,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.sosreport:  # kept in the run's directory: its notebooks name it as their snapshot
         args.snapshot = str(write_snapshot(sos_snapshot, out / SNAPSHOT_DIR))
         routed = {name: {**given, "snapshot": args.snapshot} for name, given in routed.items()}
-    print(f"running {len(notebooks)} runbook(s) on {args.cloud or args.snapshot or 'the demo snapshot'} → {out}/")
+    where = [f"cloud {args.cloud}"] if args.cloud else []
+    where += [f"snapshot {args.snapshot or '(the embedded demo)'}"] if reads_snapshot and not args.cloud else []
+    where += [f"the live Ceph cluster ({source.split(' ', 1)[1]})"] if source.startswith("ceph-live ") else []
+    print(f"running {len(notebooks)} runbook(s) on {' and '.join(where)} → {out}/")
     clock = time.monotonic()
     results = runner.run_many(
         notebooks,

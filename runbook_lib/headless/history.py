@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import json
 import re
+import shlex
 import shutil
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,22 @@ def source_slug(source: str) -> str:
     name = source.split(" ", 1)[-1].rstrip("/").split("/")[-1] or "demo"
     name = re.sub(r"\.tar\.gz$", "", name)
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "demo"
+
+
+def live_ceph_source(ceph_command: str, ceph_conf: str, ceph_cluster: str) -> str:
+    """The source a live Ceph run is filed under: ``ceph-live`` and the cluster it reads, named by the ssh host
+    (when ``ceph_command`` goes through ssh) and the ceph.conf's directory, else the cluster name ("ceph")."""
+    from runbook_lib.sources.ceph import goes_through_ssh, ssh_destination
+
+    prefix = shlex.split(ceph_command or "ceph")
+    remote = goes_through_ssh(prefix)
+    if ceph_conf:
+        conf = Path(ceph_conf) if remote else Path(ceph_conf).resolve()
+        label = conf.parent.name or ceph_cluster or "ceph"
+    else:
+        label = ceph_cluster or "ceph"  # ceph reads /etc/ceph/<cluster>.conf
+    host = ssh_destination(prefix) if remote else ""
+    return f"ceph-live {host}-{label}" if host else f"ceph-live {label}"
 
 
 def _findings(summary: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -7,11 +7,15 @@ with a comment; the comment may end with a constraint that the runner enforces::
     max_change: float = 0.05  # largest reweight change per step [range 0.01..0.5]
     fix_via: str = "image"  # where the fix goes [one of: image, flavor]
     apply: bool = False  # change the cloud [needs: cloud or ceph_live]
+    socket_limits: dict = {}  # sockets per image [each: int 1..64]
 
-``[needs: a or b]`` on a bool: when it is true, one of the named parameters must be set too (a change needs
-a live source, so ``-p apply true`` on a snapshot is refused here, not inside the notebook). ``[file]``,
+``[each: int 1..64]`` on a dict: every value must be a whole number in that range. ``[needs: a or b]`` on a
+bool: when it is true, one of the named parameters must be set too (a change needs a live source, so
+``-p apply true`` on a snapshot is refused here, not inside the notebook). ``[file]``,
 ``[dir]`` and ``[path]`` mark a path: a relative one is resolved against the caller's working directory
-(the notebook runs in ``notebooks/``), and a ``[file]`` / ``[dir]`` must exist.
+(the notebook runs in ``notebooks/``), and a ``[file]`` / ``[dir]`` must exist. ``[file on the host of
+ceph_command]`` is a file on the machine the named command runs on: checked here when that command runs here,
+left as given when it goes through ssh (the remote side resolves it).
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from runbook_lib.errors import ParameterError
 _TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict}
 _RANGE = re.compile(r"\[range\s+(-?[\d.]+)\s*\.\.\s*(-?[\d.]+)\]")
 _CHOICES = re.compile(r"\[one of:\s*([^\]]+)\]")
+_EACH = re.compile(r"\[each:\s*int\s+(\d+)\s*\.\.\s*(\d+)\]")
 _NEEDS = re.compile(r"\[needs:\s*([^\]]+)\]")
-_PATH = re.compile(r"\[(file|dir|path)\]")
+_PATH = re.compile(r"\[(file|dir|path)(?: on the host of (\w+))?\]")
 # Parameters the runner sets itself; a user passing them with -p is told which option to use.
 RUNNER_OWNED = {"cloud": "--cloud", "snapshot": "--snapshot"}
 
@@ -41,6 +46,11 @@ class Parameter:
     type_name: str
     default: Any
     help: str
+
+    @property
+    def plain_help(self) -> str:
+        """The help without its constraints, for messages."""
+        return re.sub(r"\s*\[(range|one of|needs|each|file|dir|path)\b[^\]]*\]", "", self.help).strip()
 
     @property
     def range(self) -> tuple[float, float] | None:
@@ -57,6 +67,18 @@ class Parameter:
         """ "file", "dir" or "path" when the value is a path; "" otherwise."""
         m = _PATH.search(self.help)
         return m.group(1) if m else ""
+
+    @property
+    def host_of(self) -> str:
+        """The command parameter whose host holds this path (``[file on the host of ceph_command]``), or ""."""
+        m = _PATH.search(self.help)
+        return (m.group(2) or "") if m else ""
+
+    @property
+    def each(self) -> tuple[int, int] | None:
+        """The range every value of a dict parameter must be a whole number in (``[each: int 1..64]``)."""
+        m = _EACH.search(self.help)
+        return (int(m.group(1)), int(m.group(2))) if m else None
 
     @property
     def needs(self) -> list[str]:
@@ -105,7 +127,7 @@ def _coerce(p: Parameter, raw: Any) -> Any:
         try:
             value = kind(raw)
         except ValueError:
-            raise ParameterError(f"parameter {p.name} must be {p.type_name}, got {raw!r} ({p.help})") from None
+            raise ParameterError(f"parameter {p.name} must be {p.type_name}, got {raw!r} ({p.plain_help})") from None
     else:
         import yaml
 
@@ -124,11 +146,29 @@ def _resolved(p: Parameter, value: str) -> str:
     """An absolute path for a path parameter, checked to be what it must be."""
     path = Path(value).expanduser()
     path = path if path.is_absolute() else Path.cwd() / path
+    where = f"; {p.host_of} runs here, so the file must be here" if p.host_of else ""
     if p.path_kind == "file" and not path.is_file():
-        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a file ({p.help})")
+        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a file ({p.plain_help}{where})")
     if p.path_kind == "dir" and not path.is_dir():
-        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a directory ({p.help})")
+        raise ParameterError(f"parameter {p.name}={value!r}: {path} is not a directory ({p.plain_help})")
     return str(path)
+
+
+def _on_remote_host(p: Parameter, typed: dict[str, Any], declared: dict[str, Parameter]) -> bool:
+    """Whether ``p`` is a path on the host its command reaches over ssh (then only that host can check it)."""
+    if not p.host_of or p.host_of not in declared:
+        return False
+    from runbook_lib.sources.ceph import goes_through_ssh
+
+    return goes_through_ssh(shlex.split(str(typed.get(p.host_of, declared[p.host_of].default))))
+
+
+def _check_each(p: Parameter, value: dict[Any, Any], low: int, high: int) -> None:
+    for name, item in value.items():
+        if isinstance(item, bool) or not isinstance(item, int) or not low <= item <= high:
+            raise ParameterError(
+                f"parameter {p.name}[{name!r}] = {item!r} must be a whole number {low}..{high} ({p.plain_help})"
+            )
 
 
 def _check_words(key: str, value: str) -> None:
@@ -152,12 +192,20 @@ def validate_parameters(notebook_path: str | Path, given: dict[str, Any]) -> dic
         p = declared[key]
         value = _coerce(p, raw)
         if p.range and not (p.range[0] <= value <= p.range[1]):
-            raise ParameterError(f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.help})")
+            raise ParameterError(
+                f"parameter {key}={value} is out of range {p.range[0]:g}..{p.range[1]:g} ({p.plain_help})"
+            )
         if p.choices and str(value) not in p.choices:
             raise ParameterError(f"parameter {key}={value!r} must be one of: {', '.join(p.choices)}")
-        typed[key] = _resolved(p, value) if p.path_kind and value else value
+        if p.each and isinstance(value, dict):
+            _check_each(p, value, *p.each)
         if isinstance(value, str) and (key.endswith("_command") or key == "sudo"):
             _check_words(key, value)
+        typed[key] = value
+    for key, value in typed.items():
+        p = declared[key]
+        if p.path_kind and value and not _on_remote_host(p, typed, declared):
+            typed[key] = _resolved(p, value)
     for key, value in typed.items():
         needs = declared[key].needs
         if value is True and needs and not any(typed.get(n, declared[n].default) for n in needs if n in declared):

@@ -108,6 +108,24 @@ def goes_through_ssh(prefix: list[str]) -> bool:
     return any(Path(word).name == "ssh" for word in prefix)
 
 
+_SSH_OPTIONS_WITH_VALUE = set("BbcDEeFIiJLlmOoPpQRSWw")  # ssh(1): the options that take an argument
+
+
+def ssh_destination(prefix: list[str]) -> str:
+    """The host the ``ssh`` among the words before ``ceph`` logs in to (``admin@mon1`` → ``mon1``), or ""."""
+    words = iter(prefix)
+    for word in words:
+        if Path(word).name == "ssh":
+            break
+    for word in words:
+        if word.startswith("-") and len(word) > 1:
+            if word[-1] in _SSH_OPTIONS_WITH_VALUE and len(word) == 2:
+                next(words, None)
+            continue
+        return word.rsplit("@", 1)[-1].removeprefix("ssh://").split(":")[0]
+    return ""
+
+
 def run_json(access: CephAccess, tool: str, args: list[str]) -> Any:
     """One ceph/rbd command's JSON; a clear SourceError naming the command otherwise."""
     return parse_ceph_json(run_ceph(access, tool, args), f"{tool} {' '.join(args)}")

@@ -50,6 +50,7 @@ def test_the_notebook_runs_live_and_is_filed_under_the_cluster_not_the_demo(ceph
         str(cephlab),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr  # nearfull is WARN; --fail-on crit
+    assert f"on the live Ceph cluster ({cephlab.parent.name}) →" in proc.stdout  # never "on the demo snapshot"
     [source] = list((tmp_path / "reports").iterdir())
     assert source.name == f"ceph-live-{cephlab.parent.name}"  # never "demo": no comparison with the demo's runs
     [tmp_path] = [p for p in source.iterdir() if p.is_dir()]

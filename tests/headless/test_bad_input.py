@@ -191,8 +191,10 @@ def _bad_values():
                 values += [str(high * 10 + 1), str(low - 1)]
             if p.choices:
                 values.append("bogus-choice")
-            if p.path_kind in ("file", "dir"):  # a [path] may be on the host ceph_command reaches: not checked here
+            if p.path_kind in ("file", "dir"):  # ceph_conf too: its command, ceph by default, runs here
                 values.append("/nonexistent/stack-runbooks-path")
+            if p.each:
+                values += ['{"a": "abc"}', '{"a": 0}', '{"a": true}', '{"a": 65}']
             if p.needs:
                 values.append("true")
             cases += [pytest.param(runbook, p.name, v, id=f"{runbook}-{p.name}={v!r}") for v in dict.fromkeys(values)]

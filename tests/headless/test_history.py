@@ -13,6 +13,7 @@ from runbook_lib.findings import finding_id
 from runbook_lib.headless.history import (
     RUN_MARKER,
     compare_runs,
+    live_ceph_source,
     previous_per_runbook,
     prune_runs,
     source_slug,
@@ -84,6 +85,21 @@ def test_identity_is_runbook_kind_and_subject():
 )
 def test_source_slug_is_one_safe_path_component(source, slug):
     assert source_slug(source) == slug
+
+
+@pytest.mark.parametrize(
+    ("command", "conf", "cluster", "source"),
+    [
+        ("ceph", "", "", "ceph-live ceph"),  # ceph reads /etc/ceph/ceph.conf: the cluster's name
+        ("ceph", "", "backup", "ceph-live backup"),
+        ("sudo ceph", "/srv/labs/east/ceph.conf", "", "ceph-live east"),
+        ("timeout 60 ssh -p 2222 -o BatchMode=yes admin@mon1 sudo ceph", "", "", "ceph-live mon1-ceph"),
+        ("ssh mon1 ceph", "/etc/ceph/west.conf", "west", "ceph-live mon1-ceph"),  # the directory on mon1
+    ],
+)
+def test_a_live_ceph_run_is_filed_under_the_cluster_it_reads(command, conf, cluster, source):
+    assert live_ceph_source(command, conf, cluster) == source
+    assert source_slug(source) == source.replace(" ", "-") and not source_slug(source).endswith("-")
 
 
 def _run(root, name, started, source="cloud prod", marker=True):

@@ -67,3 +67,43 @@ def test_an_untyped_parameter_is_refused(tmp_path):
     nb = make_notebook(tmp_path, "untyped", "x = 1", parameters="threshold = 85.0  # no annotation")
     with pytest.raises(ParameterError, match="every parameter needs 'name: type = default  # help'"):
         declared_parameters(nb)
+
+
+REMOTE = """ceph_command: str = "ceph"  # how to run ceph
+ceph_conf: str = ""  # the cluster's ceph.conf [file on the host of ceph_command]
+limits: dict = {}  # sockets per image [each: int 1..64]"""
+
+
+@pytest.fixture
+def remote(tmp_path):
+    return make_notebook(tmp_path, "remote", "x = 1", parameters=REMOTE)
+
+
+def test_a_file_on_the_host_of_a_local_command_is_resolved_here_and_must_exist(remote, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.conf").write_text("[global]\n")
+    assert validate_parameters(remote, {"ceph_conf": "c.conf"}) == {"ceph_conf": str(tmp_path / "c.conf")}
+    with pytest.raises(ParameterError) as err:
+        validate_parameters(remote, {"ceph_conf": "gone.conf", "ceph_command": "sudo ceph"})
+    assert str(err.value) == (
+        f"parameter ceph_conf='gone.conf': {tmp_path / 'gone.conf'} is not a file "
+        "(the cluster's ceph.conf; ceph_command runs here, so the file must be here)"
+    )
+
+
+@pytest.mark.parametrize("command", ["ssh mon1 ceph", "timeout 60 ssh -p 2222 admin@mon1 sudo ceph", "env A=1 ssh m c"])
+def test_a_file_on_the_host_a_command_reaches_over_ssh_is_left_for_that_host(remote, command):
+    # the remote side resolves it: checking or resolving it here would name a file on the wrong machine
+    typed = validate_parameters(remote, {"ceph_conf": "etc/gone.conf", "ceph_command": command})
+    assert typed["ceph_conf"] == "etc/gone.conf"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [('{"w": "abc"}', "limits['w'] = 'abc'"), ('{"w": 0}', "limits['w'] = 0"), ('{"w": true}', "= True")],
+)
+def test_each_value_of_a_dict_is_checked_against_its_range(remote, value, words):
+    with pytest.raises(ParameterError) as err:
+        validate_parameters(remote, {"limits": value})
+    assert words in str(err.value) and "must be a whole number 1..64 (sockets per image)" in str(err.value)
+    assert validate_parameters(remote, {"limits": '{"w": 2, "v": 64}'}) == {"limits": {"w": 2, "v": 64}}

@@ -21,6 +21,7 @@ from runbook_lib.sources.ceph import (
     run_json,
     set_reweight,
     settled_osd_df,
+    ssh_destination,
 )
 
 COMMON = ["--conf", "/etc/ceph/my cluster.conf", "--cluster", "prod", "--id", "openstack"]
@@ -285,3 +286,17 @@ def test_a_librados_log_line_written_after_the_tools_error_does_not_hide_it():
         "'rbd ls --pool volumes': no monitor answered (rbd: listing images failed: (110) Connection timed out); "
         "check mon_host in the conf and the network"
     )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "host"),
+    [
+        ("ssh mon1", "mon1"),
+        ("timeout 60 ssh -p 2222 -o BatchMode=yes -i /k admin@mon1 sudo", "mon1"),
+        ("sshpass -f pw /usr/bin/ssh -4 -tt ssh://root@mon2:22", "mon2"),
+        ("sudo", ""),
+        ("ssh -v", ""),
+    ],
+)
+def test_the_ssh_destination_is_the_first_word_after_ssh_and_its_options(prefix, host):
+    assert ssh_destination(prefix.split()) == host
