@@ -42,9 +42,10 @@ class Lab:
         self.script = REPO / "scripts" / script
         self.leftover_pattern = leftover_pattern
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
         """``scripts/<lab> args…``; with ``check`` a failure fails the test with the script's own words."""
-        done = subprocess.run([sys.executable, str(self.script), *args], capture_output=True, text=True)
+        argv = [sys.executable, str(self.script), *args]
+        done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})})
         if check and done.returncode != 0:
             pytest.fail(f"{self.script.name} {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}", pytrace=False)
         return done
@@ -66,6 +67,11 @@ def needs_root(lab: str) -> None:
 
 
 MINICLOUD_LAB = Lab("minicloud", str(MINICLOUD_HOME / "state"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The scale tests last: their fill (thousands of servers) would change what every other cloud test lists."""
+    items.sort(key=lambda item: item.get_closest_marker("scale") is not None)
 
 
 def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ from runbook_lib.resize_ssh.nova_messages import SSH_FAILURE_FORMS
 
 _BLOCK = re.compile(
     r"Command: (?P<command>.*?)\nExit code: (?P<exit>-?\d+)"
-    r"(?:\nStdout: (?P<stdout>u?'.*?'|\S*))?(?:\nStderr: (?P<stderr>.*))?",
+    r"(?:\nStdout: (?P<stdout>u?'.*?'(?=\nStderr: |\Z)|u?'.*|\S*))?(?:\nStderr: (?P<stderr>.*))?",
     re.S,
 )
 
@@ -106,6 +106,7 @@ _CAUSES: tuple[tuple[str, str, str, str], ...] = (
 _KNOWN_STARTS = (
     ("Host key verification failed.", "host-key-unknown"),
     ("ssh: Could not resolve hostname", "name-resolution"),
+    ("This account is currently not available.", "account-not-available"),
 )
 
 
@@ -126,14 +127,18 @@ def parse_ssh_error(text: str) -> Record:
     """Command, exit code, stdout and stderr from a ProcessExecutionError text (possibly truncated)."""
     match = _BLOCK.search(text or "")
     if not match:
-        return {"command": None, "exit_code": None, "stdout": "", "stderr": "", "truncated": False}
+        return {"command": None, "exit_code": None, "stdout": "", "stderr": "", "truncated": False, "stdout_cut": False}
     stderr = _unrepr(match.group("stderr") or "")
+    stdout = _unrepr(match.group("stdout") or "")
     return {
         "command": match.group("command").strip(),
         "exit_code": int(match.group("exit")),
-        "stdout": _unrepr(match.group("stdout") or "").strip("'").replace("\\r\\n", "\n").replace("\\n", "\n").strip(),
+        "stdout": stdout.strip("'").replace("\\r\\n", "\n").replace("\\n", "\n").strip(),
         "stderr": stderr.strip("'").replace("\\r\\n", "").strip(),
         "truncated": not stderr.endswith("'"),
+        # Nova's 255-character cut inside Stdout: nologin's message is on stdout, and with an IP and an
+        # instance path before it, it rarely survives whole ("This account is currently not a")
+        "stdout_cut": match.group("stderr") is None and stdout.startswith("'") and not stdout[1:].endswith("'"),
     }
 
 
@@ -150,13 +155,17 @@ def classify_ssh_failure(text: str, dest: str = "<dest_host>") -> SshCause:
     for cause, pattern, explanation, fix in _CAUSES:
         if re.search(pattern, haystack):
             return SshCause(cause, explanation, fix.format(dest=dest))
-    cut = parsed["stderr"] if parsed["truncated"] else ""
-    if len(cut) >= 4:  # what survived Nova's cut may be the start of a known message
+    # what survived Nova's cut may be the start of a known message: on stderr 4 characters tell ("Host"), on
+    # stdout, where a login banner may stand too, the first two words must have survived
+    cut, enough = (
+        (parsed["stdout"], 12) if parsed["stdout_cut"] else (parsed["stderr"] if parsed["truncated"] else "", 4)
+    )
+    if len(cut) >= enough:
         for message, cause in _KNOWN_STARTS:
             if message.startswith(cut):
                 _, _, explanation, fix = next(c for c in _CAUSES if c[0] == cause)
                 return SshCause(cause, explanation, fix.format(dest=dest))
-    if parsed["command"] and parsed["truncated"] and len(cut) < 4:
+    if parsed["command"] and parsed["truncated"] and (len(cut) < enough or parsed["stdout_cut"]):
         return SshCause(
             "stderr-cut",
             f"Nova cut the error at 255 characters before ssh's own message; exit code {parsed['exit_code']}"

@@ -33,6 +33,11 @@ def _error(stderr: str, exit_code: int = 255, stdout: str = "''") -> str:
         (_error("'nova@10.0.0.12: Permiss"), "publickey-denied"),
         (_error("'nova@"), "publickey-denied"),  # only the user@ survived the cut
         (_error("''", 1, "'This account is currently not available.\\n'"), "account-not-available"),
+        # the same, cut at 255 characters by Nova inside Stdout (with an IP and an instance path, it always is)
+        (_error("''", 1, "'This account is currently not available.\\n'")[:255], "account-not-available"),
+        (_error("''", 1, "'This account is curren")[:-11], "account-not-available"),
+        (_error("''", 1, "'This ac")[:-11], "stderr-cut"),  # two words or less: a banner could start so
+        (_error("''", 1, "'Welcome to cmp2, authorised users only")[:-11], "stderr-cut"),
         (
             _error("'@@@@@@@@@@@\\r\\n@ WARNING: UNPROTECTED PRIVATE KEY FILE! @\\r\\n'"),
             "bad-key-permissions",
@@ -81,6 +86,7 @@ def test_nova_cut_the_real_event_details_before_ssh_finished_its_message():
         "stdout": "",
         "stderr": "Host key v",
         "truncated": True,
+        "stdout_cut": False,
     }
     cause = classify_ssh_failure(details, "127.0.0.3")
     assert cause.cause == "host-key-unknown"
@@ -94,6 +100,17 @@ def test_only_the_user_at_survived_nova_s_cut_of_a_refused_key():
     assert parse_ssh_error(details)["stderr"] == "novaprobe@"
     cause = classify_ssh_failure(details, "127.0.0.3")
     assert cause.cause == "publickey-denied" and "(ssh-copy-id)" in cause.fix
+
+
+def test_nova_cut_the_nologin_message_inside_stdout_and_it_is_still_told():
+    """Real event details: Nova 34's own event_finish_with_failure on its ResizeError (tests/fixtures/nova-scale)."""
+    actions = json.loads((FIXTURES / "nova-scale" / "failed-actions.json").read_text())
+    [details] = [e["details"] for a in actions if a["action"] == "resize" for e in a["events"]]
+    assert len(details) == 255 and details.endswith("Stdout: 'This account is currently not a")
+    parsed = parse_ssh_error(details)
+    assert parsed["stdout_cut"] and parsed["stdout"] == "This account is currently not a" and parsed["exit_code"] == 1
+    cause = classify_ssh_failure(details, "10.1.0.2")
+    assert cause.cause == "account-not-available" and cause.fix == "on the destination: usermod -s /bin/bash nova"
 
 
 def test_the_log_record_has_the_whole_stderr():
