@@ -3,6 +3,7 @@
 services' pagination (Nova's max_limit is 10: hundreds of pages) and counted: the requests are the pages plus
 the suspects, never one per server; the runbooks on that collection find exactly the failures the fill made."""
 
+import html
 import json
 
 import pytest
@@ -77,6 +78,9 @@ def test_the_runbooks_on_that_collection_find_exactly_the_failures_the_fill_made
     # Nova cut each error at 255 characters inside Stdout ("This account is currently not a"): still told
     ssh = _findings(snapshot, "resize_ssh", tmp_path / "resize")
     assert ssh == [("crit", "ssh-account-not-available")] * FAILED_RESIZES  # one per broken pair, none else
+    page = html.unescape((tmp_path / "resize" / "resize_ssh.html").read_text())
+    assert "stdout: 'This account is currently not a' (cut at 255 characters" in page  # what nologin said
+    assert "on the destination: usermod -s /bin/bash nova" in page
     vif = _findings(snapshot, "vif_plugging", tmp_path / "vif")
     assert len(vif) == FAILED_BUILDS and {s for s, _ in vif} == {"crit"}, vif
     losing = [f for f in _findings(snapshot, "cpu_topology", tmp_path / "cpu") if f[1] == "server-loses-vcpus"]

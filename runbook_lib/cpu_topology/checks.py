@@ -19,6 +19,7 @@ from runbook_lib.cpu_topology.guests import (
     with_actual,
 )
 from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, find_misspelled_properties
+from runbook_lib.cpu_topology.strays import stray_findings, stray_guests
 from runbook_lib.cpu_topology.topology import checked_socket_limits
 from runbook_lib.findings import Finding
 from runbook_lib.snapshot import Snapshot
@@ -112,6 +113,7 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
         *predicted,
         *guest_findings(a.guest_check, a.servers),
         *unreadable_findings(a.unreadable_xml),
+        *(stray_findings(stray_guests(a.guests, a.servers)) if "openstack/servers" not in a.snapshot.unread else []),
         *_check_pairs(a.pairs),
         *_check_misspelled(a.misspelled),
     ]

@@ -125,6 +125,10 @@ def explain_failures(failed: pd.DataFrame, actions: Records, logs: pd.DataFrame 
                 "cause": cause.cause,
                 "exit_code": parsed["exit_code"],
                 "stderr": parsed["stderr"],
+                # nologin answers on stdout, ssh itself on stderr: quote the one that speaks
+                "said": f"stdout: {parsed['stdout']!r}"
+                if parsed["stdout"] and not parsed["stderr"]
+                else f"stderr: {parsed['stderr']!r}",
                 "stderr_truncated": parsed["truncated"] and not from_log,
                 "evidence": "log" if from_log else ("event" if event else "none"),
                 "explanation": cause.explanation,
@@ -156,7 +160,7 @@ def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = 
     for (source, dest, dest_host, cause), group in ssh.groupby(["source", "dest", "dest_host", "cause"], dropna=False):
         first = group.iloc[0]
         whole = group[~group["stderr_truncated"]]
-        stderr = (whole.iloc[0] if not whole.empty else first)["stderr"]
+        said = (whole.iloc[0] if not whole.empty else first)["said"]
         cut = (
             "" if not whole.empty else " (cut at 255 characters in the API; the source's nova-compute log has it whole)"
         )
@@ -167,7 +171,7 @@ def check_resize_ssh(explained: pd.DataFrame, problems: dict[str, str] | None = 
                 "crit",
                 f"nova ssh {source} → {dest} ({dest_host})",
                 f"{len(group)} migration(s) failed because nova on {source} cannot SSH to {dest_host}: "
-                f"{first['explanation']}; stderr: {stderr!r}{cut}",
+                f"{first['explanation']}; {said}{cut}",
                 first["fix"],
                 {
                     "pair": f"{source}→{dest}",
