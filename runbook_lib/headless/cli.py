@@ -6,7 +6,7 @@ runbook run NAME|all [-p KEY VALUE]... [--cloud NAME | --snapshot DIR] [--out DI
 runbook report DIR [--source S] [--history [--keep N]] [--previous DIR|none] [--prometheus FILE|DIR] [--fail-on SEV]
     a run's summary, index and comparison again; without summary.json, from the notebooks executed in DIR
     (by papermill, Airflow …), exiting with the runner's code
-runbook collect --cloud NAME [--ceph [--ceph-conf F] [--ceph-command C]] --out DIR | --ceph … | --sosreport F…
+runbook collect --cloud NAME [--ceph …] [-p NAME VALUE …] --out DIR | --snapshot S -p … | --sosreport F…
 
 Runs go to ROOT/<source>/<UTC timestamp>/ (ROOT: --reports-dir, default reports/), where each run is
 compared with the previous run of the same source and ROOT/<source>/index.html lists them all. --out DIR

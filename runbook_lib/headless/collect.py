@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from typing import Any
 
 from runbook_lib.errors import ParameterError
 from runbook_lib.headless.runbooks import parts_read, runbook_packages
@@ -19,8 +20,9 @@ from runbook_lib.version import VERSION
 
 ABOUT = (
     "save a snapshot to analyse later: a live cloud's OpenStack API parts (--cloud), a Ceph cluster's parts "
-    "as the capacity runbook reads them live (--ceph), or sosreports (logs and host facts over SSH are read "
-    "by 'run' live and are not in it yet)"
+    "as the capacity runbook reads them live (--ceph), or sosreports; with -p, what the runbooks read from the "
+    "hosts over SSH too (guest_hosts, trust_hosts, host_facts, logs_over_ssh, neutron_log_hosts) and log files "
+    "(log_dir), on top of --cloud or of an earlier --snapshot"
 )
 
 
@@ -31,6 +33,18 @@ def add_collect_parser(sub: argparse._SubParsersAction) -> None:
     collect.add_argument("--ceph", action="store_true", help="read the Ceph cluster too (or alone, without --cloud)")
     collect.add_argument("--ceph-conf", default="", help="with --ceph: the cluster's ceph.conf (default: ceph's)")
     collect.add_argument("--ceph-command", default="ceph", help="with --ceph: how to run ceph (e.g. 'sudo ceph')")
+    collect.add_argument(
+        "--snapshot", help="add what -p asks for to this earlier snapshot (a directory, .tar.gz, or demo)"
+    )
+    collect.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="a runbook parameter saying which hosts and logs to read and how to reach them (repeatable), "
+        "checked as 'run' checks it, e.g. -p trust_hosts all -p ssh_config ~/.ssh/computes",
+    )
     collect.add_argument("--out", required=True, help="directory to write the snapshot to")
     collect.add_argument(
         "--runbooks",
@@ -41,14 +55,34 @@ def add_collect_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def collect_command(args: argparse.Namespace) -> int:
-    if args.sosreport and (args.cloud or args.ceph):
-        raise ParameterError("collect reads sosreports or a live cloud/Ceph, not both: drop --sosreport or the rest")
+    if args.sosreport and (args.cloud or args.ceph or args.snapshot or args.parameter):
+        raise ParameterError(
+            "collect reads sosreports, or a live cloud/Ceph/hosts, not both: drop --sosreport or the rest"
+        )
     if args.sosreport:
         return collect_sosreports(args.sosreport, args.out)
-    if not (args.cloud or args.ceph):
-        raise ParameterError("collect needs --cloud NAME, --ceph (with --ceph-conf/--ceph-command), or --sosreport")
+    if args.snapshot is not None and (args.cloud or not args.snapshot):
+        raise ParameterError("--snapshot needs a snapshot, and replaces --cloud: give one or the other")
+    if not (args.cloud or args.ceph or args.snapshot):
+        raise ParameterError(
+            "collect needs --cloud NAME, --ceph (with --ceph-conf/--ceph-command), --snapshot with -p, or --sosreport"
+        )
+    if args.snapshot and not args.parameter:
+        raise ParameterError("--snapshot is the base for what -p asks to read from the hosts: give -p too")
+    from runbook_lib.headless.collect_hosts import host_parameters
+
+    hosts = host_parameters(args.parameter or [])  # checked before anything is read
     ceph = {"ceph_conf": args.ceph_conf, "ceph_command": args.ceph_command} if args.ceph else None
-    return collect_snapshot(args.cloud or "", args.out, args.runbooks, ceph)
+    return collect_snapshot(args.cloud or "", args.out, args.runbooks, ceph, hosts, args.snapshot or "")
+
+
+def redact_snapshot(snapshot: Snapshot, secrets: set[str]) -> Snapshot:
+    """The snapshot with ``secrets`` (from the parameters that reached commands) masked in every part."""
+    if not secrets:
+        return snapshot
+    return dataclasses.replace(
+        snapshot, parts=redact_tree(snapshot.parts, secrets), manifest=redact_tree(snapshot.manifest, secrets)
+    )
 
 
 def ceph_snapshot(base: Snapshot, ceph: dict[str, str]) -> Snapshot:
@@ -72,9 +106,16 @@ def ceph_snapshot(base: Snapshot, ceph: dict[str, str]) -> Snapshot:
     return dataclasses.replace(merged, manifest=redact_tree({**merged.manifest, "parts": described}, secrets))
 
 
-def collect_snapshot(cloud: str, out: str, runbooks: str = "", ceph: dict[str, str] | None = None) -> int:
-    """Collect the parts the named runbooks (all, by default) read from ``cloud`` (and the Ceph cluster, when
-    ``ceph`` says how to reach it) into ``out``."""
+def collect_snapshot(
+    cloud: str,
+    out: str,
+    runbooks: str = "",
+    ceph: dict[str, str] | None = None,
+    hosts: dict[str, Any] | None = None,
+    base: str = "",
+) -> int:
+    """Collect the parts the named runbooks (all, by default) read from ``cloud`` (or start from the snapshot
+    ``base``), the Ceph cluster when ``ceph`` says how to reach it, and the hosts ``hosts`` names, into ``out``."""
     names = comma_list(runbooks)
     unknown = sorted(set(names) - set(runbook_packages()))
     if unknown:
@@ -86,19 +127,34 @@ def collect_snapshot(cloud: str, out: str, runbooks: str = "", ceph: dict[str, s
         from runbook_lib.sources.openstack_lists import collect_openstack
 
         snapshot = collect_openstack(connect(cloud), cloud, parts_read(names or None))
+    elif base:
+        from runbook_lib.snapshot import load_snapshot
+
+        snapshot = load_snapshot(base)
     else:
         command = (ceph or {}).get("ceph_command", "ceph")
         snapshot = Snapshot(manifest=new_manifest(f"ceph via {command!r}", {"runbook_lib": VERSION}), parts={})
     if ceph is not None:
         snapshot = ceph_snapshot(snapshot, ceph)
+    unreached: list[str] = []
+    if hosts:
+        from runbook_lib.headless.collect_hosts import collect_hosts
+
+        snapshot, unreached = collect_hosts(snapshot, hosts)
+        snapshot = redact_snapshot(snapshot, secret_values(hosts))
     path = write_snapshot(snapshot, out)
     for part, records in sorted(snapshot.parts.items()):
         print(f"{part}: {len(records)}")
     for problem in snapshot.problems.values():
         print(f"NOT COLLECTED {problem}", file=sys.stderr)
     print(f"snapshot: {path}")
-    if not snapshot.problems:
+    for host in unreached:
+        print(f"NOT READ {host}", file=sys.stderr)
+    if not snapshot.problems and not unreached:
         return EXIT_OK
+    if not snapshot.problems:
+        print(f"runbook: {len(unreached)} host(s) not read: {'; '.join(unreached)}", file=sys.stderr)
+        return EXIT_ERROR
     missing = sorted(snapshot.problems)
     asked = len(set(snapshot.parts) | set(missing))
     print(

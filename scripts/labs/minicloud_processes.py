@@ -143,7 +143,7 @@ def down() -> None:
     # rabbitmq-server leaves its epmd daemon behind (user rabbitmq, started outside our group).
     run(["pkill", "-u", "rabbitmq", "-x", "epmd"], check=False)
     for pidfile in RUN.glob("*.pid"):
-        pidfile.unlink()
+        pidfile.unlink(missing_ok=True)  # a service that stopped on its own took its file
     say(f"down in {time.monotonic() - t:.0f}s")
 
 

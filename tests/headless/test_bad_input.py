@@ -239,8 +239,11 @@ def test_a_value_built_to_reach_a_shell_is_refused_and_runs_nothing(tmp_path, ca
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        ([], "collect needs --cloud NAME, --ceph (with --ceph-conf/--ceph-command), or --sosreport"),
-        (["--sosreport", "x.tar.xz", "--ceph"], "collect reads sosreports or a live cloud/Ceph, not both"),
+        (
+            [],
+            "collect needs --cloud NAME, --ceph (with --ceph-conf/--ceph-command), --snapshot with -p, or --sosreport",
+        ),
+        (["--sosreport", "x.tar.xz", "--ceph"], "collect reads sosreports, or a live cloud/Ceph/hosts, not both"),
         (["--ceph", "--ceph-command", "sudo"], "ceph_command 'sudo' must end with the ceph executable"),
         (["--ceph", "--ceph-conf", "/nonexistent/ceph.conf"], "ceph cannot read its configuration /nonexistent"),
     ],
