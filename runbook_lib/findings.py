@@ -75,6 +75,11 @@ def describe_counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[s]} {s}" for s in worst_first) or "no findings"
 
 
+def server_subject(name: object, server_id: object) -> str:
+    """A finding's subject for one server, the same in every runbook (its id keeps it stable across renames)."""
+    return f"server {name} ({server_id})"
+
+
 def collection_findings(runbook: str, problems: dict[str, str]) -> list[Finding]:
     """One error finding per part that could not be read: a runbook never reports silently on less."""
     return [

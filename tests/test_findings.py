@@ -120,3 +120,13 @@ def test_counts_are_said_worst_first():
 
     assert describe_counts({"info": 1, "warn": 7, "crit": 5, "error": 0}) == "5 crit, 7 warn, 1 info"
     assert describe_counts({"info": 0, "warn": 0, "crit": 0, "error": 0}) == "no findings"
+
+
+def test_a_server_is_one_subject_in_every_runbook_so_its_finding_id_stays():
+    from runbook_lib.findings import Finding, server_subject
+
+    subject = server_subject("desk-win7", "1b0c1e4e")
+    assert subject == "server desk-win7 (1b0c1e4e)"
+    a = Finding("cpu_topology", "server-loses-vcpus", "crit", subject, "one", "fix")
+    b = Finding("cpu_topology", "server-loses-vcpus", "crit", server_subject("desk-win7", "1b0c1e4e"), "two", "fix")
+    assert a.id == b.id

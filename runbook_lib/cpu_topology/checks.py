@@ -21,7 +21,7 @@ from runbook_lib.cpu_topology.guests import (
 from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, find_misspelled_properties
 from runbook_lib.cpu_topology.strays import stray_findings, stray_guests
 from runbook_lib.cpu_topology.topology import checked_socket_limits
-from runbook_lib.findings import Finding
+from runbook_lib.findings import Finding, server_subject
 from runbook_lib.snapshot import Snapshot
 
 # What this runbook reads; a live run collects only these.
@@ -172,7 +172,7 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 RUNBOOK,
                 "server-loses-vcpus",
                 "crit",
-                f"server {row.server} ({row.server_id})",
+                server_subject(row.server, row.server_id),
                 f"{row.edition} guest sees {row.visible_vcpus} of {row.vcpus} vCPUs: Nova gives it {row.topology} "
                 f"and Windows uses at most {row.socket_limit} socket(s)",
                 fix,
@@ -192,7 +192,7 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 RUNBOOK,
                 "server-may-lose-vcpus",
                 "warn",
-                f"server {row.server} ({row.server_id})",
+                server_subject(row.server, row.server_id),
                 f"image {row.image} was changed after this server booted; Nova kept the properties from boot "
                 f"time, so if the hw_cpu_* cap was added since, the guest still sees "
                 f"{row.vcpus - row.lost_if_booted_uncapped} of {row.vcpus} vCPUs",
@@ -208,7 +208,7 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 RUNBOOK,
                 "boot-from-volume",
                 "info",
-                f"server {row.server} ({row.server_id})",
+                server_subject(row.server, row.server_id),
                 f"volume-backed: Nova reads its image properties from volume {row.boot_volume_id}'s "
                 "volume_image_metadata, not from Glance — fixing the Glance image does not cover it",
                 f"openstack volume set --image-property hw_cpu_max_sockets={row.socket_limit} {row.boot_volume_id}",
@@ -221,7 +221,7 @@ def _check_servers(servers: pd.DataFrame) -> list[Finding]:
                 RUNBOOK,
                 "boot-volume-unknown",
                 "warn",
-                f"server {row.server} ({row.server_id})",
+                server_subject(row.server, row.server_id),
                 "volume-backed server whose boot volume was not in the volume listing: its CPU topology is unknown",
                 "collect with an admin cloud entry that can list volumes of all projects",
             )

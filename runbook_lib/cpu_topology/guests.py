@@ -16,7 +16,7 @@ import pandas as pd
 from runbook_lib.cpu_topology.fleet import RUNBOOK
 from runbook_lib.cpu_topology.guest_servers import UNKNOWN_EDITION
 from runbook_lib.cpu_topology.topology import Topology, visible_vcpus
-from runbook_lib.findings import Finding
+from runbook_lib.findings import Finding, server_subject
 from runbook_lib.records import Records
 
 GUEST_COLUMNS = [
@@ -140,7 +140,7 @@ def compare_guests(servers: pd.DataFrame, guests: pd.DataFrame) -> pd.DataFrame:
 def judged_subjects(compared: pd.DataFrame) -> set[str]:
     """The finding subjects of the servers whose XML says what their guest sees."""
     known = compared[compared["visible_vcpus"].notna()] if not compared.empty else compared
-    return {f"server {r.server} ({r.server_id})" for r in known.itertuples()}
+    return {server_subject(r.server, r.server_id) for r in known.itertuples()}
 
 
 def with_actual(servers: pd.DataFrame, compared: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +177,7 @@ def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Findin
                     RUNBOOK,
                     "server-may-lose-vcpus",
                     "warn",
-                    f"server {row.server} ({row.server_id})",
+                    server_subject(row.server, row.server_id),
                     f"Windows guest with {row.actual} ({row.path}): a client edition (Pro 2 sockets, Home 1) "
                     f"sees {row.visible_vcpus} of {row.vcpus} vCPUs, a Server edition all; its domain XML "
                     "names no image, so the edition is not known here",
@@ -192,7 +192,7 @@ def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Findin
                     RUNBOOK,
                     "server-loses-vcpus",
                     "crit",
-                    f"server {row.server} ({row.server_id})",
+                    server_subject(row.server, row.server_id),
                     f"{_edition(editions.get(row.server_id))} guest sees {row.visible_vcpus} of {row.vcpus} vCPUs: "
                     f"its domain XML ({row.path}) gives it {row.actual} and Windows uses at most {row.socket_limit} "
                     "socket(s)" + (f"; the runbook predicted {row.predicted}: {row.why}" if row.differs else ""),
@@ -208,7 +208,7 @@ def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Findin
                     RUNBOOK,
                     "guest-topology-unknown",
                     "info",
-                    f"server {row.server} ({row.server_id})",
+                    server_subject(row.server, row.server_id),
                     f"its domain XML ({row.path}) sets no CPU topology, so libvirt and QEMU chose one: what the "
                     f"guest sees is not known from Nova's side (predicted {row.predicted})",
                     "look in the guest: Windows `Get-CimInstance Win32_Processor`, Linux `lscpu`",
@@ -221,7 +221,7 @@ def guest_findings(compared: pd.DataFrame, servers: pd.DataFrame) -> list[Findin
                     RUNBOOK,
                     "guest-topology-differs",
                     "warn",
-                    f"server {row.server} ({row.server_id})",
+                    server_subject(row.server, row.server_id),
                     f"its guest runs with {row.actual} ({row.path}), not the {row.predicted} the runbook predicts: "
                     f"{row.why}; its next rebuild or nova-manage change gives it the prediction",
                     f"check with 'nova-manage image_property show {sid} hw_cpu_max_sockets'",

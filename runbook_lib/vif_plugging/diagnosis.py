@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from runbook_lib.findings import Finding, collection_findings
+from runbook_lib.findings import Finding, collection_findings, server_subject
 from runbook_lib.vif_plugging.causes import CAUSES, Evidence, _cause
 from runbook_lib.vif_plugging.evidence import (
     DHCP_AGENT,
@@ -150,7 +150,7 @@ def check_vif_plugging(diagnosis: pd.DataFrame, problems: dict[str, str] | None 
                 RUNBOOK,
                 f"vif-{r.cause}",
                 severity,
-                f"server {r.server} ({r.server_id})",
+                server_subject(r.server, r.server_id),
                 message + r.explanation,
                 r.fix,
                 {"host": r.host, "ports": r.ports, "evidence": r.evidence},
