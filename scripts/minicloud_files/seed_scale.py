@@ -323,7 +323,10 @@ def migrations(objects, ctx, made, host_names) -> int:
 
 def ports(made) -> int:
     """Two ports per server (SCALE_PORTS_PER_SERVER) on a few networks (Neutron's bulk API, 500 a request)."""
-    net_names = [f"{PREFIX}net-{i}" for i in range(4)]
+    # a network per 1,000 ports: Neutron draws each MAC at random per network, and its bulk create fails the
+    # whole request on a duplicate (thousands of ports on one network make that likely): fewer per network,
+    # and a failed batch is sent again (new MACs)
+    net_names = [f"{PREFIX}net-{i}" for i in range(max(4, len(made) * PORTS_PER_SERVER // 1000))]
     networks = {n.name: n.id for n in admin.network.networks() if n.name in net_names}
     for name in net_names:
         if name not in networks:
@@ -344,11 +347,21 @@ def ports(made) -> int:
                 }
             )
         if len(batch) >= 500 or (batch and n == len(made) - 1):
-            admin.network.create_ports(batch)
+            _create_ports(batch)
             created += len(batch)
             batch = []
             say(f"{len(have) + created} ports")
     return len(have) + created
+
+
+def _create_ports(batch, attempts=5):
+    for attempt in range(attempts):
+        try:
+            admin.network.create_ports(batch)
+            return
+        except openstack.exceptions.ConflictException as exc:  # a MAC drawn twice on one network
+            say(f"batch refused ({str(exc)[-120:]}); again ({attempt + 1}/{attempts})")
+    raise SystemExit(f"seed scale: Neutron refused a batch of ports {attempts} times")
 
 
 def activate_ports(made) -> None:
