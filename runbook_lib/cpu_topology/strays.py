@@ -24,6 +24,7 @@ def stray_guests(guests: pd.DataFrame, servers: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     nova = guests[guests["server"].fillna("").astype(str) != ""]
     hosts = servers.set_index("server_id")["host"].to_dict() if not servers.empty else {}
+    names = servers.set_index("server_id")["server"].to_dict() if not servers.empty else {}
     moving = set(servers[servers["status"].isin(MOVING)]["server_id"]) if not servers.empty else set()
     rows = []
     for g in nova.itertuples():
@@ -32,7 +33,10 @@ def stray_guests(guests: pd.DataFrame, servers: pd.DataFrame) -> pd.DataFrame:
         elif g.server_id in moving:
             continue  # a resize keeps the source's domain until it is confirmed; a live migration has two
         elif isinstance(hosts[g.server_id], str) and hosts[g.server_id] and hosts[g.server_id] != g.host:
-            rows.append({**g._asdict(), "stray": "other-host", "nova_host": hosts[g.server_id]})
+            # the server as Nova names it now (the XML keeps the name it had when the domain was defined)
+            rows.append(
+                {**g._asdict(), "server": names[g.server_id], "stray": "other-host", "nova_host": hosts[g.server_id]}
+            )
     return pd.DataFrame(rows).reindex(columns=columns) if rows else pd.DataFrame(columns=columns)
 
 

@@ -43,6 +43,7 @@ def test_a_domain_on_another_host_than_nova_records_is_critical(demo_snapshot):
     found, _ = _findings(demo_snapshot, [domain_record("compute-07", "compute-07/instance-0000000f.xml", text)])
     twice = found["guest-on-other-host"]
     assert twice.severity == "crit" and twice.evidence["nova_host"] == "minicompute"
+    assert "server 'desk-win7' (" in twice.message  # Nova's name, not the one the XML was defined with (vdi-1)
     assert "is on minicompute for Nova, but compute-07 has its domain too" in twice.message
     assert twice.remediation.startswith("on compute-07: 'virsh domstate instance-0000000f'")
     # on its own host it is simply its guest
