@@ -4,7 +4,7 @@ guests' libvirt domain XMLs where they are given (a directory, or the computes o
 from __future__ import annotations
 
 from runbook_lib.cpu_topology.checks import PARTS
-from runbook_lib.records import comma_list
+from runbook_lib.records import Records, comma_list
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.guest_xml import PART, read_remote_domains, with_guest_xml
 from runbook_lib.sources.origin import open_snapshot as _open_snapshot
@@ -32,8 +32,11 @@ def collect_guest_xml(snapshot: Snapshot, access: HostAccess, guest_hosts: str =
     if not hosts:
         return snapshot
     records = read_remote_domains(access, hosts)
+    by_host: dict[str, Records] = {host: [] for host in hosts}
+    for record in records:  # one pass: a thousand hosts are not a thousand scans of every record
+        by_host.setdefault(record["host"], []).append(record)
     for host in hosts:
-        mine = [r for r in records if r["host"] == host]
+        mine = by_host[host]
         failed = [r["error"] for r in mine if r.get("error")]
         print(f"{host}: {len(mine) - len(failed)} domain XML(s) read" + (f"; {failed[0]}" if failed else ""))
     note = f"domain XMLs over SSH from {', '.join(hosts)}"
