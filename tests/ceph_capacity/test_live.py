@@ -104,24 +104,27 @@ def test_a_dead_monitor_is_reported_not_waited_for(cephlab, tmp_path):
 
 
 def test_a_wrong_conf_is_one_readable_line_in_the_report(cephlab, tmp_path):
-    proc = run_cli(
+    # a conf naming a monitor nobody runs: ceph reads it and waits; a missing one is refused before any kernel
+    (tmp_path / "wrong.conf").write_text("[global]\nmon_host = 127.0.0.1:9\n")
+    argv = [
         "run",
         "ceph_capacity",
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "-p",
         "ceph_live",
         "true",
         "-p",
-        "ceph_conf",
-        str(tmp_path / "missing.conf"),
-        "-p",
         "ceph_timeout",
         "3",
-    )
+    ]
+    proc = run_cli(*argv, "-p", "ceph_conf", str(tmp_path / "wrong.conf"))
     assert proc.returncode == 3, proc.stdout
-    html = (tmp_path / "ceph_capacity.html").read_text()
-    assert "missing.conf" in html and "Traceback" not in html
+    html = (tmp_path / "out" / "ceph_capacity.html").read_text()
+    assert "no monitor answered (timed out); check mon_host in the conf" in html and "Traceback" not in html
+    missing = run_cli(*argv, "-p", "ceph_conf", str(tmp_path / "missing.conf"))
+    assert missing.returncode == 2 and "missing.conf is not a file" in missing.stderr, missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_rbd_images_appear_in_the_gather(cephlab):
@@ -184,6 +187,8 @@ def test_ledger_joins_real_rbd_images_with_the_live_inventory(cephlab, minicloud
 
 @pytest.mark.minicloud
 def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicloud, tmp_path):
+    unreachable = tmp_path / "no-such-ceph.conf"
+    unreachable.write_text("[global]\nmon_host = 127.0.0.1:9\n")  # a monitor nobody runs
     proc = run_cli(
         "run",
         "ceph_capacity",
@@ -193,7 +198,7 @@ def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicl
         str(tmp_path),
         "-p",
         "ceph_conf",
-        str(tmp_path / "no-such-ceph.conf"),
+        str(unreachable),
         "-p",
         "ceph_timeout",
         "3",
@@ -202,7 +207,7 @@ def test_a_cloud_whose_ceph_is_unreachable_still_gets_a_report_saying_why(minicl
     run = json.loads((tmp_path / "summary.json").read_text())["runbooks"][0]
     problems = [f for f in run["findings"] if f["kind"] == "collection-problem"]
     assert run["verdict"] == "ERROR" and problems
-    assert "no-such-ceph.conf" in problems[0]["message"] and "ceph_conf" in problems[0]["message"]
+    assert "no monitor answered" in problems[0]["message"] and "mon_host" in problems[0]["message"]
 
 
 def ceph_json(conf, *args: str):
