@@ -81,7 +81,10 @@ def redact_snapshot(snapshot: Snapshot, secrets: set[str]) -> Snapshot:
     if not secrets:
         return snapshot
     return dataclasses.replace(
-        snapshot, parts=redact_tree(snapshot.parts, secrets), manifest=redact_tree(snapshot.manifest, secrets)
+        snapshot,
+        parts=redact_tree(snapshot.parts, secrets),
+        problems=redact_tree(snapshot.problems, secrets),
+        manifest=redact_tree(snapshot.manifest, secrets),
     )
 
 
@@ -92,13 +95,16 @@ def ceph_snapshot(base: Snapshot, ceph: dict[str, str]) -> Snapshot:
     from runbook_lib.ceph_capacity.plan import ReweightLimits
 
     secrets = secret_values(ceph)  # a key in CEPH_ARGS must not land in the snapshot, nor in a report of it
-    read = open_ceph(
-        ceph_live=True,
-        ceph_command=ceph.get("ceph_command", "ceph"),
-        ceph_conf=ceph.get("ceph_conf", ""),
-        reweight_limits=ReweightLimits(),
+    read = redact_snapshot(
+        open_ceph(
+            ceph_live=True,
+            ceph_command=ceph.get("ceph_command", "ceph"),
+            ceph_conf=ceph.get("ceph_conf", ""),
+            reweight_limits=ReweightLimits(),
+        ),
+        secrets,
     )
-    merged = base.with_parts(redact_tree(read.parts, secrets)).with_problems(redact_tree(read.problems, secrets))
+    merged = base.with_parts(read.parts).with_problems(read.problems)
     described = {
         **merged.manifest["parts"],
         **{p: read.manifest["parts"][p] for p in read.parts if p in read.manifest.get("parts", {})},
