@@ -135,9 +135,15 @@ def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.
 
 
 def _later(image_updated: str | None, launched: str | None) -> bool:
-    """Was the image edited after the server booted? Then Nova still holds the older copy."""
+    """Could the image have been edited after the server booted? Then Nova still holds the older copy.
+    Glance writes whole seconds (an edit at 12:00:05.9 reads 12:00:05Z) and Nova microseconds, so an edit
+    stamped in the second the server booted may have come after it: it counts (the finding says "may")."""
     updated, booted = _instant(image_updated), _instant(launched)  # Nova's launched_at: naive UTC
-    return updated is not None and booted is not None and updated > booted
+    if updated is None or booted is None:
+        return False
+    if updated.microsecond == 0:  # a whole-second stamp: the edit was within the second after it
+        return updated >= booted.replace(microsecond=0)
+    return updated > booted
 
 
 @functools.lru_cache(maxsize=4096)  # an image's updated_at is read once per server booted from it

@@ -157,5 +157,10 @@ def test_api_timestamps_of_every_shape_compare_in_utc():
     assert _instant("Tue, 01 Dec 2026 12:00:00 GMT") == noon  # not ISO 8601: read by pandas
     assert _instant("not a date") is None and _instant(None) is None and _instant("") is None
     assert _later("2026-12-01T12:00:01Z", "2026-12-01T12:00:00.000000")
-    assert not _later("2026-12-01T12:00:00Z", "2026-12-01T14:00:00+02:00")  # the same instant
+    assert not _later("2026-12-01T11:59:59Z", "2026-12-01T14:00:00+02:00")  # a second before, in another zone
+    # Glance's whole seconds: an edit stamped 12:00:00Z was made in [12:00:00, 12:00:01), so possibly after a
+    # boot at 12:00:00.4 (the seed's vdi-1 case: its image edited the moment it went ACTIVE)
+    assert _later("2026-12-01T12:00:00Z", "2026-12-01T12:00:00.400000")
+    assert _later("2026-12-01T12:00:00Z", "2026-12-01T14:00:00+02:00")
+    assert not _later("2026-12-01T12:00:00.300000Z", "2026-12-01T12:00:00.400000")  # finer stamps: exact
     assert not _later("garbage", "2026-12-01T12:00:00")
