@@ -134,6 +134,21 @@ def settled_used_kb(osds: pd.DataFrame, pgs: pd.DataFrame) -> dict[int, float]:
     return used
 
 
+def crush_members(pgs: pd.DataFrame, osds: pd.DataFrame) -> dict[str, tuple[int, ...]]:
+    """PG → the OSDs a move must count as holding its copies: its up set, and for an undersized PG every OSD
+    that is down but still in. CRUSH still maps the missing copy to one of those (``pg dump`` leaves it out of
+    the up set and does not say which), and Ceph drops an upmap entry whose mapped set breaks the rule's
+    failure domain: a copy moved into the lost OSD's host would meet it there when it comes back."""
+    lost = tuple(int(o) for o, up, in_ in zip(osds["osd"], osds["up"], osds["in"], strict=True) if in_ and not up)
+    out = {}
+    for row in pgs.itertuples():
+        members = tuple(o for o in row.up if o != ITEM_NONE)
+        if lost and ("undersized" in row.state or ITEM_NONE in row.up):
+            members += tuple(o for o in lost if o not in members)
+        out[row.pgid] = members
+    return out
+
+
 def in_rule(rule: Rule, place: Mapping[str, str]) -> bool:
     """Whether an OSD (its ancestors) is one the rule takes from: under its root, of its device class."""
     return place.get("root", rule.root) == rule.root and (

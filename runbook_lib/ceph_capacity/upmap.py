@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.placement import ITEM_NONE, Rule, may_receive
+from runbook_lib.ceph_capacity.placement import Rule, crush_members, may_receive
 from runbook_lib.records import Record
 
 CANDIDATE_SOURCES = 4  # the fullest OSDs tried per move
@@ -249,7 +249,7 @@ def plan_upmap(
 ) -> UpmapPlan:
     """Steps of at most ``max_moves`` PG moves from the settled usage ``used_kb`` (see settled_used_kb)."""
     live = osds[(osds["kb"] > 0) & osds["up"] & osds["in"] & (osds["reweight"] > 0)]
-    up = {r.pgid: tuple(o for o in r.up if o != ITEM_NONE) for r in pgs.itertuples()}
+    up = crush_members(pgs, osds)
     on_osd: dict[int, set[str]] = {}
     for pgid, members in up.items():
         for osd in members:

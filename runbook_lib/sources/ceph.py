@@ -202,24 +202,46 @@ def settled_osd_df(access: CephAccess, timeout: float = 60, interval: float = 6)
         time.sleep(interval)
 
 
+# A PG state with one of these is still changing; without, it is as good as it gets for now (a scrub moves no
+# data, and undersized+degraded with a copy's OSD down but still in has nowhere to recover to)
+MOVING_STATES = ("peering", "activating", "backfill", "recover", "remapped", "unknown", "creating", "wait")
+
+
+def unsettled(states: dict[str, int]) -> dict[str, int]:
+    """The PG states that recovery is still working on: moving ones, and degraded ones not undersized."""
+    return {
+        name: n
+        for name, n in states.items()
+        if any(word in name for word in MOVING_STATES) or ("degraded" in name and "undersized" not in name)
+    }
+
+
 def wait_for_recovery(
     access: CephAccess, timeout: float, poll: float = 2.0, say: Callable[[str], None] = print
 ) -> bool:
-    """Follow recovery until every PG is active+clean (True) or ``timeout`` seconds pass (False),
-    saying every 10 s how many PGs are still busy."""
+    """Follow recovery until no PG is moving any more (True) or ``timeout`` seconds pass (False), saying
+    every 10 s how many PGs are still busy. PGs left undersized by an OSD that is down are named, not waited
+    for: nothing recovers them until it is back or marked out."""
     start = time.monotonic()
     time.sleep(3)  # let peering start before the first look
     last_said = 0.0
     while True:
         states = pg_states(access)
-        busy = {name: n for name, n in states.items() if name != "active+clean"}
+        busy = unsettled(states)
         elapsed = time.monotonic() - start
         if not busy:
-            say(f"recovery done after {elapsed:.0f} s: every PG active+clean")
+            stuck = {name: n for name, n in states.items() if "undersized" in name}
+            if stuck:
+                detail = ", ".join(f"{n} {name}" for name, n in stuck.items())
+                say(
+                    f"recovery done after {elapsed:.0f} s: no PG is moving; {detail} until the OSD that is down is back"
+                )
+            else:
+                say(f"recovery done after {elapsed:.0f} s: every PG active+clean")
             return True
         if elapsed - last_said >= 10:
             detail = ", ".join(f"{n} {name}" for name, n in busy.items())
-            say(f"{elapsed:4.0f} s: {sum(busy.values())} PG(s) not active+clean: {detail}")
+            say(f"{elapsed:4.0f} s: {sum(busy.values())} PG(s) still recovering: {detail}")
             last_said = elapsed
         if elapsed > timeout:
             say(f"recovery still running after {timeout:g} s: compare later by running the runbook again")

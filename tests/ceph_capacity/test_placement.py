@@ -9,6 +9,7 @@ from runbook_lib.ceph_capacity.placement import (
     Rule,
     ancestors,
     balancer_score,
+    crush_members,
     may_receive,
     pool_rules,
     settled_used_kb,
@@ -141,3 +142,18 @@ def test_the_offline_score_is_what_ceph_balancer_eval_printed_for_the_same_clust
     layout = analyse_ceph_capacity(lab_snapshot()).layout
     score = balancer_score(layout.pgs, layout.osds, layout.rules, layout.where)
     assert round(score, 6) == 0.075257  # `ceph balancer eval` at epoch 22 (fixture README)
+
+
+def test_an_undersized_pg_counts_the_lost_osds_that_are_still_in():
+    """CRUSH still maps the missing copy to the down-but-in OSD: its host is taken; an out OSD is no member."""
+    osds = pd.DataFrame({"osd": [0, 1, 2, 3], "up": [True, True, False, False], "in": [True, True, True, False]})
+    pgs = pd.DataFrame(
+        {
+            "pgid": ["1.0", "1.1", "4.0"],
+            "state": ["active+undersized+degraded", "active+clean", "active+undersized"],
+            "up": [(0, 1), (0, 1), (0, ITEM_NONE, 1)],
+        }
+    )
+    assert crush_members(pgs, osds) == {"1.0": (0, 1, 2), "1.1": (0, 1), "4.0": (0, 1, 2)}
+    everyone_up = osds.assign(up=True)
+    assert crush_members(pgs, everyone_up)["1.0"] == (0, 1)

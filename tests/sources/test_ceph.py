@@ -22,6 +22,7 @@ from runbook_lib.sources.ceph import (
     set_reweight,
     settled_osd_df,
     ssh_destination,
+    unsettled,
 )
 
 COMMON = ["--conf", "/etc/ceph/my cluster.conf", "--cluster", "prod", "--id", "openstack"]
@@ -300,3 +301,21 @@ def test_a_librados_log_line_written_after_the_tools_error_does_not_hide_it():
 )
 def test_the_ssh_destination_is_the_first_word_after_ssh_and_its_options(prefix, host):
     assert ssh_destination(prefix.split()) == host
+
+
+def test_recovery_waits_for_moving_pgs_not_for_a_copy_whose_osd_is_down():
+    states = {
+        "active+clean": 198,
+        "active+undersized": 135,
+        "active+undersized+degraded": 52,  # osd.8 down, still in: nothing recovers it
+        "active+clean+scrubbing+deep": 3,  # a scrub moves no data
+    }
+    assert unsettled(states) == {}
+    moving = {
+        "active+remapped+backfilling": 2,
+        "active+undersized+degraded+remapped+backfill_wait": 1,
+        "active+recovery_wait+degraded": 4,
+        "peering": 1,
+        "active+degraded": 1,  # not undersized: recovery is coming
+    }
+    assert unsettled({**states, **moving}) == moving

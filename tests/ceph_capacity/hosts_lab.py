@@ -1,0 +1,43 @@
+"""The Ceph lab's 4-host shape (tests/fixtures/ceph-hosts-lab) at nearfull and after an OSD was lost, as the
+runbook reads it live: a snapshot as open_ceph stores a gather, and the real OSDMap of the same epoch."""
+
+import json
+from pathlib import Path
+
+from conftest import FIXTURES
+
+from runbook_lib.snapshot import Snapshot
+
+LAB = FIXTURES / "ceph-hosts-lab"
+EPOCHS = {"nearfull": 32, "degraded": 34}
+HOST_OF = {0: "lab-a", 1: "lab-a", 2: "lab-a", 3: "lab-b", 4: "lab-b", 5: "lab-b"} | {
+    6: "lab-c",
+    7: "lab-c",
+    8: "lab-d",
+    9: "lab-d",
+}
+
+
+def recorded(name: str):
+    return json.loads((LAB / name).read_text())
+
+
+def osdmap_file(state: str) -> Path:
+    return LAB / f"osdmap.{state}.epoch{EPOCHS[state]}.bin"
+
+
+def hosts_snapshot(state: str) -> Snapshot:
+    epoch = EPOCHS[state]
+    commands = (LAB / f"osdmaptool_upmap.{state}.txt").read_text().splitlines()
+    parts = {
+        "ceph/osd_dump": [recorded(f"osd_dump.{state}.json")],
+        "ceph/osd_df_tree": [recorded(f"osd_df_tree.{state}.json")],
+        "ceph/pg_dump_pgs": [{"pg_ready": True, "pg_stats": recorded(f"pg_dump_pgs.{state}.slim.json")}],
+        "ceph/crush_rules": [{"rules": recorded("osd_crush_rule_dump.json")}],
+        "ceph/status": [recorded(f"status.{state}.json")],
+        "ceph/health_detail": [recorded(f"health_detail.{state}.json")],
+        "ceph/osdmaptool_upmap": [{"argv": ["osdmaptool"], "commands": commands, "epoch": epoch}],
+        "ceph/gather": [{"epoch_before": epoch, "epoch_after": epoch}],
+    }
+    manifest = {"cloud": "ceph lab (hosts)", "collected_at": "2026-12-03T08:54:12Z", "parts": {p: {} for p in parts}}
+    return Snapshot(manifest, parts)
