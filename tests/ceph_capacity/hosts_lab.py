@@ -6,20 +6,18 @@ from pathlib import Path
 
 from conftest import FIXTURES
 
+from runbook_lib.ceph_capacity.placement import ancestors
 from runbook_lib.snapshot import Snapshot
 
 LAB = FIXTURES / "ceph-hosts-lab"
 EPOCHS = {"nearfull": 32, "degraded": 34}
-HOST_OF = {0: "lab-a", 1: "lab-a", 2: "lab-a", 3: "lab-b", 4: "lab-b", 5: "lab-b"} | {
-    6: "lab-c",
-    7: "lab-c",
-    8: "lab-d",
-    9: "lab-d",
-}
 
 
 def recorded(name: str):
     return json.loads((LAB / name).read_text())
+
+
+HOST_OF = {osd: place["host"] for osd, place in ancestors(recorded("osd_df_tree.nearfull.json")).items()}
 
 
 def osdmap_file(state: str) -> Path:
