@@ -33,7 +33,7 @@ import time
 import uuid
 from pathlib import Path
 
-from runbook_lib.ceph_capacity.collect import ceph_optimizer_part
+from runbook_lib.ceph_capacity.collect import offline_parts
 from runbook_lib.ceph_capacity.upmap import UpmapLimits
 from runbook_lib.resize_ssh.trust import TRUST_PART
 from runbook_lib.snapshot import DEMO_SNAPSHOT, load_snapshot, write_snapshot
@@ -192,7 +192,7 @@ def add_ceph(snapshot) -> bool:
     seed_rbd(snapshot)
     access = CephAccess(conf=str(CEPHLAB_CONF))
     parts, problems = collect_ceph(access, CEPH_POOLS, REWEIGHT_LIMITS)
-    parts |= ceph_optimizer_part(access, parts, UpmapLimits())  # as open_ceph adds it
+    parts |= offline_parts(access, parts, UpmapLimits())  # as open_ceph adds it
     if problems or "OSD_NEARFULL" not in parts["ceph/health_detail"][0].get("checks", {}):
         print(
             f"the Ceph lab is not nearfull ({problems or 'no OSD_NEARFULL'}): run make demo-ceph first",

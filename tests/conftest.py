@@ -70,8 +70,14 @@ MINICLOUD_LAB = Lab("minicloud", str(MINICLOUD_HOME / "state"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The scale tests last: their fill (thousands of servers) would change what every other cloud test lists."""
-    items.sort(key=lambda item: item.get_closest_marker("scale") is not None)
+    """The scale tests last: their fill (thousands of servers) would change what every other cloud test lists;
+    before them the 4-host Ceph lab's, which replace the single-host lab every other Ceph test reads."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("scale") is not None,
+            item.get_closest_marker("ceph_hosts") is not None,
+        )
+    )
 
 
 def _minicloud(*args: str, check: bool = True) -> subprocess.CompletedProcess:

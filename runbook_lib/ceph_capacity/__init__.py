@@ -19,7 +19,7 @@ from runbook_lib.ceph_capacity.apply_upmap import apply_chosen_step
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.choice import compare_rebalancing, plan_ceph_upmap
 from runbook_lib.ceph_capacity.collect import open_ceph
-from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, plan_ratio_bump, reweight_limits
+from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, reweight_limits
 from runbook_lib.ceph_capacity.plots import (
     plot_osd_fill,
     plot_plan_steps,
@@ -29,6 +29,7 @@ from runbook_lib.ceph_capacity.plots import (
     show_upmap_plan,
     show_verification,
 )
+from runbook_lib.ceph_capacity.ratio_bump import plan_ratio_bump
 from runbook_lib.ceph_capacity.tables import PARTS
 from runbook_lib.ceph_capacity.upmap import upmap_limits
 from runbook_lib.show import publish_findings, show_findings, show_table, show_verdict

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
-from runbook_lib.ceph_capacity.plan import ReweightPlan, ReweightStep
+from runbook_lib.ceph_capacity.plan import CRUSH_MAPPING, ReweightPlan, ReweightStep
 from runbook_lib.ceph_capacity.tables import tabulate_osds
 from runbook_lib.errors import ParameterError, PlanError
 from runbook_lib.snapshot import Snapshot
@@ -19,6 +19,7 @@ from runbook_lib.sources.ceph import (
     wait_for_recovery,
 )
 
+EXACT_TOLERANCE = 0.001  # per OSD, for a step whose PGs are known: 0.1 percentage point
 DRY_RUN = "dry run: nothing changed (apply=True runs step 1, follows recovery and compares with the prediction)"
 
 
@@ -69,9 +70,10 @@ def checked_access(source: Snapshot, analysis: CephCapacityAnalysis) -> CephAcce
 
 
 def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int) -> pd.DataFrame:
-    """Predicted vs actual fill per OSD after a step was applied. The tolerance is the bytes of the PGs
-    that could have moved — the predicted count plus one, each as large as the largest PG — because CRUSH
-    moves whole PGs, and which ones (empty or full) only CRUSH knows."""
+    """Predicted vs actual fill per OSD after a step was applied. A step predicted from the CRUSH mapping
+    names its PGs: it is held to EXACT_TOLERANCE, as an upmap step is. Otherwise the tolerance is the bytes
+    of the PGs that could have moved — the predicted count plus one, each as large as the largest PG —
+    because CRUSH moves whole PGs, and which ones (empty or full) the model does not know."""
     predicted = step.after.set_index("osd")
     now = actual.set_index("osd")
     movable_pgs = int(-(-step.moved_pgs // 1)) + 1  # ceil + 1
@@ -79,6 +81,8 @@ def compare_prediction(step: ReweightStep, actual: pd.DataFrame, largest_pg: int
     for osd in predicted.index:
         kb = now.at[osd, "kb"] if osd in now.index else predicted.at[osd, "kb"]
         tolerance = movable_pgs * largest_pg / 1024 / kb if kb else float("nan")
+        if step.model == CRUSH_MAPPING:
+            tolerance = EXACT_TOLERANCE
         before, expected = (
             step.before.set_index("osd").at[osd, "utilization"],
             predicted.at[osd, "utilization"],

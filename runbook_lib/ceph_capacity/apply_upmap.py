@@ -13,7 +13,7 @@ import shlex
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.apply import DRY_RUN, apply_ceph_step, checked_access, with_verdicts
+from runbook_lib.ceph_capacity.apply import DRY_RUN, EXACT_TOLERANCE, apply_ceph_step, checked_access, with_verdicts
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
 from runbook_lib.ceph_capacity.plan import ReweightPlan
 from runbook_lib.ceph_capacity.tables import tabulate_osds
@@ -23,7 +23,7 @@ from runbook_lib.records import Record
 from runbook_lib.snapshot import Snapshot
 from runbook_lib.sources.ceph import run_ceph, run_json, settled_osd_df, wait_for_recovery
 
-UPMAP_TOLERANCE = 0.001
+UPMAP_TOLERANCE = EXACT_TOLERANCE
 PLANS = ("auto", "upmap", "reweight")
 
 

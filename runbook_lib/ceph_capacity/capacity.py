@@ -47,6 +47,7 @@ class CephCapacityAnalysis:
     layout_missing: str = ""  # why there is no layout
     facts: Record = dataclasses.field(default_factory=dict)  # osd_dump, status, balancer: what decides the plan
     ceph_optimizer: Record = dataclasses.field(default_factory=dict)  # osdmaptool --upmap's proposal, if run
+    crushmap: Record = dataclasses.field(default_factory=dict)  # the CRUSH map (base64) the reweight plan replays
 
     @property
     def ledger_table(self) -> pd.DataFrame:
@@ -221,6 +222,7 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
         layout_missing,
         facts,
         one(snapshot, "ceph/osdmaptool_upmap"),
+        one(snapshot, "ceph/crushmap"),
     )
 
 

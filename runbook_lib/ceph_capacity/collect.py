@@ -14,7 +14,7 @@ from runbook_lib.sources.ceph import CephAccess, check_ceph_name, check_pool_nam
 from runbook_lib.sources.ceph_gather import collect_ceph, rbd_watchers
 from runbook_lib.sources.deadline import COLLECTION_DEADLINE_S, Deadline
 from runbook_lib.sources.origin import open_snapshot
-from runbook_lib.sources.osdmap import ceph_optimizer
+from runbook_lib.sources.osdmap import ceph_offline
 
 OSDMAPTOOL_DEVIATION = 1  # PGs: the strictest it takes, its best shot at balance
 
@@ -55,20 +55,22 @@ def open_ceph(
         # `run all --cloud`: a cloud whose Ceph this machine cannot reach still gets its report, which says why
         parts, problems = {}, {part: f"{exc}; pass -p ceph_command / ceph_conf" for part in CEPH_PARTS}
     if deadline.passed() and "ceph/pg_dump_pgs" in parts:
-        problems["ceph/osdmaptool_upmap"] = deadline.not_asked("ceph/osdmaptool_upmap")
+        problems |= {part: deadline.not_asked(part) for part in ("ceph/osdmaptool_upmap", "ceph/crushmap")}
     else:
-        parts |= ceph_optimizer_part(access, parts, upmap_limits or UpmapLimits())
+        parts |= offline_parts(access, parts, upmap_limits or UpmapLimits())
     gathered = base.with_parts(parts).with_problems(problems)
     return with_watchers(gathered, access, deadline) if parts.get("ceph/rbd") else gathered
 
 
-def ceph_optimizer_part(access: CephAccess, parts: dict, limits: UpmapLimits) -> dict:
-    """Ceph's own optimizer on the map the parts were read at, with the upmap plan's move budget (for the
-    side-by-side); nothing when the PGs were not read (there is nothing to compare it with)."""
+def offline_parts(access: CephAccess, parts: dict, limits: UpmapLimits) -> dict:
+    """From the map the parts were read at: Ceph's own optimizer with the upmap plan's move budget (for the
+    side-by-side) and the CRUSH map (the reweight plan replays it); nothing when the PGs were not read (there
+    is nothing to compare with, nothing to replay)."""
     if "ceph/pg_dump_pgs" not in parts:
         return {}
     epoch = parts["ceph/osd_dump"][0]["epoch"]
-    return {"ceph/osdmaptool_upmap": [ceph_optimizer(access, epoch, [], OSDMAPTOOL_DEVIATION, limits.total_moves)]}
+    optimizer, crush = ceph_offline(access, epoch, [], OSDMAPTOOL_DEVIATION, limits.total_moves)
+    return {"ceph/osdmaptool_upmap": [optimizer], "ceph/crushmap": [crush]}
 
 
 def with_watchers(snapshot: Snapshot, access: CephAccess, deadline: Deadline | None = None) -> Snapshot:

@@ -139,14 +139,28 @@ def crush_members(pgs: pd.DataFrame, osds: pd.DataFrame) -> dict[str, tuple[int,
     that is down but still in. CRUSH still maps the missing copy to one of those (``pg dump`` leaves it out of
     the up set and does not say which), and Ceph drops an upmap entry whose mapped set breaks the rule's
     failure domain: a copy moved into the lost OSD's host would meet it there when it comes back."""
-    lost = tuple(int(o) for o, up, in_ in zip(osds["osd"], osds["up"], osds["in"], strict=True) if in_ and not up)
+    lost = _lost(osds)
+    short = undersized_pgs(pgs, osds)
     out = {}
     for row in pgs.itertuples():
         members = tuple(o for o in row.up if o != ITEM_NONE)
-        if lost and ("undersized" in row.state or ITEM_NONE in row.up):
+        if row.pgid in short:
             members += tuple(o for o in lost if o not in members)
         out[row.pgid] = members
     return out
+
+
+def _lost(osds: pd.DataFrame) -> tuple[int, ...]:
+    return tuple(int(o) for o, up, in_ in zip(osds["osd"], osds["up"], osds["in"], strict=True) if in_ and not up)
+
+
+def undersized_pgs(pgs: pd.DataFrame, osds: pd.DataFrame) -> set[str]:
+    """The PGs short of a copy because an OSD that is down but still in held it. Moving one of their copies
+    frees nothing: while the up set is short, the primary keeps the old OSD in the acting set (pg_temp;
+    the PG shows active+clean+remapped) until the lost copy is back, so the target only gains."""
+    if not _lost(osds):
+        return set()
+    return {row.pgid for row in pgs.itertuples() if "undersized" in row.state or ITEM_NONE in row.up}
 
 
 def in_rule(rule: Rule, place: Mapping[str, str]) -> bool:
@@ -239,6 +253,20 @@ def upmap_items(osd_dump: Record) -> dict[str, tuple[tuple[int, int], ...]]:
         pairs = entry.get("mappings", [])
         out[str(entry["pgid"])] = tuple((int(m["from"]), int(m["to"])) for m in pairs)
     return out
+
+
+def with_item(items: tuple[tuple[int, int], ...], source: int, target: int) -> tuple[tuple[int, int], ...]:
+    """A PG's items after its copy on ``source`` goes to ``target``: an item that put it on ``source`` is
+    redirected (or dropped when that brings it back where CRUSH had it)."""
+    out, redirected = [], False
+    for frm, to in items:
+        if to == source:
+            redirected = True
+            if frm != target:
+                out.append((frm, target))
+        else:
+            out.append((frm, to))
+    return tuple(out) if redirected else (*out, (source, target))
 
 
 def read_layout(

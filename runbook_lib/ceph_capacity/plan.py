@@ -9,9 +9,20 @@ import shlex
 import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
+from runbook_lib.ceph_capacity.remap import CrushAfter, crush_after, crush_replay, fixed_weight
 from runbook_lib.ceph_capacity.reweight import ceph_refusal, ceph_reweight_by_utilization, predict
-from runbook_lib.ceph_capacity.tables import FAILSAFE_FULL
 from runbook_lib.records import Record
+from runbook_lib.sources.crushtool import FULL_WEIGHT
+
+FIRST_ORDER = "first-order"
+CEPH_COUNT = "Ceph's PG count"  # movement scaled to Ceph's own count of moving PG mappings
+CRUSH_MAPPING = "CRUSH mapping"  # the PGs that move, from CRUSH replayed with the new weights
+
+
+def weight_argument(weight: float) -> str:
+    """The override weight as ``ceph osd reweight`` must be given it: the monitor truncates weight × 65536,
+    so a rounded decimal (0.90002441 → 58983) lands one step below the planned 58984; this is exact."""
+    return repr(fixed_weight(weight) / FULL_WEIGHT)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,11 +34,11 @@ class ReweightStep:
     before: pd.DataFrame
     after: pd.DataFrame
     halved: int  # how often the guard halved this step's changes
-    exact: bool = False  # movement scaled to Ceph's own count of moving PG mappings
+    model: str = FIRST_ORDER  # how the movement was predicted
 
     def argv(self, osd: int) -> list[str]:
         """The command that sets ``osd``'s override weight as this step plans it."""
-        return ["ceph", "osd", "reweight", str(osd), f"{self.changes[osd][1]:.8f}"]
+        return ["ceph", "osd", "reweight", str(osd), weight_argument(self.changes[osd][1])]
 
     @property
     def commands(self) -> list[str]:
@@ -42,13 +53,9 @@ class ReweightStep:
         return float(self.after["utilization"].max())
 
 
-def _model(step: ReweightStep) -> str:
-    return "Ceph's PG count" if step.exact else "first-order"
-
-
 def _guard_note(step: ReweightStep) -> str:
-    if step.exact and step.moved_pgs == 0:
-        return "moves no PG (Ceph's count): below CRUSH's granularity here; a larger max_change would"
+    if step.model != FIRST_ORDER and step.moved_pgs == 0:
+        return f"moves no PG ({step.model}): below CRUSH's granularity here; a larger max_change would"
     return f"halved ×{step.halved} to stay below backfillfull − margin" if step.halved else ""
 
 
@@ -57,6 +64,7 @@ class ReweightPlan:
     steps: list[ReweightStep]
     stopped: str  # why the plan ends
     limits: dict
+    model_note: str = ""  # how the steps' movement is predicted, and why not exactly when it is not
 
     def table(self) -> pd.DataFrame:
         rows = [
@@ -68,7 +76,7 @@ class ReweightPlan:
                 "moved_pgs": round(s.moved_pgs, 1),
                 "fullest_before": s.max_before,
                 "fullest_after": s.max_after,
-                "model": _model(s),
+                "model": s.model,
                 "guard": _guard_note(s),
             }
             for s in self.steps
@@ -98,11 +106,11 @@ class ReweightPlan:
                 "action": "reweight",
                 "key": "reweight",
                 "old": round(old, 8),
-                "value": f"{new:.8f}",
+                "value": weight_argument(new),
                 "argv": s.argv(osd),
                 "cli": shlex.join(s.argv(osd)),
                 "effect": f"step {s.number}: fullest OSD {s.max_before:.1%} → {s.max_after:.1%}, moves about "
-                f"{s.moved_kb / 1024**2:,.2f} GiB ({s.moved_pgs:.1f} PGs, {_model(s)} model)",
+                f"{s.moved_kb / 1024**2:,.2f} GiB ({s.moved_pgs:.1f} PGs, {s.model} model)",
                 "risk": "moves data (backfill): one step at a time, HEALTH_OK and the fill checked between steps",
             }
             for s in self.steps
@@ -127,11 +135,13 @@ def plan_reweight(
     margin: float = 0.02,
     no_increasing: bool = True,
     ceph_proposal: dict | None = None,
+    crush: CrushAfter | None = None,
 ) -> ReweightPlan:
     """Up to ``steps`` steps of Ceph's algorithm on the predicted state, each guarded against backfillfull.
 
     ``ceph_proposal`` (the ``result`` of ``test-reweight-by-utilization`` for the same limits) counts the
     PG mappings Ceph's own CRUSH run moves: when step 1 is that proposal, its movement is scaled to it.
+    ``crush`` (weights → the OSDs after) predicts every step from the PGs CRUSH itself moves instead.
     """
     limits = {
         "oload": oload,
@@ -156,9 +166,13 @@ def plan_reweight(
             break
         halved = 0
         weights = state.set_index("osd")["reweight"]
-        scale = _exact_scale(state, proposal, ceph_proposal) if number == 1 else 1.0
+        scale = _exact_scale(state, proposal, ceph_proposal) if number == 1 and not crush else 1.0
         while True:
-            after = predict(state, proposal, scale)
+            after = (
+                crush({**weights.to_dict(), **proposal}, weights.to_dict())
+                if crush
+                else predict(state, proposal, scale)
+            )
             gains = (after["kb_used"] > state["kb_used"] + 1e-9) & ~after["osd"].isin(list(proposal))
             worst = after.loc[gains, "utilization"].max()  # only OSDs this step sends data to
             if pd.isna(worst) or worst < ceiling:
@@ -175,7 +189,9 @@ def plan_reweight(
             )
             break
         moved = (state.set_index("osd")["kb_used"] - after.set_index("osd")["kb_used"]).clip(lower=0).sum()
-        moved_pgs = (state.set_index("osd")["pgs"] - after.set_index("osd")["pgs"]).clip(lower=0).sum()
+        moved_pgs = after.attrs.get("moved_copies") if crush else None
+        if moved_pgs is None:
+            moved_pgs = (state.set_index("osd")["pgs"] - after.set_index("osd")["pgs"]).clip(lower=0).sum()
         planned.append(
             ReweightStep(
                 number,
@@ -185,7 +201,7 @@ def plan_reweight(
                 state,
                 after,
                 halved,
-                scale != 1.0,
+                CRUSH_MAPPING if crush else CEPH_COUNT if scale != 1.0 else FIRST_ORDER,
             )
         )
         state = after
@@ -234,7 +250,9 @@ def plan_ceph_reweight(
     recorded = analysis.test_reweight or {}
     same = all(recorded.get(k) == v for k, v in limits.as_dict().items())
     proposal = recorded.get("result") if same else None
-    return plan_reweight(
+    replay, why = crush_replay(analysis.crushmap, analysis.facts.get("osd_dump", {}), analysis.layout)
+    crush = crush_after(replay, analysis.layout, analysis.osds) if replay and analysis.layout else None
+    plan = plan_reweight(
         analysis.osds,
         analysis.ratios,
         limits.oload,
@@ -244,7 +262,15 @@ def plan_ceph_reweight(
         margin,
         limits.no_increasing,
         proposal,
+        crush,
     )
+    note = (
+        f"{CRUSH_MAPPING}: each step's PGs are the ones CRUSH moves, replayed offline on the cluster's map "
+        f"(checked: today's weights give every one of the {len(analysis.layout.pgs)} PGs its reported up set)"
+        if crush and analysis.layout is not None
+        else f"first-order share of each OSD's data (not the CRUSH mapping: {why})"
+    )
+    return dataclasses.replace(plan, model_note=note)
 
 
 def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
@@ -269,24 +295,3 @@ def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:
         for o in sorted(set(ceph) | set(ours))
     ]
     return pd.DataFrame(rows, columns=columns)
-
-
-def plan_ratio_bump(ratios: dict[str, float], step: float = 0.02) -> Record:
-    """The last resort when OSDs are full: raise the ratios a little to let writes (and deletes through
-    the APIs) through, in an order that keeps nearfull < backfillfull < full at every moment, staying
-    under the OSD's failsafe; with the commands that restore today's values afterwards."""
-    if not ratios:
-        return {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": ratios}
-    new = {name: round(value + step, 4) for name, value in ratios.items()}
-    if new["full"] >= FAILSAFE_FULL:
-        return {
-            "possible": False,
-            "why": f"full would reach {new['full']:.2f}, at or past the failsafe {FAILSAFE_FULL}",
-            "raise": [],
-            "restore": [],
-            "new": ratios,
-        }
-    order = ("full", "backfillfull", "nearfull")  # raising: the top first
-    raise_commands = [f"ceph osd set-{name}-ratio {new[name]:g}" for name in order]
-    restore_commands = [f"ceph osd set-{name}-ratio {ratios[name]:g}" for name in reversed(order)]
-    return {"possible": True, "why": "", "raise": raise_commands, "restore": restore_commands, "new": new}

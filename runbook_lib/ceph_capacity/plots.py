@@ -194,6 +194,8 @@ def show_rebalancing(rebalancing: Rebalancing) -> None:
 def show_upmap_plan(plan: UpmapPlan, osds: pd.DataFrame, ratios: dict[str, float]) -> None:
     """The upmap plan's moves (with the command and its undo) and why it ends; the predicted fill per step."""
     show_table(plan.table(), "Upmap plan: one row per PG move", "no move: " + (plan.refused or plan.stopped))
+    if plan.held:
+        print(plan.held)
     if plan.steps:
         print(plan.stopped)
         show_figure(plot_plan_steps(plan.predicted_utilization(osds), ratios))

@@ -2,7 +2,9 @@
 
 Each step is what Ceph's own ``reweight-by-utilization`` would choose from the state the previous
 steps leave (:func:`ceph_reweight_by_utilization` is a line-by-line port of ``reweight::by_utilization``
-in ``src/mon/PGMap.cc``, integer weights and all), then predicted with a first-order model and guarded:
+in ``src/mon/PGMap.cc``, integer weights and all), then predicted and guarded. The prediction is exact
+when the cluster's CRUSH map is at hand (:mod:`runbook_lib.ceph_capacity.remap` replays it with the new
+weights); otherwise it is this first-order model (:func:`predict`):
 
 - lowering OSD i's override weight r → r' moves ``movable_i · (1 − r'/r)`` off it, where movable is the
   data and omap (BlueFS metadata stays), and the same share of its PGs;

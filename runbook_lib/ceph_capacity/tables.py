@@ -38,6 +38,7 @@ OPTIONAL_PARTS = (
     "ceph/pg_dump_pgs",
     "ceph/crush_rules",
     "ceph/osdmaptool_upmap",
+    "ceph/crushmap",
 )
 
 

@@ -1,9 +1,8 @@
 """The upmap plan: move exact PGs off the fullest OSDs with ``ceph osd pg-upmap-items``, in steps, each move
 legal under its pool's CRUSH rule, with every OSD's fill after each step predicted from the PGs' own bytes.
 
-Unlike an override reweight (CRUSH re-places a statistical share, and only CRUSH knows which PGs), an upmap
-names the PG and the two OSDs: the data that moves is that PG's copy, so the prediction is exact up to the
-writes that happen meanwhile. Each move is undone with the PG's previous items (or ``rm-pg-upmap-items``).
+An upmap names the PG and the two OSDs (a reweight moves whichever PGs CRUSH re-places): the prediction is
+exact up to the writes meanwhile. A move is undone with the PG's previous items (or ``rm-pg-upmap-items``).
 
 The search is greedy and byte-aware: at each move, among the copies on the fullest OSDs and the emptiest
 legal receivers, the move that lowers the spread of fill the most while no receiver passes ``backfillfull
@@ -20,7 +19,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.placement import Rule, crush_members, may_receive
+from runbook_lib.ceph_capacity.placement import Rule, crush_members, may_receive, undersized_pgs, with_item
 from runbook_lib.records import Record
 
 CANDIDATE_SOURCES = 4  # the fullest OSDs tried per move
@@ -64,27 +63,13 @@ class Move:
 
 def upmap_limits(max_moves: int = 10, max_steps: int = 5, max_backfills: int = 2, margin: float = 0.05) -> UpmapLimits:
     """The limits from the runbook's parameters (the gather runs Ceph's optimizer with the same budget)."""
-    return UpmapLimits(max_moves=max_moves, max_steps=max_steps, max_backfills=max_backfills, margin=margin)
+    return UpmapLimits(max_moves, max_steps, max_backfills, margin)
 
 
 def _items_argv(pgid: str, items: tuple[tuple[int, int], ...]) -> list[str]:
     if not items:
         return ["ceph", "osd", "rm-pg-upmap-items", pgid]
     return ["ceph", "osd", "pg-upmap-items", pgid, *(str(o) for pair in items for o in pair)]
-
-
-def with_item(items: tuple[tuple[int, int], ...], source: int, target: int) -> tuple[tuple[int, int], ...]:
-    """A PG's items after its copy on ``source`` goes to ``target``: an item that put it on ``source`` is
-    redirected (or dropped when that brings it back where CRUSH had it)."""
-    out, redirected = [], False
-    for frm, to in items:
-        if to == source:
-            redirected = True
-            if frm != target:
-                out.append((frm, target))
-        else:
-            out.append((frm, to))
-    return tuple(out) if redirected else (*out, (source, target))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +90,7 @@ class UpmapPlan:
     stopped: str
     limits: Record
     refused: str = ""  # why no plan could be made at all (a fact the reader needs)
+    held: str = ""  # the PGs no move may touch, and why
 
     @property
     def moves(self) -> list[Move]:
@@ -249,10 +235,10 @@ def plan_upmap(
 ) -> UpmapPlan:
     """Steps of at most ``max_moves`` PG moves from the settled usage ``used_kb`` (see settled_used_kb)."""
     live = osds[(osds["kb"] > 0) & osds["up"] & osds["in"] & (osds["reweight"] > 0)]
-    up = crush_members(pgs, osds)
+    up, held = crush_members(pgs, osds), undersized_pgs(pgs, osds)
     on_osd: dict[int, set[str]] = {}
     for pgid, members in up.items():
-        for osd in members:
+        for osd in members if pgid not in held else ():
             on_osd.setdefault(osd, set()).add(pgid)
     state = _State(
         used={int(o): float(used_kb[int(o)]) for o in live["osd"]},
@@ -285,7 +271,8 @@ def plan_upmap(
             stopped = _why_done(state, limits)
             break
         steps.append(UpmapStep(number, moves, before, {o: state.fill(o) for o in state.used}))
-    return UpmapPlan(steps, stopped, limits.as_dict())
+    why = f"{len(held)} undersized PG(s) not moved: Ceph keeps a moved copy's source until the lost copy is back"
+    return UpmapPlan(steps, stopped, limits.as_dict(), held=why if held else "")
 
 
 def _why_done(state: _State, limits: UpmapLimits) -> str:

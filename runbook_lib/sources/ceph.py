@@ -173,8 +173,9 @@ def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceEr
 
 
 def set_reweight(access: CephAccess, osd: int, weight: float) -> None:
-    """``ceph osd reweight <id> <w>`` (8 decimals: the same 1/65536 step the plan computed)."""
-    run_ceph(access, "ceph", ["osd", "reweight", str(int(osd)), f"{weight:.8f}"])
+    """``ceph osd reweight <id> <w>``, ``w`` written out in full: the monitor truncates w × 65536, and the
+    plan's weights are whole steps of 1/65536, which a rounded decimal can land one step below."""
+    run_ceph(access, "ceph", ["osd", "reweight", str(int(osd)), repr(float(weight))])
 
 
 def pg_states(access: CephAccess) -> dict[str, int]:

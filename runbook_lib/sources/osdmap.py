@@ -8,6 +8,7 @@ and corrupts the binary map; the same works when ``ceph_command`` goes through s
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from runbook_lib.errors import SourceError
 from runbook_lib.sources.ceph import CephAccess, command_error
+from runbook_lib.sources.crushtool import exported_crushmap
 
 OSDMAPTOOL = "osdmaptool"
 
@@ -55,10 +57,18 @@ def run_osdmaptool(
         return record | {"commands": commands, "said": said[-6:]}
 
 
-def ceph_optimizer(access: CephAccess, epoch: int, pools: list[str], deviation: int, max_moves: int) -> dict[str, Any]:
-    """Ceph's optimizer on the cluster's map at ``epoch``; a record with ``error`` when it cannot be run."""
+def ceph_offline(
+    access: CephAccess, epoch: int, pools: list[str], deviation: int, max_moves: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """From the cluster's map at ``epoch``: Ceph's optimizer's proposal and the CRUSH map (base64, for the
+    reweight plan's CRUSH replay); each a record with ``error`` when it could not be had."""
     try:
         osdmap = exported_osdmap(access, epoch)
     except (SourceError, subprocess.TimeoutExpired, OSError) as exc:
-        return {"error": f"the OSDMap could not be exported ({exc})", "pools": pools}
-    return run_osdmaptool(osdmap, pools, deviation, max_moves) | {"epoch": epoch}
+        error = f"the OSDMap could not be exported ({exc})"
+        return {"error": error, "pools": pools}, {"error": error, "epoch": epoch}
+    try:
+        crush: dict[str, Any] = {"epoch": epoch, "base64": base64.b64encode(exported_crushmap(osdmap)).decode()}
+    except SourceError as exc:
+        crush = {"epoch": epoch, "error": f"the CRUSH map could not be taken from the OSDMap ({exc})"}
+    return run_osdmaptool(osdmap, pools, deviation, max_moves) | {"epoch": epoch}, crush

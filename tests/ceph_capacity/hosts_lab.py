@@ -1,6 +1,7 @@
 """The Ceph lab's 4-host shape (tests/fixtures/ceph-hosts-lab) at nearfull and after an OSD was lost, as the
 runbook reads it live: a snapshot as open_ceph stores a gather, and the real OSDMap of the same epoch."""
 
+import base64
 import json
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from conftest import FIXTURES
 
 from runbook_lib.ceph_capacity.placement import ancestors
 from runbook_lib.snapshot import Snapshot
+from runbook_lib.sources.crushtool import exported_crushmap
 
 LAB = FIXTURES / "ceph-hosts-lab"
 EPOCHS = {"nearfull": 32, "degraded": 34}
@@ -36,6 +38,9 @@ def hosts_snapshot(state: str) -> Snapshot:
         "ceph/health_detail": [recorded(f"health_detail.{state}.json")],
         "ceph/osdmaptool_upmap": [{"argv": ["osdmaptool"], "commands": commands, "epoch": epoch}],
         "ceph/gather": [{"epoch_before": epoch, "epoch_after": epoch}],
+        "ceph/crushmap": [
+            {"epoch": epoch, "base64": base64.b64encode(exported_crushmap(osdmap_file(state).read_bytes())).decode()}
+        ],
     }
     manifest = {"cloud": "ceph lab (hosts)", "collected_at": "2026-12-03T08:54:12Z", "parts": {p: {} for p in parts}}
     return Snapshot(manifest, parts)

@@ -21,7 +21,7 @@ def test_apply_needs_a_live_cluster_and_a_dry_run_changes_nothing(capsys):
     analysis = analyse_ceph_capacity(snapshot)
     plan = plan_ceph_reweight(analysis)
     assert apply_ceph_step(snapshot, analysis, plan, False) is None
-    assert "would run: ceph osd reweight 0 0.95001221" in capsys.readouterr().out
+    assert "would run: ceph osd reweight 0 0.95001220703125" in capsys.readouterr().out
     with pytest.raises(ParameterError, match="read it live"):
         apply_ceph_step(snapshot, analysis, plan, True)
 
@@ -33,8 +33,8 @@ def test_a_dry_run_prints_every_command_of_step_1_in_order_and_only_step_1(capsy
     assert len(plan.steps) > 1
     assert apply_ceph_step(snapshot, analysis, plan, False) is None
     assert capsys.readouterr().out.splitlines() == [
-        "would run: ceph osd reweight 0 0.95001221",
-        "would run: ceph osd reweight 3 0.95001221",
+        "would run: ceph osd reweight 0 0.95001220703125",
+        "would run: ceph osd reweight 3 0.95001220703125",
         DRY_RUN,
     ]
 

@@ -61,7 +61,9 @@ def test_an_ec_shard_moves_a_kth_of_its_pg():
 def test_after_an_osd_is_lost_the_balancer_refuses_and_the_plan_never_meets_the_lost_copy():
     """osd.8 (lab-d) killed and marked down, still in: 52 PGs undersized+degraded. Ceph's balancer said
     'Error EAGAIN: Some objects (0.150617) are degraded; try again later'; the runbook plans anyway, and no
-    move lands a copy in lab-d for a PG whose missing copy CRUSH still maps to osd.8 there."""
+    move lands a copy in lab-d for a PG whose missing copy CRUSH still maps to osd.8 there. No undersized PG
+    is moved at all: on the live lab such a move left the PG active+clean+remapped with its source kept in
+    the acting set (pg_temp) until the lost copy is back: the target filled, the source freed nothing."""
     assert (
         "are degraded; try again later"
         in (osdmap_file("degraded").parent / "balancer_optimize.degraded.txt").read_text()
@@ -75,5 +77,8 @@ def test_after_an_osd_is_lost_the_balancer_refuses_and_the_plan_never_meets_the_
     )
     assert len(plan.moves) >= 8 and 8 not in {m.target for m in plan.moves}
     undersized = set(analysis.layout.pgs.loc[analysis.layout.pgs["state"].str.contains("undersized"), "pgid"])
-    assert undersized & {m.pgid for m in plan.moves}  # degraded PGs are moved too, within the rule
+    assert undersized and not undersized & {m.pgid for m in plan.moves}
+    assert plan.held == (
+        f"{len(undersized)} undersized PG(s) not moved: Ceph keeps a moved copy's source until the lost copy is back"
+    )
     assert broken_moves("degraded", plan) == []

@@ -8,7 +8,7 @@ from conftest import run_cli
 
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.collect import open_ceph
-from runbook_lib.ceph_capacity.plan import ReweightLimits, compare_with_ceph, plan_ceph_reweight
+from runbook_lib.ceph_capacity.plan import CRUSH_MAPPING, ReweightLimits, compare_with_ceph, plan_ceph_reweight
 from runbook_lib.errors import SourceUnreachable
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,9 @@ def test_live_analysis_finds_the_nearfull_osd_and_agrees_with_ceph(cephlab):
     plan = plan_ceph_reweight(analysis, LIMITS)
     comparison = compare_with_ceph(analysis.test_reweight, plan)
     assert not comparison.empty and comparison["same"].all()  # the port, on a live map, weight for weight
-    assert plan.steps[0].exact
+    # the PGs step 1 moves, from CRUSH replayed offline: as many PG mappings as Ceph's own CRUSH run counts
+    assert plan.steps[0].model == CRUSH_MAPPING and plan.model_note.startswith(CRUSH_MAPPING)
+    assert plan.steps[0].moved_pgs == analysis.test_reweight["result"]["utilization"]["moved_pgs"]
 
 
 def test_the_notebook_runs_live_and_is_filed_under_the_cluster_not_the_demo(cephlab, tmp_path):
@@ -76,6 +78,7 @@ def test_a_collected_snapshot_analyses_as_the_live_cluster_does_and_keeps_no_sec
     collected = run_cli("collect", "--ceph", "--ceph-conf", str(cephlab), "--ceph-command", command, "--out", str(snap))
     assert collected.returncode == 0, collected.stdout + collected.stderr
     assert "ceph/pg_dump_pgs: " in collected.stdout and "ceph/osdmaptool_upmap: 1" in collected.stdout
+    assert "ceph/crushmap: 1" in collected.stdout
     assert not any("canary-collect-pw" in f.read_text(errors="replace") for f in snap.rglob("*") if f.is_file())
     runs = {
         "snapshot": ("--snapshot", str(snap)),
@@ -285,7 +288,7 @@ def test_zy_an_upmap_step_applied_for_real_moves_what_it_predicted_and_its_undo_
 
 def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
     """Last in the file: it changes the lab (and puts the weight back at the end)."""
-    from runbook_lib.ceph_capacity.apply import apply_ceph_step
+    from runbook_lib.ceph_capacity.apply import EXACT_TOLERANCE, apply_ceph_step
     from runbook_lib.errors import PlanError
     from runbook_lib.sources.ceph import CephAccess, settled_osd_df
 
@@ -297,7 +300,10 @@ def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
     try:
         compared = apply_ceph_step(source, analysis, plan, True, recovery_timeout=180)
         assert compared is not None and len(compared) == 4
+        # predicted from the PGs CRUSH moves: held to 0.1 point per OSD, and that tells every change apart
+        assert plan.steps[0].model == CRUSH_MAPPING and (compared["tolerance"] == EXACT_TOLERANCE).all()
         assert compared["within"].all(), compared.to_string()
+        assert not compared["verdict"].str.startswith("cannot tell").any(), compared.to_string()
         dump = json.loads(
             subprocess.run(
                 ["ceph", "--conf", str(cephlab), "osd", "dump", "--format", "json"],
@@ -306,7 +312,7 @@ def test_zz_apply_one_step_follows_recovery_and_the_prediction_holds(cephlab):
                 check=True,
             ).stdout
         )
-        assert abs(next(o["weight"] for o in dump["osds"] if o["osd"] == osd) - new) < 1e-4
+        assert next(o["weight"] for o in dump["osds"] if o["osd"] == osd) == new  # to the 1/65536 step
         with pytest.raises(PlanError, match="osdmap moved"):  # the plan was made before the change
             apply_ceph_step(source, analysis, plan, True)
     finally:

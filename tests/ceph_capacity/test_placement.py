@@ -14,6 +14,7 @@ from runbook_lib.ceph_capacity.placement import (
     pool_rules,
     settled_used_kb,
     tabulate_pgs,
+    undersized_pgs,
     upmap_items,
 )
 
@@ -157,3 +158,4 @@ def test_an_undersized_pg_counts_the_lost_osds_that_are_still_in():
     assert crush_members(pgs, osds) == {"1.0": (0, 1, 2), "1.1": (0, 1), "4.0": (0, 1, 2)}
     everyone_up = osds.assign(up=True)
     assert crush_members(pgs, everyone_up)["1.0"] == (0, 1)
+    assert undersized_pgs(pgs, osds) == {"1.0", "4.0"} and undersized_pgs(pgs, everyone_up) == set()

@@ -1,15 +1,16 @@
 """The stepwise guarded reweight plan on the pacific captures: Ceph's own proposal for step 1, the guard, the
-tables the notebook shows, the comparisons with Ceph and with the cluster after a step, and the ratio bump."""
+tables the notebook shows, the comparisons with Ceph and with the cluster after a step."""
 
 import pandas as pd
 import pytest
 
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.plan import (
+    CEPH_COUNT,
+    FIRST_ORDER,
     ReweightLimits,
     compare_with_ceph,
     plan_ceph_reweight,
-    plan_ratio_bump,
     plan_reweight,
     reweight_limits,
 )
@@ -29,9 +30,9 @@ def test_plan_steps_follow_ceph_and_step_1_uses_cephs_own_pg_count():
     analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))
     plan = plan_ceph_reweight(analysis)
     first = plan.steps[0]
-    assert first.changes == {0: (1.0, 0.95001220703125)} and first.exact
+    assert first.changes == {0: (1.0, 0.95001220703125)} and first.model == CEPH_COUNT
     assert first.moved_pgs == pytest.approx(analysis.test_reweight["result"]["utilization"]["moved_pgs"])
-    assert first.commands == ["ceph osd reweight 0 0.95001221"]  # 8 digits: Ceph keeps the same 1/65536 step
+    assert first.commands == ["ceph osd reweight 0 0.95001220703125"]  # in full: the mon truncates w × 65536
     assert all(b.max_after < b.max_before for b in plan.steps)
     table = plan.predicted_utilization(analysis.osds)
     assert table.columns[0] == "now" and table.shape == (4, len(plan.steps) + 1)
@@ -43,29 +44,13 @@ def test_the_guard_stops_a_step_that_would_push_a_receiver_past_backfillfull():
     analysis = analyse_ceph_capacity(snapshot_of("08-full"))
     plan = plan_ceph_reweight(analysis, steps=8)
     # Ceph itself says lowering osd.0 from 0.85 to 0.80 moves no PG mapping on this small map
-    assert plan.steps[0].exact and plan.steps[0].moved_pgs == 0
+    assert plan.steps[0].model == CEPH_COUNT and plan.steps[0].moved_pgs == 0
     assert "moves no PG" in plan.table().at[0, "guard"]
     assert any(step.halved for step in plan.steps) and "past backfillfull" in plan.stopped
     ceiling = analysis.ratios["backfillfull"] - 0.02
     for step in plan.steps:
         gained = step.after["kb_used"] > step.before["kb_used"] + 1e-9
         assert (step.after.loc[gained, "utilization"] < ceiling).all()
-
-
-def test_ratio_bump_raises_top_down_restores_bottom_up_and_respects_the_failsafe():
-    bump = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.01)
-    assert bump["raise"] == [
-        "ceph osd set-full-ratio 0.96",
-        "ceph osd set-backfillfull-ratio 0.91",
-        "ceph osd set-nearfull-ratio 0.86",
-    ]
-    assert bump["restore"] == [
-        "ceph osd set-nearfull-ratio 0.85",
-        "ceph osd set-backfillfull-ratio 0.9",
-        "ceph osd set-full-ratio 0.95",
-    ]
-    refused = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.02)
-    assert not refused["possible"] and "failsafe" in refused["why"]
 
 
 def test_the_plan_table_says_each_steps_commands_weights_and_model():
@@ -84,9 +69,9 @@ def test_the_plan_table_says_each_steps_commands_weights_and_model():
     ]
     assert table["step"].tolist() == [1, 2, 3, 4, 5]
     assert table["commands"].tolist()[:3] == [
-        "ceph osd reweight 0 0.95001221",
-        "ceph osd reweight 0 0.90002441",
-        "ceph osd reweight 0 0.85003662",
+        "ceph osd reweight 0 0.95001220703125",
+        "ceph osd reweight 0 0.9000244140625",
+        "ceph osd reweight 0 0.85003662109375",
     ]
     assert table.at[0, "osds"] == "osd.0 1.0000→0.9500" and table.at[1, "osds"] == "osd.0 0.9500→0.9000"
     assert table["model"].tolist() == ["Ceph's PG count"] + ["first-order"] * 4
@@ -115,8 +100,8 @@ def test_other_limits_than_cephs_recorded_proposal_plan_from_the_model_alone():
     analysis = analyse_ceph_capacity(snapshot_of("02-nearfull"))  # Ceph was asked at oload 120
     plan = plan_ceph_reweight(analysis, reweight_limits(oload=110), steps=1)
     step = plan.steps[0]
-    assert step.commands == ["ceph osd reweight 0 0.95001221", "ceph osd reweight 3 0.95001221"]
-    assert not step.exact and plan.table().at[0, "model"] == "first-order"
+    assert step.commands == ["ceph osd reweight 0 0.95001220703125", "ceph osd reweight 3 0.95001220703125"]
+    assert step.model == FIRST_ORDER and plan.table().at[0, "model"] == "first-order"
     comparison = compare_with_ceph(analysis.test_reweight, plan).set_index("osd")
     assert comparison.at["osd.0", "same"] and not comparison.at["osd.3", "same"]  # Ceph (at 120) left osd.3
     assert (
@@ -152,36 +137,20 @@ def test_the_limits_are_one_value_for_the_gather_and_the_plan():
     assert ReweightLimits().as_dict() == {"oload": 120, "max_change": 0.05, "max_osds": 4, "no_increasing": True}
 
 
-def test_the_ratio_bump_of_the_lab_cluster_and_without_data():
-    bump = plan_ratio_bump({"nearfull": 0.5, "backfillfull": 0.6, "full": 0.7})
-    assert bump["possible"] and bump["new"] == {"nearfull": 0.52, "backfillfull": 0.62, "full": 0.72}
-    assert bump["raise"] == [
-        "ceph osd set-full-ratio 0.72",
-        "ceph osd set-backfillfull-ratio 0.62",
-        "ceph osd set-nearfull-ratio 0.52",
-    ]
-    assert bump["restore"] == [
-        "ceph osd set-nearfull-ratio 0.5",
-        "ceph osd set-backfillfull-ratio 0.6",
-        "ceph osd set-full-ratio 0.7",
-    ]
-    assert plan_ratio_bump({}) == {"possible": False, "why": "no Ceph data", "raise": [], "restore": [], "new": {}}
-    refused = plan_ratio_bump({"nearfull": 0.85, "backfillfull": 0.9, "full": 0.95}, step=0.02)
-    assert refused["why"] == "full would reach 0.97, at or past the failsafe 0.97" and refused["raise"] == []
-
-
 def test_the_plan_is_machine_readable_one_record_per_osd_change_with_its_argv():
     analysis = analyse_ceph_capacity(snapshot_of("03-nearfull-with-rbd"))
     plan = plan_ceph_reweight(analysis)
     records = plan.records()
     assert len(records) == sum(len(s.changes) for s in plan.steps) > 0
     first = records[0]
-    assert first["argv"] == ["ceph", "osd", "reweight", "0", "0.95001221"] and first["cli"] == " ".join(first["argv"])
+    assert first["argv"] == ["ceph", "osd", "reweight", "0", "0.95001220703125"] and first["cli"] == " ".join(
+        first["argv"]
+    )
     assert (first["step"], first["target_id"], first["action"], first["value"]) == (
         1,
         "osd.0",
         "reweight",
-        "0.95001221",
+        "0.95001220703125",
     )
     assert first["effect"].startswith(f"step 1: fullest OSD {plan.steps[0].max_before:.1%} → ")
     assert [r["cli"] for r in records if r["step"] == 1] == plan.steps[0].commands

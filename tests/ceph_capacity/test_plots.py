@@ -8,7 +8,7 @@ from conftest import notebook_outputs
 
 from runbook_lib.ceph_capacity.apply import compare_prediction
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
-from runbook_lib.ceph_capacity.plan import plan_ceph_reweight, plan_ratio_bump, reweight_limits
+from runbook_lib.ceph_capacity.plan import plan_ceph_reweight, reweight_limits
 from runbook_lib.ceph_capacity.plots import (
     plot_osd_fill,
     plot_plan_steps,
@@ -17,6 +17,7 @@ from runbook_lib.ceph_capacity.plots import (
     show_ratio_bump,
     show_verification,
 )
+from runbook_lib.ceph_capacity.ratio_bump import plan_ratio_bump
 
 from .pacific import osds_of, snapshot_of
 

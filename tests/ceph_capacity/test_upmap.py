@@ -5,8 +5,8 @@ import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.choice import plan_ceph_upmap
-from runbook_lib.ceph_capacity.placement import Rule, ancestors, may_receive, settled_used_kb
-from runbook_lib.ceph_capacity.upmap import Move, UpmapLimits, plan_upmap, with_item
+from runbook_lib.ceph_capacity.placement import Rule, ancestors, may_receive, settled_used_kb, with_item
+from runbook_lib.ceph_capacity.upmap import Move, UpmapLimits, plan_upmap
 
 from .test_placement import tree
 from .upmap_lab import lab_snapshot

@@ -195,7 +195,7 @@ def test_each_changing_and_reading_command_names_itself_in_its_error(tmp_path):
     """The exact command an operator would paste: the reweight with 8 decimals, the PG reads, osd df tree."""
     ceph = missing_conf(tmp_path)
     cases = [
-        (lambda: set_reweight(ceph, 0, 0.95001220703125), "'ceph osd reweight 0 0.95001221'"),
+        (lambda: set_reweight(ceph, 0, 0.95001220703125), "'ceph osd reweight 0 0.95001220703125'"),
         (lambda: pg_states(ceph), "'ceph pg stat'"),
         (lambda: largest_pg_bytes(ceph), "'ceph pg ls'"),
         (lambda: settled_osd_df(ceph, timeout=0), "'ceph osd df tree'"),
