@@ -9,7 +9,8 @@ erasure rule: osdmaptool cannot create an EC pool offline, so Ceph's optimizer s
 ``--upmap-pool``) while this runbook's plan sees both. PG sizes are skewed (log-normal, as RBD pools of
 mixed images are), the per-OSD use is what the PGs put there plus BlueFS metadata. Both optimizers get
 the same move budget: ``osdmaptool --upmap --upmap-deviation 1 --upmap-max N`` and this runbook's plan
-(N moves); the reweight plan (5 steps, Ceph's limits) is predicted from CRUSH replayed with its weights.
+(N moves in 5 steps, 2 backfills per OSD per step); the reweight plan (5 steps, Ceph's limits) is
+predicted from CRUSH replayed with its weights.
 Each outcome is predicted with the same byte model. Prints a table; asserts nothing.
 """
 
@@ -207,7 +208,8 @@ def main() -> int:
                 {o: used[o] / size[o] for o in size},
                 balancer_score(layout.pgs, layout.osds, layout.rules, layout.where),
             )
-            limits = UpmapLimits(max_moves=budget, max_steps=1, max_backfills=2, deviation=0.005)
+            # the same budget in the reweight plan's 5 steps: backfills per OSD are limited per step, not per plan
+            limits = UpmapLimits(max_moves=budget // 5, max_steps=5, max_backfills=2, deviation=0.005)
             start = time.perf_counter()
             plan = plan_upmap(layout.osds, used, layout.pgs, layout.rules, layout.where, {}, RATIOS, limits)
             ours_s = time.perf_counter() - start
@@ -216,7 +218,7 @@ def main() -> int:
             ours_peak = tracemalloc.get_traced_memory()[1] / 1024**2
             tracemalloc.stop()
             ours = outcome_of_items(
-                "this runbook's upmap plan", layout, used, size, {m.pgid: m.items_after for m in plan.moves}
+                "upmap plan (5 steps, this runbook)", layout, used, size, {m.pgid: m.items_after for m in plan.moves}
             )
             start = time.perf_counter()
             out = scratch / "upmap.txt"

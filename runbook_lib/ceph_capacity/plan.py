@@ -1,5 +1,5 @@
-"""The stepwise guarded reweight plan over the analysis (limits, steps, predictions, comparisons with Ceph's own
-proposal and with the cluster after an applied step), and the ratio bump as a last resort."""
+"""The stepwise guarded reweight plan over the analysis (steps, predictions from the CRUSH replay or the
+first-order model, the comparison with Ceph's own proposal); its limits live with Ceph's algorithm."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 
 from runbook_lib.ceph_capacity.capacity import CephCapacityAnalysis
 from runbook_lib.ceph_capacity.remap import CrushAfter, crush_after, crush_replay, fixed_weight
+from runbook_lib.ceph_capacity.reweight import ReweightLimits as ReweightLimits  # the plan's limits
 from runbook_lib.ceph_capacity.reweight import ceph_refusal, ceph_reweight_by_utilization, predict
-from runbook_lib.records import Record
+from runbook_lib.ceph_capacity.reweight import reweight_limits as reweight_limits
 from runbook_lib.sources.crushtool import FULL_WEIGHT
 
 FIRST_ORDER = "first-order"
@@ -51,6 +52,13 @@ class ReweightStep:
     @property
     def max_after(self) -> float:
         return float(self.after["utilization"].max())
+
+
+def _movement(step: ReweightStep) -> str:
+    moved = f"{step.moved_kb / 1024**2:,.2f} GiB" if step.moved_kb >= 1024**2 else f"{step.moved_kb / 1024:,.0f} MiB"
+    if step.model == CRUSH_MAPPING:
+        return f"moves {moved} ({step.moved_pgs:.0f} PG cop{'y' if step.moved_pgs == 1 else 'ies'}, {CRUSH_MAPPING})"
+    return f"moves about {moved} ({step.moved_pgs:.1f} PGs, {step.model} model)"
 
 
 def _guard_note(step: ReweightStep) -> str:
@@ -109,8 +117,7 @@ class ReweightPlan:
                 "value": weight_argument(new),
                 "argv": s.argv(osd),
                 "cli": shlex.join(s.argv(osd)),
-                "effect": f"step {s.number}: fullest OSD {s.max_before:.1%} → {s.max_after:.1%}, moves about "
-                f"{s.moved_kb / 1024**2:,.2f} GiB ({s.moved_pgs:.1f} PGs, {s.model} model)",
+                "effect": f"step {s.number}: fullest OSD {s.max_before:.1%} → {s.max_after:.1%}, {_movement(s)}",
                 "risk": "moves data (backfill): one step at a time, HEALTH_OK and the fill checked between steps",
             }
             for s in self.steps
@@ -219,26 +226,6 @@ def _exact_scale(state: pd.DataFrame, proposal: dict[int, float], ceph: dict | N
     current = state.set_index("osd")
     estimate = sum(current.at[o, "pgs"] * (1 - w / current.at[o, "reweight"]) for o, w in proposal.items())
     return moved / estimate if moved is not None and estimate > 0 else 1.0
-
-
-@dataclasses.dataclass(frozen=True)
-class ReweightLimits:
-    """The limits of one reweight step, as ``ceph osd reweight-by-utilization`` takes them."""
-
-    oload: int = 120  # reweight OSDs above this percent of the average fill
-    max_change: float = 0.05  # largest override-weight change per OSD
-    max_osds: int = 4  # OSDs changed per step
-    no_increasing: bool = True  # never raise an emptier OSD's weight
-
-    def as_dict(self) -> Record:
-        return dataclasses.asdict(self)
-
-
-def reweight_limits(
-    oload: int = 120, max_change: float = 0.05, max_osds: int = 4, no_increasing: bool = True
-) -> ReweightLimits:
-    """The limits from the runbook's parameters (one value that both the gather and the plan use)."""
-    return ReweightLimits(oload, max_change, max_osds, no_increasing)
 
 
 def plan_ceph_reweight(

@@ -15,7 +15,11 @@ weights); otherwise it is this first-order model (:func:`predict`):
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
+
+from runbook_lib.records import Record
 
 WEIGHT_ONE = 0x10000  # Ceph stores override weights as integers of 1/65536
 
@@ -110,3 +114,23 @@ def predict(osds: pd.DataFrame, changes: dict[int, float], scale: float = 1.0) -
     for osd, new in changes.items():
         after.loc[after["osd"] == osd, "reweight"] = new
     return after
+
+
+@dataclasses.dataclass(frozen=True)
+class ReweightLimits:
+    """The limits of one reweight step, as ``ceph osd reweight-by-utilization`` takes them."""
+
+    oload: int = 120  # reweight OSDs above this percent of the average fill
+    max_change: float = 0.05  # largest override-weight change per OSD
+    max_osds: int = 4  # OSDs changed per step
+    no_increasing: bool = True  # never raise an emptier OSD's weight
+
+    def as_dict(self) -> Record:
+        return dataclasses.asdict(self)
+
+
+def reweight_limits(
+    oload: int = 120, max_change: float = 0.05, max_osds: int = 4, no_increasing: bool = True
+) -> ReweightLimits:
+    """The limits from the runbook's parameters (one value that both the gather and the plan use)."""
+    return ReweightLimits(oload, max_change, max_osds, no_increasing)

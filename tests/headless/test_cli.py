@@ -1,6 +1,7 @@
 """The runner CLI: reports, verdicts and every exit code, through real papermill runs."""
 
 import argparse
+import html as html_lib
 import json
 import re
 
@@ -48,6 +49,21 @@ def test_html_report_hides_all_code(demo_run):
     assert "Guest CPU topology: " in html and "<img" in html  # the verdict and the plot
     for code in ("import runbook_lib", "rb.open_snapshot", "socket_limits: dict", "injected-parameters"):
         assert code not in html
+
+
+def test_the_ceph_report_says_its_reweight_prediction_is_crushs_own_mapping_and_gives_pasteable_weights(demo_run):
+    """The demo carries the lab's CRUSH map: the plan is predicted from the PGs CRUSH moves, and a weight is
+    written in full (a rounded 0.95001221 would be truncated by the monitor to another 1/65536 step)."""
+    _, out = demo_run
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", (out / "ceph_capacity.html").read_text()))
+    assert "prediction: CRUSH mapping: each step's PGs are the ones CRUSH moves" in text
+    assert "every one of the 105 PGs its reported up set" in text
+    assert " ceph osd reweight 0 0.95001220703125 " in text and "0.95001221" not in text
+    records = json.loads((out / "summary.json").read_text())
+    plan = next(r for r in records["runbooks"] if r["runbook"] == "ceph_capacity")["plan"]
+    reweight = [step for step in plan if step["action"] == "reweight"]
+    assert reweight[0]["argv"] == ["ceph", "osd", "reweight", "0", "0.95001220703125"]
+    assert reweight[0]["effect"] == "step 1: fullest OSD 57.5% → 56.7%, moves 4 MiB (1 PG copy, CRUSH mapping)"
 
 
 def test_fail_on_error_exits_0(tmp_path):
