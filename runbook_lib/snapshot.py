@@ -47,7 +47,9 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.parts, found = screen_parts(self.parts)
-        self.skipped = {**self.skipped, **found}
+        described = self.manifest.get("parts", {})
+        cut = {p: str(d["cut_short"]) for p, d in described.items() if isinstance(d, dict) and d.get("cut_short")}
+        self.skipped = {**self.skipped, **cut, **found}
 
     @property
     def label(self) -> str:

@@ -45,7 +45,8 @@ def test_every_list_is_read_to_its_end_in_pages_plus_suspects(scaled):
     servers = _part(snapshot, "openstack/servers")
     assert sum(s["name"].startswith("scale-vm-") for s in servers) == SERVERS  # nothing cut at a page limit
     pages = len(servers) // 10 + 1  # Nova's max_limit is 10 here; a full last page is followed by an empty one
-    assert parts["openstack/servers"]["requests"] == pages
+    assert parts["openstack/servers"]["requests"] == parts["openstack/servers"]["pages"] == pages
+    assert not [p for p, d in parts.items() if "cut_short" in d]  # every list ended on a short or empty page
     hypervisors = _part(snapshot, "openstack/hypervisors")
     assert sum(h["hypervisor_hostname"].startswith("scale-cmp-") for h in hypervisors) == SERVERS // 10
     assert parts["openstack/hypervisors"]["requests"] == len(hypervisors) // 10 + 1

@@ -92,3 +92,17 @@ def test_a_missing_part_says_what_gets_it():
     assert said["openstack/servers"] == "not in this snapshot: collect it again with 'runbook collect --cloud <entry>'"
     assert said["ceph/osd_df_tree"] == "not in this snapshot: read the cluster live (-p ceph_live true, or --cloud)"
     assert "runbook collect" not in said["hosts/nova_compute"]
+
+
+def test_a_list_that_may_be_cut_short_is_kept_said_and_still_said_after_a_round_trip(tmp_path):
+    """What collect_openstack records of a list that ended on a full page without a next link."""
+    cut = "openstack/servers: may be cut short: its last page (page 2) is full (10 items) and links to no next page"
+    manifest = new_manifest("prod", {})
+    manifest["parts"]["openstack/servers"] = {"origin": "collected", "pages": 2, "cut_short": cut}
+    servers = [{"id": f"s{i}", "name": f"vm-{i}", "status": "ACTIVE"} for i in range(20)]
+    snap = Snapshot(manifest, {"openstack/servers": servers})
+    assert snap.unread == {"openstack/servers": cut} and len(snap.get("openstack/servers")) == 20
+    assert snap.problems_for(["openstack/servers"]) == {"openstack/servers": cut}  # the runbooks' finding
+    write_snapshot(snap, tmp_path / "snap")
+    again = load_snapshot(tmp_path / "snap")
+    assert again.unread == {"openstack/servers": cut} and len(again.get("openstack/servers")) == 20

@@ -19,6 +19,7 @@ from runbook_lib.errors import (
     SourceUnreachable,
 )
 from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
+from runbook_lib.sources.pages import Page, page_of
 
 
 def wire(resource: Any) -> dict[str, Any]:
@@ -153,6 +154,7 @@ class RequestCounter:
 
     def __init__(self, conn: Any) -> None:
         self.counts: dict[str, int] = {}
+        self.pages: dict[str, list[Page]] = {}  # per label, the list pages its GETs returned, in order
         self.label = ""
         self._session = conn.session
         self._original = self._session.request
@@ -163,13 +165,24 @@ class RequestCounter:
         def counted(url: str, method: str, *args: Any, **kwargs: Any) -> Any:
             if kwargs.get("authenticated") is not False:
                 self.counts[self.label] = self.counts.get(self.label, 0) + 1
-            return original(url, method, *args, **kwargs)
+            response = original(url, method, *args, **kwargs)
+            if method == "GET" and kwargs.get("authenticated") is not False:
+                self._read_page(response)
+            return response
 
         self._session.request = counted
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._session.request = self._original
+
+    def _read_page(self, response: Any) -> None:
+        try:
+            page = page_of(response.json(), "next" in (getattr(response, "links", None) or {}))
+        except (ValueError, AttributeError):  # not JSON (an error page, no body): not a list page
+            return
+        if page is not None:
+            self.pages.setdefault(self.label, []).append(page)
 
     def count(self, label: str) -> None:
         """Count what follows under ``label`` (until the next call)."""

@@ -16,6 +16,7 @@ from runbook_lib.snapshot import Snapshot, new_manifest
 from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
 from runbook_lib.sources.openstack import RequestCounter, translate_error
 from runbook_lib.sources.openstack import wire as _wire
+from runbook_lib.sources.pages import cut_short
 from runbook_lib.version import VERSION
 
 
@@ -201,7 +202,12 @@ def collect_openstack(
                 continue
             try:
                 snapshot.parts[part] = COLLECTORS[part](conn)
-                snapshot.manifest["parts"][part] = {"origin": "collected", "requests": requests.counts.get(part, 0)}
+                pages = requests.pages.get(part, [])
+                described = {"origin": "collected", "requests": requests.counts.get(part, 0), "pages": len(pages)}
+                cut = cut_short(part, pages)
+                if cut:  # kept, and said: a shorter table alone would be silently wrong
+                    snapshot.skipped[part] = described["cut_short"] = cut
+                snapshot.manifest["parts"][part] = described
             except Exception as exc:
                 error = translate_error(exc, part, cloud)
                 if isinstance(error, AuthenticationFailed):

@@ -1,5 +1,6 @@
 """The OpenStack edge against the real mini cloud: real pagination, 403s, 401s, outages, catalog gaps."""
 
+import json
 import os
 import re
 import signal
@@ -55,6 +56,43 @@ def test_records_are_the_apis_wire_format(admin_snapshot):
     assert typo["hw_max_sockets"] == "2"  # Glance stored the misspelled property as a top-level key
     legacy = next(f for f in admin_snapshot.get("openstack/flavors") if f["name"] == "m1.legacy")
     assert legacy["extra_specs"] == {"hw:max_sockets": "2"}  # stored at microversion 2.85, before validation
+
+
+def test_every_list_of_the_real_services_ends_as_a_list_ends(admin_snapshot):
+    """Real pagination (Nova at 10, Glance at 5) ends on a short or an empty page: nothing is flagged."""
+    described = admin_snapshot.manifest["parts"]
+    assert described["openstack/servers"]["pages"] >= 2 and described["openstack/images"]["pages"] >= 2
+    assert not any("cut_short" in d for d in described.values()), described
+    assert not any("may be cut short" in m for m in admin_snapshot.unread.values())
+
+
+def test_a_list_whose_next_link_is_dropped_is_kept_and_said_to_be_cut(minicloud):
+    """Nova's own pages, asked 5 at a time, with the next link taken off the second (as a proxy or a service
+    that stops paging would serve them): the client stops at 10 of the 13+ servers; the collection keeps
+    them and says the list may be cut."""
+    conn = connect("minicloud")
+    real = conn.session.request
+    pages = []
+
+    def second_page_without_links(url, method, *args, **kwargs):
+        if method == "GET" and "/servers/detail" in url and "limit=" not in url:
+            url += ("&" if "?" in url else "?") + "limit=5"
+        response = real(url, method, *args, **kwargs)
+        if method == "GET" and "/servers/detail" in url:
+            pages.append(url)
+            if len(pages) == 2:
+                body = response.json()
+                assert body.pop("servers_links", None), "Nova linked its full page onwards"
+                response._content = json.dumps(body).encode()
+        return response
+
+    conn.session.request = second_page_without_links
+    snapshot = collect_openstack(conn, "minicloud", parts=["openstack/servers"])
+    assert len(pages) == 2 and len(snapshot.get("openstack/servers")) == 10  # two full pages, then the client stops
+    assert snapshot.unread["openstack/servers"].startswith(
+        "openstack/servers: may be cut short: its last page (page 2) is full (5 items) and links to no next page"
+    )
+    assert snapshot.manifest["parts"]["openstack/servers"]["cut_short"] == snapshot.unread["openstack/servers"]
 
 
 def test_missing_cinder_is_named_not_fatal(admin_snapshot):
