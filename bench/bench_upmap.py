@@ -169,7 +169,7 @@ def build(scratch: Path, pg_bits: int, seed: int = 7) -> Generated:
     return Generated(osdmap, crushmap, layout, used, osd_dump)
 
 
-def reweight_outcome(generated: Generated) -> tuple[Outcome, int, str]:
+def reweight_outcome(generated: Generated) -> Outcome:
     """The reweight plan's 5 steps with Ceph's limits, each predicted from CRUSH replayed with its weights."""
     layout = generated.layout
     replay, why = crush_replay(
@@ -182,11 +182,7 @@ def reweight_outcome(generated: Generated) -> tuple[Outcome, int, str]:
     fill = dict(zip(final["osd"], final["utilization"], strict=True))
     moved = sum(s.moved_kb for s in plan.steps)
     changes = sum(len(s.changes) for s in plan.steps)
-    return (
-        Outcome(f"reweight plan ({len(plan.steps)} steps, CRUSH-replayed)", changes, moved, fill, None),
-        changes,
-        plan.stopped,
-    )
+    return Outcome(f"reweight plan ({len(plan.steps)} steps, CRUSH-replayed)", changes, moved, fill, None)
 
 
 def main() -> int:
@@ -239,7 +235,7 @@ def main() -> int:
             items, _ = parse_upmap_commands(out.read_text().splitlines())
             ceph = outcome_of_items("Ceph's optimizer (osdmaptool, pool 1 only)", layout, used, size, items)
             start = time.perf_counter()
-            reweight, _, _ = reweight_outcome(generated)
+            reweight = reweight_outcome(generated)
             reweight_s = time.perf_counter() - start
             table = side_by_side(now, [ours, ceph, reweight]).set_index("plan")
             times = {

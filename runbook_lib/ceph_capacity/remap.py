@@ -14,16 +14,15 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.placement import ITEM_NONE, Layout, settled_used_kb, upmap_items
+from runbook_lib.ceph_capacity.placement import EC_POOL, ITEM_NONE, Layout, settled_used_kb, upmap_items
 from runbook_lib.errors import SourceError
 from runbook_lib.records import Record
 from runbook_lib.sources.crushtool import FULL_WEIGHT, crush_mappings
 
-EC_POOL = 3
 HASHPSPOOL = 1  # pg_pool_t::FLAG_HASHPSPOOL
 # (new weights, the weights before) → the OSD table after the recovery they start (the exact model); its
 # attrs["moved_copies"]: the PG copies that move between the two
@@ -98,18 +97,12 @@ def apply_upmap(
     return tuple(out)
 
 
-def existing(raw: tuple[int, ...], osds: Mapping[int, int], erasure: bool) -> tuple[int, ...]:
-    """OSDMap::_remove_nonexistent_osds: an OSD the map does not hold leaves a replicated set, is a hole in EC."""
+def only(raw: tuple[int, ...], members: Collection[int], erasure: bool) -> tuple[int, ...]:
+    """The set keeping ``members`` only: an OSD not among them leaves a replicated set and is a hole in an EC
+    set. OSDMap::_remove_nonexistent_osds (members: the OSDs the map holds) and _raw_to_up_osds (the up ones)."""
     if erasure:
-        return tuple(o if o in osds else ITEM_NONE for o in raw)
-    return tuple(o for o in raw if o in osds)
-
-
-def up_from_raw(raw: tuple[int, ...], up: set[int], erasure: bool) -> tuple[int, ...]:
-    """OSDMap::_raw_to_up_osds."""
-    if erasure:
-        return tuple(o if o in up else ITEM_NONE for o in raw)
-    return tuple(o for o in raw if o in up)
+        return tuple(o if o in members else ITEM_NONE for o in raw)
+    return tuple(o for o in raw if o in members)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,9 +125,9 @@ class CrushReplay:
             mask = seed_mask(pool.pgp_num)
             for ps in range(pool.pg_num):
                 pgid = f"{pool.pool}.{ps:x}"
-                raw = existing(seeds[stable_mod(ps, pool.pgp_num, mask)], fixed, pool.erasure)
+                raw = only(seeds[stable_mod(ps, pool.pgp_num, mask)], fixed.keys(), pool.erasure)
                 mapped = apply_upmap(raw, full.get(pgid), items.get(pgid, ()), fixed)
-                out[pgid] = up_from_raw(mapped, up, pool.erasure)
+                out[pgid] = only(mapped, up, pool.erasure)
         return out
 
 

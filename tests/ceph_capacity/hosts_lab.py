@@ -2,6 +2,7 @@
 runbook reads it live: a snapshot as open_ceph stores a gather, and the real OSDMap of the same epoch."""
 
 import base64
+import functools
 import json
 from pathlib import Path
 
@@ -26,6 +27,11 @@ def osdmap_file(state: str) -> Path:
     return LAB / f"osdmap.{state}.epoch{EPOCHS[state]}.bin"
 
 
+@functools.cache  # osdmaptool runs once per state, not once per snapshot a test builds
+def crushmap_base64(state: str) -> str:
+    return base64.b64encode(exported_crushmap(osdmap_file(state).read_bytes())).decode()
+
+
 def hosts_snapshot(state: str) -> Snapshot:
     epoch = EPOCHS[state]
     commands = (LAB / f"osdmaptool_upmap.{state}.txt").read_text().splitlines()
@@ -38,9 +44,7 @@ def hosts_snapshot(state: str) -> Snapshot:
         "ceph/health_detail": [recorded(f"health_detail.{state}.json")],
         "ceph/osdmaptool_upmap": [{"argv": ["osdmaptool"], "commands": commands, "epoch": epoch}],
         "ceph/gather": [{"epoch_before": epoch, "epoch_after": epoch}],
-        "ceph/crushmap": [
-            {"epoch": epoch, "base64": base64.b64encode(exported_crushmap(osdmap_file(state).read_bytes())).decode()}
-        ],
+        "ceph/crushmap": [{"epoch": epoch, "base64": crushmap_base64(state)}],
     }
     manifest = {"cloud": "ceph lab (hosts)", "collected_at": "2026-12-03T08:54:12Z", "parts": {p: {} for p in parts}}
     return Snapshot(manifest, parts)

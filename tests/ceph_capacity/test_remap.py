@@ -14,12 +14,11 @@ from runbook_lib.ceph_capacity.remap import (
     apply_upmap,
     crush_after,
     crush_replay,
-    existing,
     fixed_weight,
     moved_copies,
+    only,
     seed_mask,
     stable_mod,
-    up_from_raw,
 )
 
 _DUMP = re.compile(r"^(\d+\.[0-9a-f]+) raw \(\[[\d,]*\], p-?\d+\) up \(\[([\d,]*)\]")
@@ -53,9 +52,12 @@ def test_upmap_entries_apply_as_the_monitor_applies_them():
     assert apply_upmap((0, 1, 2), None, ((1, 2),), weights) == (0, 1, 2)  # target already there
     assert apply_upmap((0, 1, 2), (4, 1, 0), ((1, 2),), weights) == (4, 2, 0)  # pg_upmap, then the items
     assert apply_upmap((0, 1, 2), (3, 1, 0), (), weights) == (0, 1, 2)  # pg_upmap naming an out OSD: ignored
-    assert up_from_raw((0, 1, 2), {0, 2}, erasure=False) == (0, 2)
-    assert up_from_raw((0, 1, 2), {0, 2}, erasure=True) == (0, ITEM_NONE, 2)
-    assert existing((0, 7, 2), weights, erasure=False) == (0, 2) and existing((0, 7), weights, True) == (0, ITEM_NONE)
+    assert only((0, 1, 2), {0, 2}, erasure=False) == (0, 2)
+    assert only((0, 1, 2), {0, 2}, erasure=True) == (0, ITEM_NONE, 2)
+    assert only((0, 7, 2), weights.keys(), erasure=False) == (0, 2) and only((0, 7), weights.keys(), True) == (
+        0,
+        ITEM_NONE,
+    )
 
 
 def test_the_replay_gives_every_pg_its_reported_up_set_healthy_and_with_an_osd_down():
