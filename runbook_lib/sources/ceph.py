@@ -138,9 +138,7 @@ def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=access.timeout + 15)
     except FileNotFoundError:
-        raise ConfigError(
-            f"cannot run {argv[0]!r}: install ceph-common here, or set ceph_command to reach a host that has it"
-        ) from None
+        raise ConfigError(missing_executable(access, argv[0])) from None
     except subprocess.TimeoutExpired:
         raise SourceUnreachable(
             f"'{what}' got no answer within {access.timeout + 15} s: is a monitor up and reachable?"
@@ -148,6 +146,17 @@ def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
     if done.returncode != 0:
         raise command_error(what, done.returncode, done.stderr, access.conf)
     return done.stdout
+
+
+def missing_executable(access: CephAccess, executable: str) -> str:
+    """What to install when ``executable``, the first word run, is not here: ceph-common for ceph/rbd
+    themselves, else the wrapper ceph_command starts with (sshpass, ssh, sudo, cephadm …)."""
+    if len(shlex.split(access.command)) == 1:
+        return f"cannot run {executable!r}: install ceph-common here, or set ceph_command to reach a host that has it"
+    return (
+        f"cannot run {executable!r}, the first word of ceph_command: it is not installed here (or not on PATH); "
+        f"install {Path(executable).name}, or change ceph_command"
+    )
 
 
 def command_error(what: str, code: int, stderr: str, conf: str = "") -> SourceError:

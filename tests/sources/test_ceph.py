@@ -215,6 +215,17 @@ def test_a_missing_executable_is_a_config_error_saying_what_to_install(tmp_path)
     )
 
 
+def test_a_missing_wrapper_names_itself_not_ceph_common(tmp_path):
+    wrapper = str(tmp_path / "nowhere" / "sshpass")
+    for tool in ("ceph", "rbd"):
+        with pytest.raises(ConfigError) as err:
+            run_ceph(CephAccess(f"{wrapper} -f pw ssh mon1 sudo ceph"), tool, ["status"])
+        assert str(err.value) == (
+            f"cannot run '{wrapper}', the first word of ceph_command: it is not installed here (or not on PATH); "
+            "install sshpass, or change ceph_command"
+        )
+
+
 def test_the_cli_gets_exactly_the_argv_and_a_permission_error_says_which_caps(tmp_path):
     ceph = stand_in(tmp_path, "echo 'Error EACCES: access denied' >&2; exit 13")
     with pytest.raises(PermissionDenied) as err:
