@@ -1,24 +1,20 @@
-"""The connection to OpenStack (through openstacksdk) and the translation of its errors.
+"""The connection to OpenStack (through openstacksdk).
 
 Reads live in :mod:`runbook_lib.sources.openstack_lists`, writes in :mod:`runbook_lib.sources.openstack_writes`;
-every failure becomes one of the :mod:`runbook_lib.errors` classes with a message that says what failed and
-what to do.
+clouds.yaml is checked in :mod:`runbook_lib.sources.openstack_config`, and every failure becomes one of the
+:mod:`runbook_lib.errors` classes in :mod:`runbook_lib.sources.openstack_errors`, with a message that says what
+failed and what to do.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from typing import Any
 
-from runbook_lib.errors import (
-    AuthenticationFailed,
-    ConfigError,
-    PermissionDenied,
-    ServiceMissing,
-    SourceError,
-    SourceUnreachable,
-)
+from runbook_lib.errors import ConfigError, SourceUnreachable
 from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
+from runbook_lib.sources.openstack_config import check_auth_url, check_config_files, known_clouds
+from runbook_lib.sources.openstack_errors import translate_error
 from runbook_lib.sources.pages import Page, page_of
 
 
@@ -37,19 +33,6 @@ def wire(resource: Any) -> dict[str, Any]:
     return record
 
 
-def known_clouds() -> tuple[list[str], list[str]]:
-    """(cloud names, clouds.yaml files looked at)."""
-    from openstack.config import loader
-
-    try:
-        config = loader.OpenStackConfig()
-    except Exception as exc:  # the SDK's loader refuses a clouds.yaml that is not a mapping, deep inside
-        where = os.environ.get("OS_CLIENT_CONFIG_FILE", "clouds.yaml")
-        raise ConfigError(f"cannot read {where}: {exc}; it must map 'clouds:' to named entries") from None
-    files = [f for f in getattr(config, "_config_files", []) if os.path.exists(f)]
-    return sorted(set(config.get_cloud_names()) - {"envvars", "defaults"}), files
-
-
 def connect(cloud: str, api_timeout: float = API_TIMEOUT_S) -> Any:
     """An authenticated connection to the clouds.yaml entry ``cloud``.
 
@@ -58,6 +41,8 @@ def connect(cloud: str, api_timeout: float = API_TIMEOUT_S) -> Any:
     import openstack
     from openstack import exceptions as sdk_exc
 
+    quiet_library_logs()
+    clouds_file = check_config_files()  # the SDK would skip a clouds.yaml it cannot parse, silently
     try:
         conn = openstack.connect(cloud=cloud, api_timeout=api_timeout)
     except sdk_exc.ConfigException:
@@ -72,6 +57,7 @@ def connect(cloud: str, api_timeout: float = API_TIMEOUT_S) -> Any:
             f"cannot load the configuration of cloud {cloud!r} ({type(exc).__name__}: {exc}); "
             "check clouds.yaml / secure.yaml (OS_CLIENT_CONFIG_FILE points at another file)"
         ) from None
+    check_auth_url(cloud, (conn.config.config.get("auth") or {}).get("auth_url"), clouds_file)
     part = "keystone authentication"
     with RequestGuard(conn.session, Deadline(COLLECTION_DEADLINE_S), api_timeout) as guard:  # a hung keystone: one wait
         guard.part(part)
@@ -80,71 +66,17 @@ def connect(cloud: str, api_timeout: float = API_TIMEOUT_S) -> Any:
         except Exception as exc:
             if part in guard.timed_out:
                 raise SourceUnreachable(guard.timed_out[part], part=part) from None
-            raise translate_error(exc, part, cloud) from None
+            raise translate_error(exc, part, cloud, api_timeout) from None
     return conn
 
 
-def translate_error(exc: BaseException, part: str, cloud: str) -> SourceError:
-    """One readable SourceError for whatever keystoneauth or openstacksdk raised."""
-    from keystoneauth1 import exceptions as ksa_exc
-    from openstack import exceptions as sdk_exc
-
-    # openstacksdk wraps keystoneauth's errors (e.g. in authorize()); look at the whole chain.
-    chain = [exc]
-    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None:
-        chain.append(cause)
-    ours = next((e for e in chain if isinstance(e, SourceError)), None)
-    if ours is not None:  # the deadline's own refusal, already in words
-        return ours
-    status = next(
-        (
-            getattr(e, "status_code", None) or getattr(e, "http_status", None)
-            for e in chain
-            if getattr(e, "status_code", None) or getattr(e, "http_status", None)
-        ),
-        None,
-    )
-    text = str(exc)
-    detail = str(getattr(exc, "details", "") or exc).strip().splitlines()[0][:300]
-
-    def caused_by(*classes: type) -> bool:
-        return any(isinstance(e, classes) for e in chain)
-
-    unreachable = caused_by(ksa_exc.ConnectFailure, ksa_exc.ConnectTimeout, ksa_exc.UnknownConnectionError)
-    unreachable = unreachable or "Unable to establish connection" in text
-    if not unreachable and (
-        caused_by(ksa_exc.EndpointNotFound, ksa_exc.EmptyCatalog)
-        or (isinstance(exc, sdk_exc.SDKException) and "catalog" in text.lower() and status is None)
-    ):
-        return ServiceMissing(
-            f"{part}: the service is not in cloud {cloud!r}'s catalog ({detail}); "
-            "this part was skipped — check 'openstack catalog list'",
-            part=part,
-        )
-    # An endpoint that is down during version discovery surfaces as NotSupported ("does not have any
-    # supported versions") in openstacksdk 4.22.
-    if unreachable or "does not have any supported versions" in text:
-        return SourceUnreachable(
-            f"{part}: cannot reach the endpoint of cloud {cloud!r} ({detail}); is the service up "
-            f"and the auth_url/endpoint right? (timeout {API_TIMEOUT_S} s)",
-            part=part,
-        )
-    if caused_by(ksa_exc.Unauthorized) or status == 401 or "(HTTP 401)" in text:
-        return AuthenticationFailed(
-            f"{part}: cloud {cloud!r} refused the credentials (HTTP 401); check the username, password "
-            "and project in clouds.yaml / secure.yaml",
-            part=part,
-        )
-    if caused_by(ksa_exc.Forbidden) or status == 403:
-        return PermissionDenied(
-            f"{part}: cloud {cloud!r} answered HTTP 403 — listing across all projects needs the admin "
-            "role and this user does not have it; this part was skipped, run with an admin cloud entry",
-            part=part,
-        )
-    if caused_by(ksa_exc.RequestTimeout, TimeoutError):
-        return SourceUnreachable(f"{part}: cloud {cloud!r} did not answer in time ({detail})", part=part)
-    kind = f"HTTP {status}" if status else type(exc).__name__
-    return SourceError(f"{part}: cloud {cloud!r} failed ({kind}: {detail})", part=part)
+def quiet_library_logs() -> None:
+    """keystoneauth logs its failed version discovery as a warning with no handler of its own, so Python's
+    last-resort handler prints it on stderr beside the one line that already says it; a NullHandler keeps it
+    for whoever configures logging, and off stderr otherwise (openstacksdk and urllib3 do the same)."""
+    logger = logging.getLogger("keystoneauth")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 class RequestCounter:

@@ -14,8 +14,9 @@ import openstack.version
 from runbook_lib.errors import AuthenticationFailed, ServiceMissing, SourceUnreachable
 from runbook_lib.snapshot import Snapshot, new_manifest
 from runbook_lib.sources.deadline import API_TIMEOUT_S, COLLECTION_DEADLINE_S, Deadline, RequestGuard
-from runbook_lib.sources.openstack import RequestCounter, translate_error
+from runbook_lib.sources.openstack import RequestCounter
 from runbook_lib.sources.openstack import wire as _wire
+from runbook_lib.sources.openstack_errors import translate_error
 from runbook_lib.sources.pages import cut_short
 from runbook_lib.version import VERSION
 
@@ -209,7 +210,7 @@ def collect_openstack(
                     snapshot.skipped[part] = described["cut_short"] = cut
                 snapshot.manifest["parts"][part] = described
             except Exception as exc:
-                error = translate_error(exc, part, cloud)
+                error = translate_error(exc, part, cloud, api_timeout)
                 if isinstance(error, AuthenticationFailed):
                     raise error from None  # nothing else can work either: say it once
                 if isinstance(error, SourceUnreachable | ServiceMissing):
@@ -229,7 +230,7 @@ def collect_openstack(
                     "requests": requests.counts.get(part, 0),
                 }
             except Exception as exc:
-                snapshot.problems[part] = guard.timed_out.get(part, str(translate_error(exc, part, cloud)))
+                snapshot.problems[part] = guard.timed_out.get(part, str(translate_error(exc, part, cloud, api_timeout)))
     snapshot.manifest["problems"] = dict(snapshot.problems)
     snapshot.manifest["deadline"] = {"seconds": deadline.seconds, "spent": round(deadline.spent(), 1)}
     return snapshot

@@ -10,7 +10,7 @@ from keystoneauth1 import session as ksa_session
 
 from runbook_lib.errors import SourceUnreachable
 from runbook_lib.sources.deadline import Deadline, RequestGuard
-from runbook_lib.sources.openstack import translate_error
+from runbook_lib.sources.openstack_errors import translate_error
 
 
 @pytest.fixture
