@@ -28,6 +28,7 @@ from runbook_lib.findings import SEVERITIES
 from runbook_lib.headless import runner
 from runbook_lib.headless.collect import add_collect_parser
 from runbook_lib.headless.params import declared_parameters, split_parameters, validate_parameters
+from runbook_lib.headless.paths import check_out_dir
 from runbook_lib.headless.publish import publish_run
 from runbook_lib.redact import redact, secret_values
 
@@ -128,6 +129,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         notebooks = list(runner.available_runbooks().values())
     else:
         notebooks = [runner.resolve_runbook(args.name)]
+    if args.out is not None:  # where the reports go, checked before any source is read
+        check_out_dir(args.out, "--out")
+    else:
+        check_out_dir(args.reports_dir, "--reports-dir")
     routed = split_parameters(notebooks, args.parameter)
     for option, value in (("--cloud", args.cloud), ("--snapshot", args.snapshot)):
         if value is not None and not value.strip():

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from runbook_lib.errors import ParameterError
+from runbook_lib.headless.paths import check_out_dir
 from runbook_lib.headless.runbooks import parts_read, runbook_packages
 from runbook_lib.headless.runner import EXIT_ERROR, EXIT_OK
 from runbook_lib.records import comma_list
@@ -59,6 +60,7 @@ def collect_command(args: argparse.Namespace) -> int:
         raise ParameterError(
             "collect reads sosreports, or a live cloud/Ceph/hosts, not both: drop --sosreport or the rest"
         )
+    check_out_dir(args.out, "--out")  # before any source is read: a live collection cannot be read twice
     if args.sosreport:
         return collect_sosreports(args.sosreport, args.out)
     if args.snapshot is not None and (args.cloud or not args.snapshot):

@@ -95,8 +95,8 @@ CASES = [
         "is not a snapshot manifest",
     ),
     ("a directory without a manifest", lambda t: ["--snapshot", str(t)], 2, "it has no manifest.json"),
-    ("--out is a file", lambda t: ["--out", str(_write(t / "f", b""))], 2, "File exists"),
-    ("--reports-dir is a file", lambda t: ["--reports-dir", str(_write(t / "f", b""))], 2, "Not a directory"),
+    ("--out is a file", lambda t: ["--out", str(_write(t / "f", b""))], 2, "f is a file, not a directory"),
+    ("--reports-dir is a file", lambda t: ["--reports-dir", str(_write(t / "f", b""))], 2, "f is a file, not a"),
     ("empty --snapshot", lambda t: ["--snapshot", ""], 2, "--snapshot"),
     ("unbalanced quote in ceph_command", lambda t: ["-p", "ceph_command", 'ssh mon1 "ceph'], 2, "cannot be split"),
 ]

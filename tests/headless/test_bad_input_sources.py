@@ -80,3 +80,32 @@ def test_a_keystone_that_refuses_the_connection_is_one_line_that_says_so(tmp_pat
         f"http://127.0.0.1:{port}/; is the service up and the auth_url/endpoint right?\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def _stand_in_ceph(tmp_path):
+    """A ceph that notes each call in ``calls``: what a collection read before it refused."""
+    ceph = tmp_path / "bin" / "ceph"
+    ceph.parent.mkdir()
+    ceph.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "calls"}\necho "{{}}"\n')
+    ceph.chmod(0o755)
+    return ceph
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        lambda t: ["collect", "--ceph", "--ceph-command", str(_stand_in_ceph(t))],
+        lambda t: ["collect", "--cloud", "x"],
+        lambda t: ["run", "cpu_topology", "--cloud", "x"],
+    ],
+    ids=["collect --ceph", "collect --cloud", "run --cloud"],
+)
+def test_an_out_that_is_a_file_is_said_before_any_source_is_read(tmp_path, capsys, monkeypatch, source):
+    clouds = _clouds(tmp_path, "clouds: {x: " + ENTRY.replace("AUTH", "http://127.0.0.1:9/") + "}\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    (tmp_path / "afile").write_text("")
+    assert main([*source(tmp_path), "--out", str(tmp_path / "afile")]) == 2
+    assert capsys.readouterr().err == (
+        f"runbook: --out {tmp_path / 'afile'} is a file, not a directory; give a directory (created when missing)\n"
+    )
+    assert not (tmp_path / "calls").exists()  # no ceph call made

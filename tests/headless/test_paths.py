@@ -5,7 +5,11 @@ the caller's working directory before a kernel starts (the notebooks run in note
 import json
 import shutil
 
+import pytest
 from conftest import FIXTURES, REPO, run_cli
+
+from runbook_lib.errors import ConfigError
+from runbook_lib.headless.paths import check_out_dir
 
 
 def test_a_relative_snapshot_and_log_dir_are_the_caller_s(tmp_path):
@@ -44,3 +48,27 @@ def test_a_path_parameter_that_is_not_there_is_one_line_before_a_kernel(tmp_path
     )
     proc = run_cli("run", "vif_plugging", "--out", str(tmp_path / "v"), "-p", "log_dir", "nowhere", cwd=tmp_path)
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+def test_an_out_dir_that_can_be_made_is_taken_as_given_and_nothing_is_created(tmp_path):
+    assert check_out_dir(str(tmp_path / "a" / "b"), "--out") == tmp_path / "a" / "b"
+    assert check_out_dir(str(tmp_path), "--out") == tmp_path
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def test_an_out_dir_that_cannot_be_one_is_refused_naming_the_option_and_the_obstacle(tmp_path):
+    (tmp_path / "f").write_text("")
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    cases = {
+        str(tmp_path / "f"): f"--out {tmp_path / 'f'} is a file, not a directory; give a directory "
+        "(created when missing)",
+        str(tmp_path / "f" / "x" / "y"): f"--out {tmp_path / 'f/x/y'} cannot be created: {tmp_path / 'f'} is a file, "
+        "not a directory",
+        str(tmp_path / "gone" / "x"): f"--out {tmp_path / 'gone/x'} cannot be created: {tmp_path / 'gone'} is a "
+        "symbolic link to nothing",
+        " ": "--out is empty (an unset shell variable?): give a directory",
+    }
+    for given, said in cases.items():
+        with pytest.raises(ConfigError) as err:
+            check_out_dir(given, "--out")
+        assert str(err.value) == said
