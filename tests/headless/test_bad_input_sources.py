@@ -109,3 +109,13 @@ def test_an_out_that_is_a_file_is_said_before_any_source_is_read(tmp_path, capsy
         f"runbook: --out {tmp_path / 'afile'} is a file, not a directory; give a directory (created when missing)\n"
     )
     assert not (tmp_path / "calls").exists()  # no ceph call made
+
+
+def test_a_ceph_command_whose_wrapper_is_not_installed_names_the_wrapper(tmp_path, capsys):
+    command = f"{tmp_path / 'sshpass'} -p hunter2pw ssh mon1 ceph"
+    assert main(["collect", "--ceph", "--ceph-command", command, "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == (
+        f"runbook: cannot run '{tmp_path / 'sshpass'}', the first word of ceph_command: it is not installed here "
+        "(or not on PATH); install sshpass, or change ceph_command\n"
+    )
+    assert not (tmp_path / "out").exists()
