@@ -6,11 +6,13 @@ import dataclasses
 import datetime as dt
 import html
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from runbook_lib.errors import ConfigError
 from runbook_lib.findings import describe_counts, finding_id, severity_rank
 from runbook_lib.headless.prometheus import write_textfile
 from runbook_lib.show import SEVERITY_COLOURS
@@ -24,6 +26,40 @@ _VERDICT_COLOURS = {
     "ERROR": "#6a1b9a",
     "TIMEOUT": "#4a148c",
 }
+
+
+def read_executed_notebook(path: Path) -> Any:
+    """The notebook at ``path``, or one ConfigError naming it: a file that is not JSON, or JSON that is no valid
+    notebook, left in a run directory (nbformat would raise NotJSONError, a schema error, even AttributeError)."""
+    try:
+        text = path.read_text()
+        raw = json.loads(text)
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text: byte {exc.start}"
+    except json.JSONDecodeError as exc:
+        reason = f"not JSON: {exc.msg} at line {exc.lineno}"
+    else:
+        if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list) or "nbformat" not in raw:
+            reason = f"JSON, but no notebook: {_shape(raw)}"
+        else:
+            try:
+                with warnings.catch_warnings():  # a missing cell id is a warning on stderr: not ours to print
+                    warnings.simplefilter("ignore")
+                    notebook = nbformat.reads(text, as_version=4)
+                    nbformat.validate(notebook)
+            except (ValueError, nbformat.ValidationError) as exc:
+                reason = "not a valid notebook: " + str(getattr(exc, "message", exc)).splitlines()[0][:120]
+            else:
+                if isinstance(notebook.metadata.get("papermill", {}), dict):
+                    return notebook
+                reason = "its metadata.papermill is not an object"
+    raise ConfigError(f"{path} is not an executed notebook ({reason}); run the runbooks again or remove it")
+
+
+def _shape(raw: object) -> str:
+    if isinstance(raw, dict):
+        return "an object without a cells list and nbformat"
+    return f"a {type(raw).__name__.replace('str', 'string').replace('NoneType', 'null')}, not an object"
 
 
 def export_html(notebook_path: str | Path) -> Path:

@@ -7,10 +7,19 @@ import re
 from html.parser import HTMLParser
 
 import nbformat
+import pytest
 
+from runbook_lib.errors import ConfigError
 from runbook_lib.findings import finding_id
 from runbook_lib.headless.history import compare_runs
-from runbook_lib.headless.report import INDEX_FINDINGS, export_html, summary_payload, write_index, write_summary
+from runbook_lib.headless.report import (
+    INDEX_FINDINGS,
+    export_html,
+    read_executed_notebook,
+    summary_payload,
+    write_index,
+    write_summary,
+)
 from runbook_lib.headless.runner import RunResult
 
 from .summaries import A, _summary
@@ -205,3 +214,38 @@ def test_the_html_report_shows_outputs_and_no_code_nor_parameters(tmp_path):
     assert "Ceph OSDs nearfull / full" in text
     for code in ("SOURCE-MARKER", "ceph_live: bool", "ceph_live = True"):
         assert code not in text
+
+
+NOT_NOTEBOOKS = [
+    (b"{", "not JSON: Expecting property name enclosed in double quotes at line 1"),
+    (b"", "not JSON: Expecting value at line 1"),
+    (b"\xff\xfe{}", "not UTF-8 text: byte 0"),
+    (b"{}", "JSON, but no notebook: an object without a cells list and nbformat"),
+    (b"[1, 2]", "JSON, but no notebook: a list, not an object"),
+    (b'"x"', "JSON, but no notebook: a string, not an object"),
+    (
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "id": "a", '
+        b'"source": "", "metadata": {}, "execution_count": null, "outputs": [{"output_type": "bogus"}]}]}',
+        "not a valid notebook: {'output_type': 'bogus'} is not valid under any of the given schemas",
+    ),
+    (
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"papermill": "x"}, "cells": []}',
+        "its metadata.papermill is not an object",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "reason"), NOT_NOTEBOOKS, ids=[r for _, r in NOT_NOTEBOOKS])
+def test_a_file_that_is_no_executed_notebook_is_one_config_error_naming_it(tmp_path, data, reason):
+    path = tmp_path / "cpu_topology.ipynb"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as caught:
+        read_executed_notebook(path)
+    assert str(caught.value) == (f"{path} is not an executed notebook ({reason}); run the runbooks again or remove it")
+
+
+def test_an_executed_notebook_reads_back(tmp_path):
+    path = tmp_path / "x.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 1.5}})
+    nbformat.write(nb, path)
+    assert read_executed_notebook(path).metadata["papermill"] == {"duration": 1.5}
