@@ -132,8 +132,9 @@ def run_notebook(
                 )
                 break
             except CellTimeoutError:
-                add_timeout_banner(output, cell_timeout)
-                error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
+                where = add_timeout_banner(output, cell_timeout)
+                error = f"{where} ran longer than {cell_timeout} s and was interrupted"
+                exit_code, verdict_text = EXIT_TIMEOUT, "TIMEOUT"
                 break
             except papermill.PapermillExecutionError as exc:
                 config = exc.ename in _CONFIG_ERRORS
