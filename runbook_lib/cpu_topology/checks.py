@@ -18,9 +18,10 @@ from runbook_lib.cpu_topology.guests import (
     unreadable_findings,
     with_actual,
 )
-from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, find_misspelled_properties
+from runbook_lib.cpu_topology.pairs import analyse_image_flavor_pairs, find_misspelled_properties, misspelled_findings
 from runbook_lib.cpu_topology.strays import stray_findings, stray_guests
 from runbook_lib.cpu_topology.topology import checked_socket_limits
+from runbook_lib.cpu_topology.unmatched import tabulate_unknown_images, unmatched_findings
 from runbook_lib.findings import Finding, server_subject
 from runbook_lib.snapshot import Snapshot
 
@@ -43,6 +44,7 @@ class CpuTopologyAnalysis:
     guests: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)  # from domain XMLs, when read
     guest_check: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     unreadable_xml: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    socket_limits: dict[str, int] = dataclasses.field(default_factory=dict)  # as the operator gave them
 
     @property
     def affected_servers(self) -> pd.DataFrame:
@@ -64,6 +66,10 @@ class CpuTopologyAnalysis:
                 "lost_vcpus",
             ]
         ]
+
+    @property
+    def unknown_image_servers(self) -> pd.DataFrame:
+        return tabulate_unknown_images(self.servers)
 
     @property
     def windows_images(self) -> pd.DataFrame:
@@ -100,6 +106,7 @@ def analyse_cpu_topology(snapshot: Snapshot, socket_limits: Mapping[str, int] | 
     analysis = CpuTopologyAnalysis(
         snapshot, images, flavors, with_actual(servers, compared), pairs, misspelled, [], guests, compared, unreadable
     )
+    analysis.socket_limits = socket_limits
     analysis.findings = check_cpu_topology(analysis)
     return analysis
 
@@ -110,12 +117,13 @@ def check_cpu_topology(a: CpuTopologyAnalysis) -> list[Finding]:
     predicted = [f for f in _check_servers(a.servers) if not (f.kind in JUDGED_BY_XML and f.subject in judged)]
     return [
         *_check_collection(a),
+        *unmatched_findings(a.snapshot, a.images, a.servers, a.socket_limits),
         *predicted,
         *guest_findings(a.guest_check, a.servers),
         *unreadable_findings(a.unreadable_xml),
         *(stray_findings(stray_guests(a.guests, a.servers)) if "openstack/servers" not in a.snapshot.unread else []),
         *_check_pairs(a.pairs),
-        *_check_misspelled(a.misspelled),
+        *misspelled_findings(a.misspelled),
     ]
 
 
@@ -261,32 +269,6 @@ def _check_pairs(pairs: pd.DataFrame) -> list[Finding]:
                 "make the image's hw_cpu_* limits no larger than the flavors' hw:cpu_max_* "
                 "(an image may only lower them)",
                 {"flavors": group["flavor"].tolist()},
-            )
-        )
-    return findings
-
-
-def _check_misspelled(misspelled: pd.DataFrame) -> list[Finding]:
-    findings = []
-    for row in misspelled.itertuples():
-        hint = f" (did you mean {row.did_you_mean}?)" if row.did_you_mean else ""
-        if row.kind == "image":
-            fix = f"openstack image unset --property {row.key} {row.id}"
-            if row.did_you_mean:
-                fix = f"openstack image set --property {row.did_you_mean}={row.value} {row.id} && " + fix
-        else:
-            fix = f"openstack flavor unset --property {row.key} {row.id}"
-            if row.did_you_mean:
-                fix = f"openstack flavor set --property {row.did_you_mean}={row.value} {row.id} && " + fix
-        findings.append(
-            Finding(
-                RUNBOOK,
-                "misspelled-property",
-                "warn",
-                f"{row.kind} {row.name} ({row.id}): {row.key}",
-                f"{row.kind} {(row.kind == 'image' and 'property') or 'extra spec'} {row.key}={row.value} is not a "
-                f"name Nova knows, so Nova silently ignores it{hint}",
-                fix,
             )
         )
     return findings

@@ -12,6 +12,7 @@ from runbook_lib.cpu_topology.topology import detect_windows
 from runbook_lib.records import Record, Records
 
 RUNBOOK = "cpu_topology"
+IMAGE_NOT_LISTED = "image deleted or not visible"  # a server's image that openstack/images does not hold
 
 
 def _text(value: object) -> str:
@@ -103,7 +104,7 @@ def tabulate_servers(servers: Records, images: Records, volumes: Records) -> pd.
         changed_after_boot = False
         if image_id:
             image = images_by_id.get(image_id)
-            props, source = (image or {}), ("glance" if image else "image deleted or not visible")
+            props, source = (image or {}), ("glance" if image else IMAGE_NOT_LISTED)
             name, volume_id = _text((image or {}).get("name")), None
             changed_after_boot = _later((image or {}).get("updated_at"), server.get("OS-SRV-USG:launched_at"))
         elif volume:

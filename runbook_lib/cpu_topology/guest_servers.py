@@ -13,6 +13,7 @@ import pandas as pd
 
 from runbook_lib.cpu_topology.fleet import SERVER_COLUMNS, tabulate_servers
 from runbook_lib.cpu_topology.pairs import analyse_servers
+from runbook_lib.cpu_topology.unmatched import mark_unknown_images, told_windows
 from runbook_lib.records import Record, Records
 from runbook_lib.snapshot import Snapshot
 
@@ -73,12 +74,13 @@ def mark_unknown_editions(servers: pd.DataFrame, socket_limits: dict[str, int]) 
 
 
 def fleet_servers(snapshot: Snapshot, socket_limits: dict[str, int]) -> pd.DataFrame:
-    """The API's servers with the topology Nova gives them; with no API servers in the snapshot but domain
-    XMLs (a compute's sosreport), the guests' own servers, judged on what they booted with."""
+    """The API's servers with the topology Nova gives them (a server whose image is not listed: from its flavor,
+    its edition "image unknown"); with no API servers in the snapshot but domain XMLs (a compute's sosreport),
+    the guests' own servers, judged on what they booted with."""
     domains = snapshot.get("libvirt/domains")
     if "openstack/servers" not in snapshot.parts and any(not d.get("error") for d in domains):
         return mark_unknown_editions(analyse_servers(servers_from_guests(domains), socket_limits), socket_limits)
     table = tabulate_servers(
         snapshot.get("openstack/servers"), snapshot.get("openstack/images"), snapshot.get("openstack/volumes")
     )
-    return analyse_servers(table, socket_limits)
+    return mark_unknown_images(analyse_servers(told_windows(table, socket_limits), socket_limits), socket_limits)

@@ -10,10 +10,11 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from runbook_lib.cpu_topology.fleet import _text
+from runbook_lib.cpu_topology.fleet import RUNBOOK, _text
 from runbook_lib.cpu_topology.nova_names import FLAVOR_HW_EXTRA_SPECS, IMAGE_HW_PROPERTIES
 from runbook_lib.cpu_topology.topology import best_topology, detect_windows, visible_vcpus
 from runbook_lib.errors import InvalidTopology
+from runbook_lib.findings import Finding
 from runbook_lib.records import JSON, Record, Records
 
 _TOPOLOGY_TYPO = re.compile(r"^hw_(max_)?(sockets|cores|threads)$")
@@ -184,3 +185,30 @@ def _typo_row(kind: str, record: dict, key: str, value: JSON, known: frozenset[s
         "value": value,
         "did_you_mean": guess,
     }
+
+
+def misspelled_findings(misspelled: pd.DataFrame) -> list[Finding]:
+    """One warning per key Nova ignores, with the command that renames it (or removes it)."""
+    findings = []
+    for row in misspelled.itertuples():
+        hint = f" (did you mean {row.did_you_mean}?)" if row.did_you_mean else ""
+        if row.kind == "image":
+            fix = f"openstack image unset --property {row.key} {row.id}"
+            if row.did_you_mean:
+                fix = f"openstack image set --property {row.did_you_mean}={row.value} {row.id} && " + fix
+        else:
+            fix = f"openstack flavor unset --property {row.key} {row.id}"
+            if row.did_you_mean:
+                fix = f"openstack flavor set --property {row.did_you_mean}={row.value} {row.id} && " + fix
+        findings.append(
+            Finding(
+                RUNBOOK,
+                "misspelled-property",
+                "warn",
+                f"{row.kind} {row.name} ({row.id}): {row.key}",
+                f"{row.kind} {(row.kind == 'image' and 'property') or 'extra spec'} {row.key}={row.value} is not a "
+                f"name Nova knows, so Nova silently ignores it{hint}",
+                fix,
+            )
+        )
+    return findings

@@ -207,6 +207,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "interrupted": next((r.interrupted_by for r in results if r.interrupted_by), ""),
     }
     publish_run(out, summary_payload(results, meta), args.previous, args.keep if history else 0, args.prometheus)
+    for timed_out in [r for r in results if r.exit_code == runner.EXIT_TIMEOUT]:
+        said = f"{timed_out.error}; {timed_out.html or out} shows what ran before it"
+        said += " (raise --timeout, or check what that cell waits for)"
+        print(f"runbook: {timed_out.runbook} timed out: {said}", file=sys.stderr)
     if meta["interrupted"]:
         said = f"interrupted by {meta['interrupted']}: {out}/index.html says which did not finish"
         print(f"runbook: {said}", file=sys.stderr)

@@ -3,6 +3,7 @@ directory, their own log kept out of the runner's output (and quoted when a kern
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,11 @@ def ensure_kernel() -> str:
 
 def ipc_kernel_manager_class(sockets: str) -> type:
     """Kernels on unix sockets in a private directory: no TCP port for anyone on the host to reach
-    (ipykernel warns about plain TCP on every start), and no socket files left beside the notebooks."""
+    (ipykernel warns about plain TCP on every start), and no socket files left beside the notebooks; nbclient's
+    timeout lines kept off stderr too."""
     from jupyter_client.manager import AsyncKernelManager
+
+    quiet_timeout_log()
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs: Any) -> None:
@@ -58,3 +62,19 @@ def is_kernel_start_failure(exc: BaseException) -> bool:
     """A kernel that did not come up (a port or socket race, a slow start): worth one more try; nothing else is."""
     text = f"{type(exc).__name__} {exc}".lower()
     return any(s in text for s in ("kernel didn't respond", "zmqerror", "address already in use", "kernel died before"))
+
+
+# nbclient's own lines when --timeout fires, logged on papermill's logger (which has no handler, so Python's
+# last-resort handler prints them on stderr): the runner says it once, naming the cell.
+_TIMEOUT_LINES = ("Timeout waiting for execute reply", "Interrupting kernel")
+
+
+def _not_a_timeout_line(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith(_TIMEOUT_LINES)
+
+
+def quiet_timeout_log() -> None:
+    """Keep nbclient's timeout lines off stderr (once per process: a pool's worker runs many notebooks)."""
+    log = logging.getLogger("papermill")
+    if _not_a_timeout_line not in log.filters:
+        log.addFilter(_not_a_timeout_line)

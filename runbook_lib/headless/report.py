@@ -6,11 +6,13 @@ import dataclasses
 import datetime as dt
 import html
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from runbook_lib.errors import ConfigError
 from runbook_lib.findings import describe_counts, finding_id, severity_rank
 from runbook_lib.headless.prometheus import write_textfile
 from runbook_lib.show import SEVERITY_COLOURS
@@ -24,6 +26,40 @@ _VERDICT_COLOURS = {
     "ERROR": "#6a1b9a",
     "TIMEOUT": "#4a148c",
 }
+
+
+def read_executed_notebook(path: Path) -> Any:
+    """The notebook at ``path``, or one ConfigError naming it: a file that is not JSON, or JSON that is no valid
+    notebook, left in a run directory (nbformat would raise NotJSONError, a schema error, even AttributeError)."""
+    try:
+        text = path.read_text()
+        raw = json.loads(text)
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text: byte {exc.start}"
+    except json.JSONDecodeError as exc:
+        reason = f"not JSON: {exc.msg} at line {exc.lineno}"
+    else:
+        if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list) or "nbformat" not in raw:
+            reason = f"JSON, but no notebook: {_shape(raw)}"
+        else:
+            try:
+                with warnings.catch_warnings():  # a missing cell id is a warning on stderr: not ours to print
+                    warnings.simplefilter("ignore")
+                    notebook = nbformat.reads(text, as_version=4)
+                    nbformat.validate(notebook)
+            except (ValueError, nbformat.ValidationError) as exc:
+                reason = "not a valid notebook: " + str(getattr(exc, "message", exc)).splitlines()[0][:120]
+            else:
+                if isinstance(notebook.metadata.get("papermill", {}), dict):
+                    return notebook
+                reason = "its metadata.papermill is not an object"
+    raise ConfigError(f"{path} is not an executed notebook ({reason}); run the runbooks again or remove it")
+
+
+def _shape(raw: object) -> str:
+    if isinstance(raw, dict):
+        return "an object without a cells list and nbformat"
+    return f"a {type(raw).__name__.replace('str', 'string').replace('NoneType', 'null')}, not an object"
 
 
 def export_html(notebook_path: str | Path) -> Path:
@@ -157,13 +193,53 @@ code{{white-space:pre-wrap}}</style></head>
     return path
 
 
-def add_timeout_banner(path: Path, seconds: int) -> None:
-    """papermill marks no timeout: a banner on top of the executed notebook says the results are cut."""
+def add_timeout_banner(path: Path, seconds: int) -> str:
+    """papermill marks no timeout: a banner on top of the executed notebook names the cell that ran too long
+    and says the results are cut. The KeyboardInterrupt traceback the kernel's shutdown leaves in that cell is
+    removed: it is how the runner stopped the cell, not what went wrong in it. Returns the cell, as the banner
+    names it ("cell 6 (under 'Evidence')")."""
     nb = nbformat.read(path, as_version=4)
+    where = "a cell"
+    index = timed_out_cell(nb.cells)
+    if index is not None:
+        cell = nb.cells[index]
+        cell.outputs = [o for o in cell.outputs if o.get("ename") != "KeyboardInterrupt"]
+        where = describe_cell(nb.cells, index)
     banner = nbformat.v4.new_markdown_cell(
-        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: a cell ran longer than '
-        f"{seconds} s and was interrupted; the results below are incomplete.</div>"
+        f'<div style="background:#6a1b9a;color:white;padding:8px"><b>TIMEOUT</b>: {html.escape(where)} ran '
+        f"longer than {seconds} s and was interrupted; the results below are incomplete.</div>"
     )
     banner.metadata["tags"] = [TIMEOUT_TAG]
     nb.cells.insert(0, banner)
     nbformat.write(nb, path)
+    return where
+
+
+def timed_out_cell(cells: list[Any]) -> int | None:
+    """The code cell that was running: its input went to the kernel and no reply came (nbclient's timing
+    metadata), else the one holding the KeyboardInterrupt of the interrupt."""
+    for i, cell in enumerate(cells):
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" not in timing:
+            return i
+    for i, cell in enumerate(cells):
+        if any(o.get("ename") == "KeyboardInterrupt" for o in cell.get("outputs", [])):
+            return i
+    return None
+
+
+def describe_cell(cells: list[Any], index: int) -> str:
+    """'cell N' as the runbook's own notebook numbers it (papermill's injected cell not counted), and the
+    heading it is under: a report shows no code, so the heading is where a reader finds it."""
+    injected = [
+        i for i, c in enumerate(cells[:index]) if "injected-parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    headings = [
+        line.lstrip("#").strip()
+        for c in cells[:index]
+        if c.get("cell_type") == "markdown"
+        for line in c.get("source", "").splitlines()
+        if line.startswith("#")
+    ]
+    under = f" (under '{headings[-1]}')" if headings else ""
+    return f"cell {index + 1 - len(injected)}{under}"

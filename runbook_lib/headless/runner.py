@@ -28,7 +28,7 @@ from runbook_lib.headless.interrupt import (
     stop_descendants,
 )
 from runbook_lib.headless.kernels import ensure_kernel, ipc_kernel_manager_class, is_kernel_start_failure, kernel_said
-from runbook_lib.headless.report import add_timeout_banner
+from runbook_lib.headless.report import add_timeout_banner, read_executed_notebook
 from runbook_lib.headless.scrub import clear_tables, scrub_notebook, scrub_tables
 from runbook_lib.redact import redact, redact_tree, secret_values
 from runbook_lib.show import RUNBOOK_NAME, TABLES_DIR
@@ -132,8 +132,9 @@ def run_notebook(
                 )
                 break
             except CellTimeoutError:
-                add_timeout_banner(output, cell_timeout)
-                error, exit_code, verdict_text = f"a cell exceeded {cell_timeout} s", EXIT_TIMEOUT, "TIMEOUT"
+                where = add_timeout_banner(output, cell_timeout)
+                error = f"{where} ran longer than {cell_timeout} s and was interrupted"
+                exit_code, verdict_text = EXIT_TIMEOUT, "TIMEOUT"
                 break
             except papermill.PapermillExecutionError as exc:
                 config = exc.ename in _CONFIG_ERRORS
@@ -205,7 +206,7 @@ def results_from_dir(run_dir: Path, fail_on: str = "crit") -> list[RunResult]:
     """Results of notebooks executed elsewhere (an Airflow task, papermill by hand) into ``run_dir``."""
     results = []
     for path in sorted(run_dir.glob("*.ipynb")):
-        papermill = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        papermill = read_executed_notebook(path).metadata.get("papermill", {})
         secrets = secret_values(dict(papermill.get("parameters") or {}))
         scrub_notebook(path, secrets)
         result = RunResult(

@@ -42,3 +42,19 @@ def test_the_kernels_own_output_stays_off_the_runners_stderr_and_a_dying_kernel_
     assert "kernel noise" not in proc.stderr and "pixie dust" not in proc.stderr
     error = json.loads((tmp_path / "out" / "summary.json").read_text())["runbooks"][0]["error"]
     assert error.endswith("(the kernel's last words: fatal: out of pixie dust)"), error
+
+
+def test_nbclient_s_timeout_lines_are_kept_off_stderr_and_papermill_s_others_are_not(caplog):
+    import logging
+
+    from runbook_lib.headless.kernels import quiet_timeout_log
+
+    quiet_timeout_log()
+    quiet_timeout_log()  # a pool's worker runs many notebooks: one filter
+    log = logging.getLogger("papermill")
+    assert len(log.filters) == 1
+    with caplog.at_level(logging.INFO, logger="papermill"):
+        log.error("Timeout waiting for execute reply (3s).")  # nbclient formats it before logging
+        log.error("Interrupting kernel")
+        log.warning("Input notebook does not contain a cell with tag 'parameters'")
+    assert [r.getMessage() for r in caplog.records] == ["Input notebook does not contain a cell with tag 'parameters'"]

@@ -7,10 +7,20 @@ import re
 from html.parser import HTMLParser
 
 import nbformat
+import pytest
 
+from runbook_lib.errors import ConfigError
 from runbook_lib.findings import finding_id
 from runbook_lib.headless.history import compare_runs
-from runbook_lib.headless.report import INDEX_FINDINGS, export_html, summary_payload, write_index, write_summary
+from runbook_lib.headless.report import (
+    INDEX_FINDINGS,
+    add_timeout_banner,
+    export_html,
+    read_executed_notebook,
+    summary_payload,
+    write_index,
+    write_summary,
+)
 from runbook_lib.headless.runner import RunResult
 
 from .summaries import A, _summary
@@ -205,3 +215,83 @@ def test_the_html_report_shows_outputs_and_no_code_nor_parameters(tmp_path):
     assert "Ceph OSDs nearfull / full" in text
     for code in ("SOURCE-MARKER", "ceph_live: bool", "ceph_live = True"):
         assert code not in text
+
+
+NOT_NOTEBOOKS = [
+    (b"{", "not JSON: Expecting property name enclosed in double quotes at line 1"),
+    (b"", "not JSON: Expecting value at line 1"),
+    (b"\xff\xfe{}", "not UTF-8 text: byte 0"),
+    (b"{}", "JSON, but no notebook: an object without a cells list and nbformat"),
+    (b"[1, 2]", "JSON, but no notebook: a list, not an object"),
+    (b'"x"', "JSON, but no notebook: a string, not an object"),
+    (
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code", "id": "a", '
+        b'"source": "", "metadata": {}, "execution_count": null, "outputs": [{"output_type": "bogus"}]}]}',
+        "not a valid notebook: {'output_type': 'bogus'} is not valid under any of the given schemas",
+    ),
+    (
+        b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"papermill": "x"}, "cells": []}',
+        "its metadata.papermill is not an object",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "reason"), NOT_NOTEBOOKS, ids=[r for _, r in NOT_NOTEBOOKS])
+def test_a_file_that_is_no_executed_notebook_is_one_config_error_naming_it(tmp_path, data, reason):
+    path = tmp_path / "cpu_topology.ipynb"
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as caught:
+        read_executed_notebook(path)
+    assert str(caught.value) == (f"{path} is not an executed notebook ({reason}); run the runbooks again or remove it")
+
+
+def test_an_executed_notebook_reads_back(tmp_path):
+    path = tmp_path / "x.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"duration": 1.5}})
+    nbformat.write(nb, path)
+    assert read_executed_notebook(path).metadata["papermill"] == {"duration": 1.5}
+
+
+def _timed_out_notebook(path, *, timing=True):
+    """What papermill leaves when --timeout fires in the cell under '## Evidence': the interrupt's traceback."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("x: int = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_markdown_cell("## Evidence\n\nwhy"),
+        nbformat.v4.new_code_cell("print('reading'); wait()"),
+        nbformat.v4.new_code_cell("after()"),
+    ]
+    done = {"iopub.execute_input": "t", "shell.execute_reply": "t"}
+    for cell in nb.cells[1:3]:
+        cell.metadata["execution"] = done
+    cell = nb.cells[4]
+    cell.metadata["execution"] = {"iopub.execute_input": "t"} if timing else done
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="reading\n"),
+        nbformat.v4.new_output("error", ename="KeyboardInterrupt", evalue="", traceback=["Traceback", "..."]),
+    ]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("timing", [True, False], ids=["by nbclient's timing", "by the interrupt's output"])
+def test_a_timeout_banner_names_the_cell_under_its_heading_and_drops_the_interrupt_s_traceback(tmp_path, timing):
+    path = _timed_out_notebook(tmp_path / "x.ipynb", timing=timing)
+    assert add_timeout_banner(path, 3) == "cell 4 (under 'Evidence')"  # the injected cell is not the runbook's
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].source.endswith(
+        "<b>TIMEOUT</b>: cell 4 (under &#x27;Evidence&#x27;) ran longer than 3 s and was interrupted; the results "
+        "below are incomplete.</div>"
+    )
+    assert [o.output_type for o in nb.cells[5].outputs] == ["stream"]  # what it printed stays
+    text = export_html(path).read_text()
+    assert "KeyboardInterrupt" not in text and "Traceback" not in text and "reading" in text
+
+
+def test_a_timeout_with_no_cell_to_name_says_a_cell(tmp_path):
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")]), path)
+    assert add_timeout_banner(path, 5) == "a cell"
+    assert "<b>TIMEOUT</b>: a cell ran longer than 5 s" in nbformat.read(path, as_version=4).cells[0].source

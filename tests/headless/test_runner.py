@@ -159,8 +159,8 @@ def test_timeout_exits_4_with_a_banner(tmp_path):
     nb = make_notebook(tmp_path, "sleepy", "import time\ntime.sleep(delay)", PUBLISH)
     proc = run_cli("run", str(nb), "--out", str(tmp_path / "out"), "--timeout", "2", "-p", "delay", "30")
     assert proc.returncode == 4, proc.stderr
-    assert "TIMEOUT" in proc.stdout
-    assert "<b>TIMEOUT</b>: a cell ran longer than 2 s" in (tmp_path / "out" / "sleepy.html").read_text()
+    assert "TIMEOUT" in proc.stdout and "cell 2 ran longer than 2 s and was interrupted" in proc.stdout
+    assert "<b>TIMEOUT</b>: cell 2 ran longer than 2 s" in (tmp_path / "out" / "sleepy.html").read_text()
 
 
 @pytest.mark.slow
