@@ -22,12 +22,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.ceph_json import loads_ceph_json
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
-# Reef before 18.2.5 wrote bare inf into `osd dump` (tracker 66215); Jewel wrote -nan into `osd df`.
-_BARE_NUMBER = re.compile(r"(?<=[:\[,])\s*(-?(?:inf|nan|Infinity|NaN))\s*(?=[,\]\}])")
 
 
 # (part, ceph arguments) gathered for every run; rbd and the reweight preview are added per parameters.
@@ -49,9 +48,10 @@ def check_ceph_name(value: str, what: str) -> str:
 
 
 def parse_ceph_json(text: str, what: str) -> Any:
-    """JSON from a ceph command, with bare inf/nan (invalid JSON some releases print) read as null."""
+    """JSON from a ceph command; the bare nan / -nan / inf some releases print (Jewel's -nan in ``osd df``,
+    Reef < 18.2.5's inf in ``osd dump``) are read as NaN and inf, which the analyses treat as unreadable."""
     try:
-        return json.loads(_BARE_NUMBER.sub("null", text))
+        return loads_ceph_json(text)
     except json.JSONDecodeError as exc:
         snippet = text.strip()[:120] or "(nothing)"
         raise SourceError(f"'{what}' did not return JSON ({exc.msg} at line {exc.lineno}): {snippet!r}") from None
