@@ -317,3 +317,23 @@ def test_recovery_waits_for_moving_pgs_not_for_a_copy_whose_osd_is_down():
         "active+degraded": 1,  # not undersized: recovery is coming
     }
     assert unsettled({**states, **moving}) == moving
+
+
+def test_a_ceph_conf_from_the_environment_is_named_and_a_missing_one_is_refused_before_ceph_runs(tmp_path, monkeypatch):
+    from runbook_lib.sources.ceph import check_environment_conf
+
+    missing = tmp_path / "nonexistent.conf"
+    monkeypatch.setenv("CEPH_CONF", str(missing))
+    with pytest.raises(ConfigError) as err:
+        check_environment_conf("timeout 5 ceph", "")
+    assert str(err.value) == (
+        f"CEPH_CONF={missing} (from the environment) is not a file: ceph would not read its configuration; "
+        "set CEPH_CONF to the cluster's ceph.conf, unset it, or pass -p ceph_conf FILE"
+    )
+    check_environment_conf("ssh mon1 ceph", "")  # the remote side's environment, not ours
+    check_environment_conf("ceph", "/etc/ceph/other.conf")  # --conf wins over CEPH_CONF
+    ceph = stand_in(tmp_path, "echo 'global_init: unable to open config file from search list' >&2; exit 1")
+    with pytest.raises(SourceUnreachable, match=rf"its configuration CEPH_CONF={missing} \(from the environment\);"):
+        run_ceph(ceph, "ceph", ["osd", "dump"])
+    monkeypatch.delenv("CEPH_CONF")
+    assert ceph.conf_said == "(the default /etc/ceph/ceph.conf)"
