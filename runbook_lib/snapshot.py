@@ -28,6 +28,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.ceph_json import loads_ceph_json
 from runbook_lib.errors import SnapshotError
 from runbook_lib.schemas import screen_parts
 
@@ -128,9 +129,10 @@ def write_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
     return out
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, ceph: bool = False) -> Any:
+    """A snapshot file's JSON; a Ceph part's may hold the bare nan / inf its release printed (ceph_json)."""
     try:
-        return json.loads(path.read_text())
+        return loads_ceph_json(path.read_text()) if ceph else json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise SnapshotError(
             f"snapshot file {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
@@ -186,7 +188,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
         )
     parts: dict[str, list[dict[str, Any]]] = {}
     for part in manifest.get("parts", {}):
-        records = _read_json(root / f"{part}.json")
+        records = _read_json(root / f"{part}.json", ceph=str(part).startswith("ceph/"))
         if not isinstance(records, list):
             raise SnapshotError(f"snapshot part {root / part}.json must hold a JSON list")
         parts[part] = records

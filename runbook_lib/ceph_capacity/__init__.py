@@ -19,7 +19,7 @@ from runbook_lib.ceph_capacity.apply_upmap import apply_chosen_step
 from runbook_lib.ceph_capacity.capacity import analyse_ceph_capacity
 from runbook_lib.ceph_capacity.choice import compare_rebalancing, plan_ceph_upmap
 from runbook_lib.ceph_capacity.collect import open_ceph
-from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, reweight_limits
+from runbook_lib.ceph_capacity.plan import compare_with_ceph, plan_ceph_reweight, reweight_limits, why_no_proposal
 from runbook_lib.ceph_capacity.plots import (
     plot_osd_fill,
     plot_plan_steps,
@@ -59,4 +59,5 @@ __all__ = [
     "show_verdict",
     "show_verification",
     "upmap_limits",
+    "why_no_proposal",
 ]

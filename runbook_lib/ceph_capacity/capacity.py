@@ -12,7 +12,8 @@ import dataclasses
 
 import pandas as pd
 
-from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity, check_osd_df_against_osdmap
+from runbook_lib.ceph_capacity.checks import check_balancer, check_capacity
+from runbook_lib.ceph_capacity.inputs import check_inputs, check_pg_dump, rbd_problems
 from runbook_lib.ceph_capacity.placement import Layout, read_layout
 from runbook_lib.ceph_capacity.tables import (
     CEPH_PARTS,
@@ -48,6 +49,19 @@ class CephCapacityAnalysis:
     facts: Record = dataclasses.field(default_factory=dict)  # osd_dump, status, balancer: what decides the plan
     ceph_optimizer: Record = dataclasses.field(default_factory=dict)  # osdmaptool --upmap's proposal, if run
     crushmap: Record = dataclasses.field(default_factory=dict)  # the CRUSH map (base64) the reweight plan replays
+    left_out: str = ""  # the OSDs left out of every computation, their numbers unreadable (inputs.ReadOSDs)
+    not_planned: str = ""  # why no plan can be computed: an input empty, missing or disagreeing
+    ledger_missing: str = ""  # the pools rbd could not read (their images are not in the ledger)
+
+    @property
+    def why_no_osd(self) -> str:
+        """What an empty OSD table says, with why it is empty."""
+        return "no OSD" + (f": {self.not_planned} (see the findings)" if self.not_planned else "")
+
+    @property
+    def why_no_image(self) -> str:
+        """What an empty ledger says: no image in the pools read, or which pools could not be read."""
+        return self.ledger_missing or "no RBD image in the collected pools"
 
     @property
     def ledger_table(self) -> pd.DataFrame:
@@ -136,13 +150,17 @@ class CephCapacityAnalysis:
         if not self.ratios:
             return "no Ceph data: " + "; ".join(f.message for f in self.findings)[:300]
         live = self.osds[self.osds["kb"] > 0]
+        if live.empty:
+            return f"no OSD's fill computed: {self.not_planned or 'no OSD in osd df has a size'} (see the findings)"
         counts = self.osds["state"].value_counts()
-        average = live["kb_used"].sum() / live["kb"].sum() if not live.empty else float("nan")
+        average = live["kb_used"].sum() / live["kb"].sum()
         return (
             f"{len(self.osds)} OSD(s), average {average:.1%} full, fullest {live['utilization'].max():.1%}; "
             f"{counts.get('nearfull', 0)} nearfull, {counts.get('backfillfull', 0)} backfillfull, "
             f"{counts.get('full', 0)} full (ratios {self.ratios['nearfull']:g} / {self.ratios['backfillfull']:g} / "
             f"{self.ratios['full']:g} from the OSDMap)"
+            + (f"; {self.left_out}" if self.left_out else "")
+            + (f"; no plan computed: {self.not_planned}" if self.not_planned else "")
         )
 
 
@@ -188,22 +206,28 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
             {}, empty, pd.DataFrame(), tabulate_health({}), collection_findings(RUNBOOK, failed), {}
         )
     ratios = thresholds(osd_dump)
-    osds = with_states(tabulate_osds(one(snapshot, "ceph/osd_df_tree"), osd_dump), ratios)
-    pools = tabulate_pools(one(snapshot, "ceph/df_detail"), osd_dump)
-    health = tabulate_health(one(snapshot, "ceph/health_detail"))
-    gather = one(snapshot, "ceph/gather")
     problems = snapshot.problems_for(CEPH_PARTS) | {
         p: m for p, m in snapshot.unread.items() if p in PARTS + OPTIONAL_PARTS
     }
-    findings = check_capacity(osds, health, ratios, gather, problems)
-    findings += check_osd_df_against_osdmap(osds, osd_dump)
+    per_pool, absent_pools = rbd_problems(snapshot.get("ceph/rbd"), osd_dump)
+    if per_pool:  # said per pool, not once for the part
+        problems = {p: m for p, m in problems.items() if p != "ceph/rbd"} | per_pool
+    unread_pools = ", ".join(p.removeprefix("ceph/rbd pool ") for p in per_pool)
+    read = check_inputs(
+        with_states(tabulate_osds(one(snapshot, "ceph/osd_df_tree"), osd_dump), ratios), osd_dump, problems
+    )
+    osds = read.osds
+    pools = tabulate_pools(one(snapshot, "ceph/df_detail"), osd_dump)
+    health = tabulate_health(one(snapshot, "ceph/health_detail"))
+    gather = one(snapshot, "ceph/gather")
+    layout, layout_missing, empty_pgs = layout_of(snapshot, osds, osd_dump)
+    findings = check_capacity(osds, health, ratios, gather, problems, read.findings + empty_pgs) + absent_pools
     findings += check_balancer(one(snapshot, "ceph/balancer_status"), osd_dump)
     ledger_frame = build_ledger(snapshot, osd_dump, unused_days)
     if not ledger_frame.empty:
         from runbook_lib.ceph_capacity.reclaim import check_reclaim
 
         findings += check_reclaim(ledger_frame, osds, bool((osds["state"] == "full").any()))
-    layout, layout_missing = layout_of(snapshot, osds, osd_dump)
     facts = {
         "osd_dump": osd_dump,
         "status": one(snapshot, "ceph/status"),
@@ -223,6 +247,9 @@ def analyse_ceph_capacity(snapshot: Snapshot, unused_days: float = 30.0) -> Ceph
         facts,
         one(snapshot, "ceph/osdmaptool_upmap"),
         one(snapshot, "ceph/crushmap"),
+        read.left_out_note,
+        read.not_planned,
+        f"no RBD image read: rbd could not read pool(s) {unread_pools} (see the findings)" if per_pool else "",
     )
 
 
@@ -232,14 +259,18 @@ LAYOUT_PARTS = {
 }
 
 
-def layout_of(snapshot: Snapshot, osds: pd.DataFrame, osd_dump: Record) -> tuple[Layout | None, str]:
-    """The PG layout, or None and what is missing (a snapshot from before these parts, or one that failed)."""
+def layout_of(snapshot: Snapshot, osds: pd.DataFrame, osd_dump: Record) -> tuple[Layout | None, str, list[Finding]]:
+    """The PG layout, or None and what is missing (a snapshot from before these parts, or one that failed), and
+    the finding when pg dump was read but holds no PG."""
     missing = [
         f"{part} ({snapshot.unread.get(part) or 'not in this snapshot'}; by hand: {command})"
         for part, command in LAYOUT_PARTS.items()
         if not snapshot.get(part) or part in snapshot.unread
     ]
     if missing:
-        return None, "it needs " + "; ".join(missing)
+        return None, "it needs " + "; ".join(missing), []
+    empty = check_pg_dump(one(snapshot, "ceph/pg_dump_pgs"), osds)
+    if empty is not None:
+        return None, empty.message, [empty]
     parts = [one(snapshot, p) for p in ("ceph/osd_df_tree", "ceph/pg_dump_pgs", "ceph/crush_rules")]
-    return read_layout(osds, osd_dump, *parts), ""
+    return read_layout(osds, osd_dump, *parts), "", []

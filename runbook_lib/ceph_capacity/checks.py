@@ -26,10 +26,12 @@ def check_capacity(
     ratios: dict[str, float],
     gather: Record,
     problems: dict[str, str] | None = None,
+    unread: list[Finding] | None = None,
 ) -> list[Finding]:
     """Per OSD past a ratio, health checks the OSD findings do not already say, ratios out of order, an
-    average past nearfull (reweighting cannot help), a cluster that changed while it was read."""
-    findings = collection_findings(RUNBOOK, problems or {})
+    average past nearfull (reweighting cannot help), a cluster that changed while it was read; after the parts
+    not collected and ``unread`` (what could not be read in them: no "capacity-ok" beside it)."""
+    findings = collection_findings(RUNBOOK, problems or {}) + list(unread or [])
     if not ratios_in_order(ratios):
         findings.append(
             Finding(
@@ -163,34 +165,6 @@ def check_named_osds(osds: pd.DataFrame, health: pd.DataFrame) -> list[Finding]:
                         {"check": check.code},
                     )
                 )
-    return findings
-
-
-def check_osd_df_against_osdmap(osds: pd.DataFrame, osd_dump: Record) -> list[Finding]:
-    """Every OSD that is up and in the OSDMap must have a readable row in ``osd df``: a missing one or one
-    whose use is not a number is a finding, never a silent gap in the fill tables."""
-    rows = osds.set_index("osd") if not osds.empty else osds
-    findings = []
-    for entry in osd_dump.get("osds", []):
-        if not (entry.get("up") and entry.get("in")):
-            continue
-        osd = entry.get("osd")
-        if osd not in rows.index:
-            why = "is up and in the OSDMap but has no row in osd df"
-        elif pd.isna(rows.at[osd, "utilization"]) or rows.at[osd, "kb"] <= 0:
-            why = "is up and in, but osd df reports no usable size or use for it (kb 0, or not a number)"
-        else:
-            continue
-        findings.append(
-            Finding(
-                RUNBOOK,
-                "osd-unreadable",
-                "error",
-                f"osd.{osd}",
-                f"osd.{osd} {why}: its fill is unknown and it is left out of the tables and the plan",
-                f"ceph osd df tree -f json | grep -A3 '\"osd.{osd}\"'; ceph tell osd.{osd} status",
-            )
-        )
     return findings
 
 

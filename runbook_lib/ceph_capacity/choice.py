@@ -166,19 +166,23 @@ class Rebalancing:
     table: pd.DataFrame  # the plans side by side
     fill: pd.DataFrame  # osd × plan: predicted fill after each
     ceph_optimizer: Record  # what osdmaptool was asked and said
+    no_fill: str = ""  # why there is no PG-level prediction (``fill`` empty)
 
 
 def plan_ceph_upmap(analysis: CephCapacityAnalysis, limits: UpmapLimits | None = None) -> UpmapPlan:
     """The upmap plan over the analysis; a plan with ``refused`` when the cluster's facts forbid one."""
     limits = limits or UpmapLimits()
     layout = analysis.layout
-    if layout is None:
-        return UpmapPlan([], "", limits.as_dict(), refused=analysis.layout_missing)
+    if analysis.not_planned or layout is None:
+        why = analysis.not_planned or analysis.layout_missing
+        return UpmapPlan([], "", limits.as_dict(), refused=f"not computed: {why}")
     allowed, compat = upmap_allowed(analysis.facts.get("osd_dump", {}))
     if not allowed:
         return UpmapPlan([], "", limits.as_dict(), refused=compat)
     used = settled_used_kb(layout.osds, layout.pgs)
-    return plan_upmap(layout.osds, used, layout.pgs, layout.rules, layout.where, layout.items, analysis.ratios, limits)
+    plan = plan_upmap(layout.osds, used, layout.pgs, layout.rules, layout.where, layout.items, analysis.ratios, limits)
+    held = "; ".join(n for n in (plan.held, analysis.left_out) if n)
+    return dataclasses.replace(plan, held=held)
 
 
 def compare_rebalancing(analysis: CephCapacityAnalysis, reweight: ReweightPlan, upmap: UpmapPlan) -> Rebalancing:
@@ -187,11 +191,16 @@ def compare_rebalancing(analysis: CephCapacityAnalysis, reweight: ReweightPlan, 
     facts = analysis.facts
     optimizer = analysis.ceph_optimizer
     pgs_per_osd = layout.pgs_per_osd if layout is not None else 0.0
+    if analysis.not_planned:
+        why = f"no plan computed: {analysis.not_planned}"
+        empty = side_by_side(Outcome("now", 0, 0.0, {}, None), []).iloc[0:0]
+        return Rebalancing({"plan": "none", "why": [why]}, empty, pd.DataFrame(), optimizer, why)
     choice = choose(facts.get("osd_dump", {}), facts.get("status", {}), facts.get("balancer", {}), pgs_per_osd)
     if upmap.refused:
         choice = {"plan": "reweight", "why": [*choice["why"], f"no upmap plan: {upmap.refused}"]}
     if layout is None:
-        return Rebalancing(choice, side_by_side(_now_from_osds(analysis), []), pd.DataFrame(), optimizer)
+        why = f"no PG layout read: {analysis.layout_missing}"
+        return Rebalancing(choice, side_by_side(_now_from_osds(analysis), []), pd.DataFrame(), optimizer, why)
     used = settled_used_kb(layout.osds, layout.pgs)
     size = {int(o): float(k) for o, k in zip(layout.osds["osd"], layout.osds["kb"], strict=True) if k}
     now = Outcome(

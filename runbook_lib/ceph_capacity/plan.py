@@ -234,10 +234,14 @@ def plan_ceph_reweight(
     """The plan for a :class:`runbook_lib.ceph_capacity.capacity.CephCapacityAnalysis`; Ceph's own proposal,
     collected with the data, calibrates step 1 when it was asked with the same limits."""
     limits = limits or ReweightLimits()
+    if analysis.not_planned:
+        note = "none: no step was planned"
+        return ReweightPlan([], f"not computed: {analysis.not_planned}", limits.as_dict(), note)
     recorded = analysis.test_reweight or {}
     same = all(recorded.get(k) == v for k, v in limits.as_dict().items())
     proposal = recorded.get("result") if same else None
     replay, why = crush_replay(analysis.crushmap, analysis.facts.get("osd_dump", {}), analysis.layout)
+    why = analysis.layout_missing if analysis.layout is None and analysis.layout_missing else why
     crush = crush_after(replay, analysis.layout, analysis.osds) if replay and analysis.layout else None
     plan = plan_reweight(
         analysis.osds,
@@ -257,7 +261,15 @@ def plan_ceph_reweight(
         if crush and analysis.layout is not None
         else f"first-order share of each OSD's data (not the CRUSH mapping: {why})"
     )
-    return dataclasses.replace(plan, model_note=note)
+    return dataclasses.replace(plan, model_note=note + (f"; {analysis.left_out}" if analysis.left_out else ""))
+
+
+def why_no_proposal(test_reweight: dict) -> str:
+    """What an empty comparison with Ceph's proposal says: not asked, refused (EDOM), or the error it gave."""
+    if not test_reweight:
+        return "no proposal recorded: this snapshot has no ceph/test_reweight (run live: -p ceph_live true)"
+    error = str(test_reweight.get("error") or "")
+    return f"no proposal: {error}" if error else "no proposal recorded"
 
 
 def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:

@@ -180,8 +180,14 @@ def show_rebalancing(rebalancing: Rebalancing) -> None:
     print(f"chosen: {rebalancing.choice['plan']}")
     for reason in rebalancing.choice["why"]:
         print(f"  - {reason}")
-    show_table(rebalancing.table, "The plans side by side (same byte model; score: Ceph's balancer eval)")
-    show_table(rebalancing.fill, "Predicted fill per OSD after each plan", "no PG-level prediction: no PG layout read")
+    show_table(
+        rebalancing.table,
+        "The plans side by side (same byte model; score: Ceph's balancer eval)",
+        "no plan to compare: " + "; ".join(rebalancing.choice["why"]),
+    )
+    show_table(
+        rebalancing.fill, "Predicted fill per OSD after each plan", "no PG-level prediction: " + rebalancing.no_fill
+    )
     optimizer = rebalancing.ceph_optimizer
     if optimizer.get("error"):
         show_note(f"Ceph's optimizer not run: {optimizer['error']}")

@@ -24,20 +24,8 @@ from runbook_lib.records import Record, Records
 
 # Volume states in which Cinder is working on the volume: never call those orphans or unused.
 _BUSY = {
-    "creating",
-    "deleting",
-    "error_deleting",
-    "migrating",
-    "downloading",
-    "uploading",
-    "attaching",
-    "detaching",
-    "backing-up",
-    "restoring-backup",
-    "retyping",
-    "extending",
-    "maintenance",
-    "reserved",
+    *("creating", "deleting", "error_deleting", "migrating", "downloading", "uploading", "attaching"),
+    *("detaching", "backing-up", "restoring-backup", "retyping", "extending", "maintenance", "reserved"),
 }
 
 
@@ -246,6 +234,12 @@ def _before_deleting(reclaimable: pd.DataFrame, shown: int = 5) -> str:
     )
 
 
+FULL_CLUSTER_DELETES = (
+    " The cluster is full: delete with `rbd rm` (it may write to a full pool); the OpenStack APIs' deletes "
+    "would hang, then reconcile the API records."
+)
+
+
 def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) -> list[Finding]:
     """The headline (what deleting frees, and the fullest OSD before → after) and one finding per orphan."""
     findings: list[Finding] = []
@@ -275,13 +269,11 @@ def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) ->
         f"{pool} {raw / scale:,.{digits}f} {unit}"
         for pool, raw in reclaimable.groupby("pool")["raw_bytes"].sum().items()
     )
-    how = (
-        (
-            " The cluster is full: delete with `rbd rm` (it may write to a full pool); the OpenStack APIs' deletes "
-            "would hang, then reconcile the API records."
-        )
-        if full
-        else ""
+    how = FULL_CLUSTER_DELETES if full else ""
+    effect = (
+        f"the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}"
+        if not osds.empty
+        else "what that frees on each OSD is unknown (no OSD's fill was read)"
     )
     findings.append(
         Finding(
@@ -290,7 +282,7 @@ def check_reclaim(ledger_frame: pd.DataFrame, osds: pd.DataFrame, full: bool) ->
             "info",
             "reclaim ledger",
             f"deleting {len(reclaimable)} orphan/unused/trashed image(s) frees {freed / scale:,.{digits}f} {unit} raw "
-            f"({per_pool}): the fullest OSD goes from {before_max:.1%} to about {after_max:.1%}.{how}",
+            f"({per_pool}): {effect}.{how}",
             _before_deleting(reclaimable),
             {"raw_bytes": int(freed)},
         )

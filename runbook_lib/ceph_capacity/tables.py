@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from runbook_lib.records import Record
@@ -98,39 +100,66 @@ def osd_state(utilization: float, ratios: dict[str, float]) -> str:
     return "ok"
 
 
+# The numbers an OSD's row is computed from: one that is not a finite number leaves the OSD out of everything.
+_REQUIRED_NUMBERS = ("kb", "kb_used")
+_OPTIONAL_NUMBERS = ("kb_avail", "kb_used_data", "kb_used_omap", "crush_weight", "reweight", "pgs")
+
+
+def _number(value: object) -> float:
+    """A finite, non-negative number as a float; NaN for anything else (a string, null, a bool, NaN, inf)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return float("nan")
+    return float(value)
+
+
+def _said(value: object) -> str:
+    """A value as the reader should see it in a message: NaN, inf, null, the string '524288', -1."""
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    return "null" if value is None else "true" if value is True else "false" if value is False else repr(value)
+
+
+def unreadable_numbers(node: Record) -> str:
+    """What in an ``osd df`` row is not a number ('' when every number reads): "kb_used is NaN"."""
+    bad = [f for f in _REQUIRED_NUMBERS if pd.isna(_number(node.get(f)))]
+    bad += [f for f in _OPTIONAL_NUMBERS if f in node and node[f] is not None and pd.isna(_number(node[f]))]
+    return ", ".join(f"{f} is {_said(node[f]) if f in node else 'missing'}" for f in bad)
+
+
 def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
-    """One row per OSD: its host (parent bucket), class, weights, space (KiB) and fill (fraction)."""
-    nodes = osd_df_tree.get("nodes", [])
+    """One row per OSD: its host (parent bucket), class, weights, space (KiB) and fill (fraction); ``problem``
+    says which of its numbers cannot be read ('' for a usable row: only those may be computed with)."""
+    nodes = [n for n in osd_df_tree.get("nodes", []) if isinstance(n, dict)]
     parent = {child: n["name"] for n in nodes if n.get("type") == "host" for child in n.get("children", [])}
-    state = {o["osd"]: o for o in osd_dump.get("osds", [])}
+    state = {o["osd"]: o for o in osd_dump.get("osds", []) if isinstance(o, dict)}
     rows = []
     for node in nodes:
         if node.get("type") != "osd":
             continue
-        kb = node.get("kb") or 0
-        # a null or NaN use (Jewel's -nan, read as null) stays unknown: never an empty OSD
-        used = node.get("kb_used")
-        used = float("nan") if used is None else float(used)
+        kb, used = _number(node.get("kb")), _number(node.get("kb_used"))  # Jewel's -nan reads as NaN: unknown
         # What a move carries: data and omap (BlueFS metadata stays). Before Mimic osd df had no
         # kb_used_data / kb_used_omap (ceph PR 18096): then all of kb_used is taken as movable.
-        movable = (node.get("kb_used_data") or 0) + (node.get("kb_used_omap") or 0) if "kb_used_data" in node else used
+        data, omap = _number(node.get("kb_used_data") or 0), _number(node.get("kb_used_omap") or 0)
         dump = state.get(node["id"], {})
         rows.append(
             {
                 "osd": node["id"],
-                "name": node["name"],
+                "name": node.get("name", f"osd.{node['id']}"),
                 "host": parent.get(node["id"], ""),
                 "device_class": node.get("device_class", ""),
-                "crush_weight": node.get("crush_weight", 0.0),
-                "reweight": node.get("reweight", 0.0),
+                "crush_weight": _number(node.get("crush_weight", 0.0)),
+                "reweight": _number(node.get("reweight", 0.0)),
                 "kb": kb,
                 "kb_used": used,
-                "kb_movable": movable,
-                "kb_avail": node.get("kb_avail") or 0,
-                "utilization": used / kb if kb and not pd.isna(used) else float("nan"),
-                "pgs": node.get("pgs", 0),
+                "kb_movable": data + omap if "kb_used_data" in node else used,
+                "kb_avail": _number(node.get("kb_avail") or 0),
+                "utilization": used / kb if kb > 0 else float("nan"),
+                "pgs": node["pgs"] if type(node.get("pgs")) is int else 0,  # else unreadable: the row is left out
                 "up": bool(dump.get("up", node.get("status", "up") == "up")),
                 "in": bool(dump.get("in", kb > 0)),
+                "problem": unreadable_numbers(node),
             }
         )
     columns = [
@@ -148,6 +177,7 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
         "pgs",
         "up",
         "in",
+        "problem",
     ]
     floats = {c: float for c in ("crush_weight", "reweight", "kb", "kb_used", "kb_movable", "kb_avail", "utilization")}
     return pd.DataFrame(rows, columns=columns).astype(floats)

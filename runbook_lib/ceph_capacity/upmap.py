@@ -276,6 +276,8 @@ def plan_upmap(
 
 
 def _why_done(state: _State, limits: UpmapLimits) -> str:
+    if not state.used:
+        return "no OSD is up, in, weighted and of a known size: there is nothing to move data between"
     means = state.means
     worst = max(state.used, key=lambda o: state.fill(o) - means[state.group[o]])
     excess = state.fill(worst) - means[state.group[worst]]

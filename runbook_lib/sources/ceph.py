@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -22,12 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runbook_lib.ceph_json import loads_ceph_json
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
-# Reef before 18.2.5 wrote bare inf into `osd dump` (tracker 66215); Jewel wrote -nan into `osd df`.
-_BARE_NUMBER = re.compile(r"(?<=[:\[,])\s*(-?(?:inf|nan|Infinity|NaN))\s*(?=[,\]\}])")
 
 
 # (part, ceph arguments) gathered for every run; rbd and the reweight preview are added per parameters.
@@ -49,9 +49,10 @@ def check_ceph_name(value: str, what: str) -> str:
 
 
 def parse_ceph_json(text: str, what: str) -> Any:
-    """JSON from a ceph command, with bare inf/nan (invalid JSON some releases print) read as null."""
+    """JSON from a ceph command; the bare nan / -nan / inf some releases print (Jewel's -nan in ``osd df``,
+    Reef < 18.2.5's inf in ``osd dump``) are read as NaN and inf, which the analyses treat as unreadable."""
     try:
-        return json.loads(_BARE_NUMBER.sub("null", text))
+        return loads_ceph_json(text)
     except json.JSONDecodeError as exc:
         snippet = text.strip()[:120] or "(nothing)"
         raise SourceError(f"'{what}' did not return JSON ({exc.msg} at line {exc.lineno}): {snippet!r}") from None
@@ -100,6 +101,33 @@ class CephAccess:
             command = [shlex.quote(word) for word in command]
         return [*prefix, *command]
 
+    @property
+    def conf_said(self) -> str:
+        """The ceph.conf this command reads, as a message names it: ceph_conf, else the CEPH_CONF the local
+        ceph inherits from the environment, else ceph's default."""
+        if self.conf:
+            return self.conf
+        environment = os.environ.get("CEPH_CONF", "")
+        if environment and not goes_through_ssh(shlex.split(self.command)[:-1]):
+            return f"CEPH_CONF={environment} (from the environment)"
+        return "(the default /etc/ceph/ceph.conf)"
+
+
+def check_environment_conf(ceph_command: str, ceph_conf: str, option: str = "-p ceph_conf FILE") -> None:
+    """Before anything runs: a CEPH_CONF from the environment that the local ceph would read (no ceph_conf
+    given, no ssh) must be a file here; ceph itself would only say it cannot read "its configuration"."""
+    environment = os.environ.get("CEPH_CONF", "")
+    try:
+        remote = goes_through_ssh(shlex.split(ceph_command)[:-1])
+    except ValueError:
+        return  # an unbalanced quote: CephAccess says so in its own words
+    if ceph_conf or not environment or remote or Path(environment).expanduser().is_file():
+        return
+    raise ConfigError(
+        f"CEPH_CONF={environment} (from the environment) is not a file: ceph would not read its configuration; "
+        f"set CEPH_CONF to the cluster's ceph.conf, unset it, or pass {option}"
+    )
+
 
 def goes_through_ssh(prefix: list[str]) -> bool:
     """Whether the words before ``ceph`` reach a remote shell: ssh anywhere among them, behind any wrapper
@@ -144,7 +172,7 @@ def run_ceph(access: CephAccess, tool: str, args: list[str]) -> str:
             f"'{what}' got no answer within {access.timeout + 15} s: is a monitor up and reachable?"
         ) from None
     if done.returncode != 0:
-        raise command_error(what, done.returncode, done.stderr, access.conf)
+        raise command_error(what, done.returncode, done.stderr, access.conf_said)
     return done.stdout
 
 

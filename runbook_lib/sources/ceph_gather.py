@@ -118,5 +118,18 @@ def collect_ceph(
         problems["ceph/test_reweight"] = deadline.not_asked("ceph/test_reweight")
     elif reweight_limits:
         parts["ceph/test_reweight"] = [test_reweight(access, **reweight_limits)]
+        error = parts["ceph/test_reweight"][0]["error"]
+        if error and not refused_to_reweight(error):  # Ceph's refusal is its answer; any other error is not
+            problems["ceph/test_reweight"] = error
     parts["ceph/rbd"] = [collect_rbd(access, pool, deadline) for pool in pools]
+    existing = {str(p.get("pool_name")) for p in parts["ceph/osd_dump"][0].get("pools", [])}
+    failed = {r["pool"]: r["error"] for r in parts["ceph/rbd"] if r["error"] and r["pool"] in existing}
+    if failed:  # a pool named that the cluster does not have is no failure: the analysis says it apart
+        first = next(iter(failed.values()))
+        problems["ceph/rbd"] = f"rbd could not read pool(s) {', '.join(failed)} (first: {first})"
     return parts, problems
+
+
+def refused_to_reweight(error: str) -> bool:
+    """Ceph's EDOM on a near-empty cluster ("Refusing to reweight: we only have N kb used"): an answer."""
+    return "EDOM" in error or "Refusing to reweight" in error

@@ -154,3 +154,12 @@ def test_the_plan_is_machine_readable_one_record_per_osd_change_with_its_argv():
     )
     assert first["effect"].startswith(f"step 1: fullest OSD {plan.steps[0].max_before:.1%} → ")
     assert [r["cli"] for r in records if r["step"] == 1] == plan.steps[0].commands
+
+
+def test_an_empty_comparison_with_ceph_says_whether_it_was_not_asked_refused_or_failed():
+    from runbook_lib.ceph_capacity.plan import why_no_proposal
+
+    assert why_no_proposal({}).startswith("no proposal recorded: this snapshot has no ceph/test_reweight")
+    refused = "'ceph osd test-reweight-by-utilization 120' failed with exit code 33: Error EDOM: Refusing to reweight"
+    assert why_no_proposal({"result": None, "error": refused}) == f"no proposal: {refused}"
+    assert why_no_proposal({"result": None, "error": ""}) == "no proposal recorded"

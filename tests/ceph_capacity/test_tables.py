@@ -154,3 +154,20 @@ def test_the_runbook_reads_the_ceph_parts_and_the_openstack_inventory():
     assert list(PARTS) == [*CEPH_PARTS, *inventory]
     assert set(INVENTORY_PARTS) == {"volumes", "snapshots", "images", "servers"}
     assert set(CEPH_PARTS) <= set(snapshot_of("02-nearfull").parts)
+
+
+def test_an_osd_row_names_each_number_it_cannot_read_with_the_value_it_holds():
+    nodes = [
+        {"id": 0, "type": "osd", "name": "osd.0", "kb": "524288", "kb_used": float("nan"), "pgs": 3},
+        {"id": 1, "type": "osd", "name": "osd.1", "kb": 100, "kb_used": None, "reweight": True},
+        {"id": 2, "type": "osd", "name": "osd.2", "kb": 100, "kb_used": 40, "crush_weight": float("inf")},
+        {"id": 3, "type": "osd", "name": "osd.3", "kb": 100, "kb_used": 40, "pgs": 7},
+    ]
+    table = tabulate_osds({"nodes": nodes}, {})
+    assert table["problem"].tolist() == [
+        "kb is the string '524288', kb_used is NaN",
+        "kb_used is null, reweight is true",
+        "crush_weight is inf",
+        "",
+    ]
+    assert table["utilization"].isna().tolist() == [True, True, False, False] and table.at[3, "pgs"] == 7

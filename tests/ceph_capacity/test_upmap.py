@@ -126,3 +126,11 @@ def test_the_summary_records_carry_the_argv_and_its_undo():
     assert record["undo_argv"] == ["ceph", "osd", "rm-pg-upmap-items", "1.21"]
     assert record["moved_bytes"] == 20 * 1024**2
     assert record["effect"] == "osd.0 55.14%→48.11%, osd.2 25.62%→29.13% after step 1"
+
+
+def test_a_cluster_with_no_osd_up_and_in_says_there_is_nothing_to_move_between():
+    osds, used, table, where = cluster({"h1": [0], "h2": [1]}, [("1.0", (0, 1), 100.0)], kb=1000.0)
+    plan = plan_upmap(osds.assign(**{"in": False}), used, table, {1: Rule("default", "", "host")}, where, {}, {})
+    assert plan.moves == [] and plan.stopped == (
+        "no OSD is up, in, weighted and of a known size: there is nothing to move data between"
+    )

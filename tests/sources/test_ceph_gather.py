@@ -98,7 +98,10 @@ def test_what_the_deadline_leaves_unasked_says_so_and_costs_no_command(tmp_path)
     )
     assert [p for p in parts if p != "ceph/gather"][:2] == ["ceph/osd_dump", "ceph/osd_df_tree"]
     unasked = [part for part, _ in CEPH_PARTS[2:]] + ["ceph/test_reweight"]
-    assert problems == {p: f"{p}: not asked: the collection's deadline of 3 s had passed" for p in unasked}
+    assert problems == {p: f"{p}: not asked: the collection's deadline of 3 s had passed" for p in unasked} | {
+        "ceph/rbd": "rbd could not read pool(s) volumes, vms "
+        "(first: rbd of pool volumes: not asked: the collection's deadline of 3 s had passed)"
+    }
     assert [r["error"] for r in parts["ceph/rbd"]] == [
         "rbd of pool volumes: not asked: the collection's deadline of 3 s had passed",
         "rbd of pool vms: not asked: the collection's deadline of 3 s had passed",
@@ -124,3 +127,34 @@ def test_within_the_deadline_every_part_is_asked_once(tmp_path):
     parts, problems = collect_ceph(answering(tmp_path), ["volumes"], None, Deadline(600))
     assert problems == {} and set(dict(CEPH_PARTS)) <= set(parts)
     assert len((tmp_path / "calls").read_text().splitlines()) == len(CEPH_PARTS) + 1 + 3  # epoch; rbd ls, du, trash
+
+
+def only_osd_dump(tmp_path, reweight_says: str) -> CephAccess:
+    """``ceph`` that answers ``osd dump`` only (and test-reweight with ``reweight_says`` on stderr, exit 33);
+    ``rbd`` that always fails."""
+    ceph, rbd = tmp_path / "bin" / "ceph", tmp_path / "bin" / "rbd"
+    ceph.parent.mkdir()
+    ceph.write_text(
+        f'#!/bin/sh\ncase "$*" in *"osd dump"*) cat {OSD_DUMP}; exit 0;;\n'
+        f'*test-reweight*) echo "{reweight_says}" >&2; exit 33;; esac\necho "refused: $*" >&2; exit 1\n'
+    )
+    rbd.write_text('#!/bin/sh\necho "rbd refused: $*" >&2; exit 1\n')
+    for path in (ceph, rbd):
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return CephAccess(str(ceph), timeout=5)
+
+
+def test_pools_rbd_could_not_read_and_a_failed_reweight_preview_are_problems_but_cephs_refusal_is_not(tmp_path):
+    limits = {"oload": 120, "max_change": 0.05, "max_osds": 4, "no_increasing": False}
+    _, problems = collect_ceph(
+        only_osd_dump(tmp_path, "Error EIO: the monitor hiccupped"), ["vms", "nosuchpool"], limits
+    )
+    assert problems["ceph/rbd"] == (
+        "rbd could not read pool(s) vms (first: 'rbd ls -l --pool vms' failed with exit code 1: "
+        "rbd refused: --client-mount-timeout 5 ls -l --pool vms --format json)"
+    )  # nosuchpool is not in the OSDMap: nothing to read there, which the analysis says apart
+    assert problems["ceph/test_reweight"].endswith("failed with exit code 33: Error EIO: the monitor hiccupped")
+    shutil.rmtree(tmp_path / "bin")
+    refusal = "Error EDOM: Refusing to reweight: we only have 107504 kb used across all osds!"
+    _, problems = collect_ceph(only_osd_dump(tmp_path, refusal), ["vms"], limits)
+    assert "ceph/test_reweight" not in problems and "ceph/rbd" in problems
