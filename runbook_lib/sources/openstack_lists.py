@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import openstack.utils
 import openstack.version
 
 from runbook_lib.errors import AuthenticationFailed, ServiceMissing, SourceUnreachable
@@ -62,8 +63,17 @@ def _collect_compute_services(conn: Any) -> list[dict[str, Any]]:
     return [_wire(s) for s in conn.compute.services(binary="nova-compute")]
 
 
+# From microversion 2.88 each hypervisor of the detail list carries its uptime, which nova-api asks that host's
+# nova-compute for over RPC (nova/api/openstack/compute/hypervisors.py, _view_hypervisor): a call per hypervisor
+# inside every page, and one compute that is up but does not answer fails the whole page (MessagingTimeout, HTTP
+# 500). 2.87 lists the same hosts, addresses and services without it (paged by uuid marker since 2.53).
+HYPERVISORS_MICROVERSION = "2.87"
+
+
 def _collect_hypervisors(conn: Any) -> list[dict[str, Any]]:
-    return [_wire(h) for h in conn.compute.hypervisors(details=True)]
+    capped = openstack.utils.supports_microversion(conn.compute, HYPERVISORS_MICROVERSION)
+    listed = conn.compute.hypervisors(details=True, microversion=HYPERVISORS_MICROVERSION if capped else None)
+    return [_wire(h) for h in listed]
 
 
 def _collect_ports(conn: Any) -> list[dict[str, Any]]:
