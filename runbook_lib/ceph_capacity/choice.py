@@ -48,11 +48,12 @@ def balancer_refusal(status: Record) -> str:
     states = {s.get("state_name", ""): s.get("count", 0) for s in pgmap.get("pgs_by_state", []) or []}
     if any("unknown" in s for s in states):
         return "some PGs are unknown"
-    if pgmap.get("degraded_ratio", 0) or any("degraded" in s for s in states):
-        return f"objects are degraded ({pgmap.get('degraded_ratio', 0):.2%})"
+    degraded = float(pgmap.get("degraded_ratio") or 0)  # null when Ceph printed nan (ceph_json)
+    if degraded or any("degraded" in s for s in states):
+        return f"objects are degraded ({degraded:.2%})"
     if any("active" not in s for s in states):
         return "some PGs are inactive"
-    misplaced = float(pgmap.get("misplaced_ratio", 0) or 0)
+    misplaced = float(pgmap.get("misplaced_ratio") or 0)
     if misplaced >= BALANCER_MAX_MISPLACED:
         return f"misplaced objects ({misplaced:.2%}) are at target_max_misplaced_ratio (5%) or above"
     return ""

@@ -16,6 +16,7 @@ import pandas as pd
 from runbook_lib.ceph_capacity.tables import RUNBOOK
 from runbook_lib.findings import Finding
 from runbook_lib.records import Record
+from runbook_lib.sources.ceph_gather import unread_pools
 
 AGAIN = "then collect again (runbook collect --ceph) or run live (-p ceph_live true)"
 
@@ -146,16 +147,12 @@ def check_pg_dump(pg_dump: Record, osds: pd.DataFrame) -> Finding | None:
 def rbd_problems(rbd: list[Record], osd_dump: Record) -> tuple[dict[str, str], list[Finding]]:
     """Per pool that ``rbd`` could not read, a problem (an error finding each, named by pool); per pool named in
     the ``pools`` parameter that the OSDMap does not have, an info finding (there is nothing to read in it)."""
-    existing = {str(p.get("pool_name")) for p in osd_dump.get("pools", []) if isinstance(p, dict)}
-    problems, absent = {}, []
-    for record in rbd:
-        pool, error = str(record.get("pool")), str(record.get("error") or "")
-        if error and pool in existing:
-            problems[f"ceph/rbd pool {pool}"] = (
-                f"rbd could not read pool {pool}, so its images are not in the ledger: {error}"
-            )
-        elif error:
-            absent.append(pool)
+    unread = unread_pools(rbd, osd_dump)
+    problems = {
+        f"ceph/rbd pool {pool}": f"rbd could not read pool {pool}, so its images are not in the ledger: {error}"
+        for pool, error in unread.items()
+    }
+    absent = [str(r.get("pool")) for r in rbd if r.get("error") and str(r.get("pool")) not in unread]
     findings = [
         Finding(
             RUNBOOK,

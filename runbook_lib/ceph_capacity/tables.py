@@ -102,7 +102,8 @@ def osd_state(utilization: float, ratios: dict[str, float]) -> str:
 
 # The numbers an OSD's row is computed from: one that is not a finite number leaves the OSD out of everything.
 _REQUIRED_NUMBERS = ("kb", "kb_used")
-_OPTIONAL_NUMBERS = ("kb_avail", "kb_used_data", "kb_used_omap", "crush_weight", "reweight", "pgs")
+_PLANNED_NUMBERS = ("crush_weight", "reweight", "pgs")  # where present (every release), null is unreadable too
+_DEFAULTED_NUMBERS = ("kb_avail", "kb_used_data", "kb_used_omap")  # null or absent (before Mimic): 0
 
 
 def _number(value: object) -> float:
@@ -118,13 +119,15 @@ def _said(value: object) -> str:
         return f"the string {value!r}"
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
-    return "null" if value is None else "true" if value is True else "false" if value is False else repr(value)
+    return "null or nan" if value is None else "true" if value is True else "false" if value is False else repr(value)
 
 
 def unreadable_numbers(node: Record) -> str:
     """What in an ``osd df`` row is not a number ('' when every number reads): "kb_used is NaN"."""
     bad = [f for f in _REQUIRED_NUMBERS if pd.isna(_number(node.get(f)))]
-    bad += [f for f in _OPTIONAL_NUMBERS if f in node and node[f] is not None and pd.isna(_number(node[f]))]
+    bad += [f for f in _PLANNED_NUMBERS if f in node and pd.isna(_number(node[f]))]
+    bad += [f for f in _DEFAULTED_NUMBERS if node.get(f) is not None and pd.isna(_number(node[f]))]
+    bad += ["pgs"] if "pgs" not in bad and "pgs" in node and not float(node["pgs"]).is_integer() else []
     return ", ".join(f"{f} is {_said(node[f]) if f in node else 'missing'}" for f in bad)
 
 
@@ -138,7 +141,8 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
     for node in nodes:
         if node.get("type") != "osd":
             continue
-        kb, used = _number(node.get("kb")), _number(node.get("kb_used"))  # Jewel's -nan reads as NaN: unknown
+        kb, used = _number(node.get("kb")), _number(node.get("kb_used"))  # Jewel's -nan reads as null: unknown
+        problem = unreadable_numbers(node)
         # What a move carries: data and omap (BlueFS metadata stays). Before Mimic osd df had no
         # kb_used_data / kb_used_omap (ceph PR 18096): then all of kb_used is taken as movable.
         data, omap = _number(node.get("kb_used_data") or 0), _number(node.get("kb_used_omap") or 0)
@@ -156,10 +160,10 @@ def tabulate_osds(osd_df_tree: Record, osd_dump: Record) -> pd.DataFrame:
                 "kb_movable": data + omap if "kb_used_data" in node else used,
                 "kb_avail": _number(node.get("kb_avail") or 0),
                 "utilization": used / kb if kb > 0 else float("nan"),
-                "pgs": node["pgs"] if type(node.get("pgs")) is int else 0,  # else unreadable: the row is left out
+                "pgs": int(node["pgs"]) if "pgs" in node and not problem else 0,  # else the row is left out
                 "up": bool(dump.get("up", node.get("status", "up") == "up")),
                 "in": bool(dump.get("in", kb > 0)),
-                "problem": unreadable_numbers(node),
+                "problem": problem,
             }
         )
     columns = [

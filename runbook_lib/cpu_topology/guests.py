@@ -16,6 +16,7 @@ import pandas as pd
 from runbook_lib.cpu_topology.fleet import RUNBOOK
 from runbook_lib.cpu_topology.guest_servers import UNKNOWN_EDITION
 from runbook_lib.cpu_topology.topology import Topology, visible_vcpus
+from runbook_lib.cpu_topology.unmatched import IMAGE_UNKNOWN
 from runbook_lib.findings import Finding, server_subject
 from runbook_lib.records import Records
 
@@ -112,7 +113,9 @@ def compare_guests(servers: pd.DataFrame, guests: pd.DataFrame) -> pd.DataFrame:
             continue
         limit = None if pd.isna(server.socket_limit) else int(server.socket_limit)
         actual = actual_topology(guest.sockets, guest.cores, guest.threads)
-        seen = visible_vcpus(actual, limit) if actual else None
+        # a guest whose image nobody could read: its topology is known, what it sees is not (no edition to apply)
+        unseen = limit is None and getattr(server, "edition", "") == IMAGE_UNKNOWN
+        seen = visible_vcpus(actual, limit) if actual and not unseen else None
         differs = guest.topology != server.topology
         rows.append(
             {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -192,14 +193,11 @@ def misspelled_findings(misspelled: pd.DataFrame) -> list[Finding]:
     findings = []
     for row in misspelled.itertuples():
         hint = f" (did you mean {row.did_you_mean}?)" if row.did_you_mean else ""
-        if row.kind == "image":
-            fix = f"openstack image unset --property {row.key} {row.id}"
-            if row.did_you_mean:
-                fix = f"openstack image set --property {row.did_you_mean}={row.value} {row.id} && " + fix
-        else:
-            fix = f"openstack flavor unset --property {row.key} {row.id}"
-            if row.did_you_mean:
-                fix = f"openstack flavor set --property {row.did_you_mean}={row.value} {row.id} && " + fix
+        # pasted into a shell: every value from Glance or Nova quoted for it
+        fix = shlex.join(["openstack", row.kind, "unset", "--property", str(row.key), str(row.id)])
+        if row.did_you_mean:
+            renamed = ["openstack", row.kind, "set", "--property", f"{row.did_you_mean}={row.value}", str(row.id)]
+            fix = f"{shlex.join(renamed)} && {fix}"
         findings.append(
             Finding(
                 RUNBOOK,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import shlex
 from collections.abc import Mapping
 
 import pandas as pd
@@ -102,7 +103,7 @@ def unknown_image_findings(servers: pd.DataFrame) -> list[Finding]:
         if len(exposed) > NAMED
         else ""
     )
-    safe = len(unknown) - len(exposed)
+    safe = int((unknown["sockets"] == 1).sum())  # a topology Nova refuses has no sockets: neither exposed nor safe
     return [
         Finding(
             RUNBOOK,
@@ -113,7 +114,8 @@ def unknown_image_findings(servers: pd.DataFrame) -> list[Finding]:
             "cloud entry): whether their guest is Windows, and which edition, is unknown. "
             + (
                 f"{len(exposed)} get more than one socket from their flavor and would use only some of their vCPUs "
-                f"under a Windows client edition (Pro 2 sockets, Home 1): {named}{more}"
+                f"under a Windows client edition (Home uses 1 socket, Pro 2: more than 2 lose under both): "
+                f"{named}{more}"
                 if len(exposed)
                 else "None gets more than one socket"
             )
@@ -145,8 +147,8 @@ def socket_limit_findings(
                 f"socket_limits key {key!r}",
                 f"socket_limits key {key!r} matches no image id or name, so its limit of {limit} socket(s) was "
                 f"applied to nothing; {_candidates(key, names)}",
-                f"use the image's exact name or id as 'openstack image list' shows it, e.g. -p socket_limits "
-                f"'{example}'",
+                "use the image's exact name or id as 'openstack image list' shows it, e.g. "
+                + shlex.join(["-p", "socket_limits", example]),
             )
         )
     return findings

@@ -163,7 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if typed.get("ceph_live") is True:
             live_ceph, reads_snapshot = live_ceph or typed, reads_snapshot - {nb.stem}
     if live_ceph is not None:  # the kernel's ceph inherits CEPH_CONF: a missing one is said here, exit 2
-        from runbook_lib.sources.ceph import check_environment_conf
+        from runbook_lib.sources.ceph_environment import check_environment_conf
 
         check_environment_conf(str(live_ceph.get("ceph_command") or "ceph"), str(live_ceph.get("ceph_conf") or ""))
     from runbook_lib.headless.history import claim_run_dir, live_ceph_source, read_run_summary, source_slug

@@ -76,7 +76,7 @@ def collect_command(args: argparse.Namespace) -> int:
     hosts = host_parameters(args.parameter or [])  # checked before anything is read
     ceph = {"ceph_conf": args.ceph_conf, "ceph_command": args.ceph_command} if args.ceph else None
     if ceph is not None:  # before anything is read
-        from runbook_lib.sources.ceph import check_environment_conf
+        from runbook_lib.sources.ceph_environment import check_environment_conf
 
         check_environment_conf(args.ceph_command, args.ceph_conf, "--ceph-conf FILE")
     return collect_snapshot(args.cloud or "", args.out, args.runbooks, ceph, hosts, args.snapshot or "")

@@ -32,7 +32,7 @@ def read_executed_notebook(path: Path) -> Any:
     """The notebook at ``path``, or one ConfigError naming it: a file that is not JSON, or JSON that is no valid
     notebook, left in a run directory (nbformat would raise NotJSONError, a schema error, even AttributeError)."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         raw = json.loads(text)
     except UnicodeDecodeError as exc:
         reason = f"not UTF-8 text: byte {exc.start}"
@@ -59,7 +59,8 @@ def read_executed_notebook(path: Path) -> Any:
 def _shape(raw: object) -> str:
     if isinstance(raw, dict):
         return "an object without a cells list and nbformat"
-    return f"a {type(raw).__name__.replace('str', 'string').replace('NoneType', 'null')}, not an object"
+    said = {"str": "a string", "int": "a number", "float": "a number", "bool": "a boolean", "list": "a list"}
+    return f"{said.get(type(raw).__name__, 'null')}, not an object"
 
 
 def export_html(notebook_path: str | Path) -> Path:

@@ -25,6 +25,7 @@ from typing import Any
 
 from runbook_lib.ceph_json import loads_ceph_json
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
+from runbook_lib.sources.ceph_environment import inherits_environment
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
@@ -108,25 +109,9 @@ class CephAccess:
         if self.conf:
             return self.conf
         environment = os.environ.get("CEPH_CONF", "")
-        if environment and not goes_through_ssh(shlex.split(self.command)[:-1]):
+        if environment and inherits_environment(shlex.split(self.command)[:-1]):
             return f"CEPH_CONF={environment} (from the environment)"
         return "(the default /etc/ceph/ceph.conf)"
-
-
-def check_environment_conf(ceph_command: str, ceph_conf: str, option: str = "-p ceph_conf FILE") -> None:
-    """Before anything runs: a CEPH_CONF from the environment that the local ceph would read (no ceph_conf
-    given, no ssh) must be a file here; ceph itself would only say it cannot read "its configuration"."""
-    environment = os.environ.get("CEPH_CONF", "")
-    try:
-        remote = goes_through_ssh(shlex.split(ceph_command)[:-1])
-    except ValueError:
-        return  # an unbalanced quote: CephAccess says so in its own words
-    if ceph_conf or not environment or remote or Path(environment).expanduser().is_file():
-        return
-    raise ConfigError(
-        f"CEPH_CONF={environment} (from the environment) is not a file: ceph would not read its configuration; "
-        f"set CEPH_CONF to the cluster's ceph.conf, unset it, or pass {option}"
-    )
 
 
 def goes_through_ssh(prefix: list[str]) -> bool:

@@ -122,12 +122,18 @@ def collect_ceph(
         if error and not refused_to_reweight(error):  # Ceph's refusal is its answer; any other error is not
             problems["ceph/test_reweight"] = error
     parts["ceph/rbd"] = [collect_rbd(access, pool, deadline) for pool in pools]
-    existing = {str(p.get("pool_name")) for p in parts["ceph/osd_dump"][0].get("pools", [])}
-    failed = {r["pool"]: r["error"] for r in parts["ceph/rbd"] if r["error"] and r["pool"] in existing}
-    if failed:  # a pool named that the cluster does not have is no failure: the analysis says it apart
+    failed = unread_pools(parts["ceph/rbd"], parts["ceph/osd_dump"][0])
+    if failed:
         first = next(iter(failed.values()))
         problems["ceph/rbd"] = f"rbd could not read pool(s) {', '.join(failed)} (first: {first})"
     return parts, problems
+
+
+def unread_pools(rbd: list[dict[str, Any]], osd_dump: dict[str, Any]) -> dict[str, str]:
+    """Pool → rbd's error, for the pools the OSDMap has that rbd could not read (a pool named that the cluster
+    does not have is no failure: there is nothing to read in it)."""
+    existing = {str(p.get("pool_name")) for p in osd_dump.get("pools", []) if isinstance(p, dict)}
+    return {str(r.get("pool")): str(r["error"]) for r in rbd if r.get("error") and str(r.get("pool")) in existing}
 
 
 def refused_to_reweight(error: str) -> bool:

@@ -109,6 +109,7 @@ def check_auth_url(cloud: str, auth_url: object, where: str = "") -> None:
     except ValueError:  # an unclosed [IPv6 bracket, a port that is no number
         fine = False
     if not fine:
+        text = text.rpartition("@")[2] if "@" in text else text  # 'user:password@host' without a scheme: no echo
         raise ConfigError(
             f"auth_url {text!r} of cloud {cloud!r} is not a URL (it needs http:// or https:// and a host, e.g. "
             f"https://keystone.example.com:5000/v3); fix it in {where or 'clouds.yaml'}"

@@ -77,7 +77,7 @@ def translate_error(exc: BaseException, part: str, cloud: str, api_timeout: floa
         return ours
     status = next((_status(e) for e in chain if _status(e)), None)
     text = str(exc)
-    detail = str(getattr(exc, "details", "") or exc).strip().splitlines()[0][:300]
+    detail = (str(getattr(exc, "details", "") or exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
     def caused_by(*classes: type) -> bool:
         return any(isinstance(e, classes) for e in chain)

@@ -40,6 +40,8 @@ def test_upmap_needs_luminous_clients_and_says_how_to_require_them():
         ),
         ({"misplaced_ratio": 0.01, "pgs_by_state": [{"state_name": "active+remapped+backfilling", "count": 3}]}, ""),
         (CLEAN["pgmap"], ""),
+        # ratios Ceph printed as nan reach here as null (ceph_json): no refusal made of them
+        ({"degraded_ratio": None, "misplaced_ratio": None, **CLEAN["pgmap"]}, ""),
     ],
 )
 def test_the_balancer_refuses_in_its_own_order(pgmap, refusal):

@@ -28,7 +28,7 @@ def _plans(analysis):
 
 @pytest.mark.parametrize(
     ("value", "said"),
-    [(math.nan, "kb_used is NaN"), (None, "kb_used is null"), ("301560", "kb_used is the string '301560'")],
+    [(math.nan, "kb_used is NaN"), (None, "kb_used is null or nan"), ("301560", "kb_used is the string '301560'")],
 )
 def test_an_osd_whose_use_cannot_be_read_is_named_and_left_out_of_the_mean_the_spread_and_the_plans(
     demo_copy, value, said

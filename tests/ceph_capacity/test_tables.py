@@ -162,12 +162,19 @@ def test_an_osd_row_names_each_number_it_cannot_read_with_the_value_it_holds():
         {"id": 1, "type": "osd", "name": "osd.1", "kb": 100, "kb_used": None, "reweight": True},
         {"id": 2, "type": "osd", "name": "osd.2", "kb": 100, "kb_used": 40, "crush_weight": float("inf")},
         {"id": 3, "type": "osd", "name": "osd.3", "kb": 100, "kb_used": 40, "pgs": 7},
+        {"id": 4, "type": "osd", "name": "osd.4", "kb": 100, "kb_used": 40, "reweight": None, "crush_weight": None},
+        {"id": 5, "type": "osd", "name": "osd.5", "kb": 100, "kb_used": 40, "pgs": 12.5, "kb_avail": None},
+        {"id": 6, "type": "osd", "name": "osd.6", "kb": 100, "kb_used": 40, "pgs": 12.0},
     ]
     table = tabulate_osds({"nodes": nodes}, {})
     assert table["problem"].tolist() == [
         "kb is the string '524288', kb_used is NaN",
-        "kb_used is null, reweight is true",
+        "kb_used is null or nan, reweight is true",
         "crush_weight is inf",
         "",
+        "crush_weight is null or nan, reweight is null or nan",  # a plan computes with them: never NaN in it
+        "pgs is 12.5",
+        "",
     ]
-    assert table["utilization"].isna().tolist() == [True, True, False, False] and table.at[3, "pgs"] == 7
+    assert table["pgs"].tolist() == [0, 0, 0, 7, 0, 0, 12]
+    assert table["utilization"].isna().tolist() == [True, True, False, False, False, False, False]

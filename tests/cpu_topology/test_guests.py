@@ -1,6 +1,7 @@
 """What the guests run with (domain XML) against the prediction, on the demo snapshot (real API output) with
 real domain XMLs (tests/fixtures/libvirt-domains) given the ids of demo servers."""
 
+import pandas as pd
 import pytest
 from conftest import FIXTURES
 
@@ -101,3 +102,17 @@ def test_a_guest_without_topology_is_said_and_the_others_still_count(demo_snapsh
     assert any(f.kind == "server-loses-vcpus" and "sql-win7" in f.subject for f in analysis.findings)
     unknown = next(f for f in analysis.findings if f.kind == "guest-topology-unknown")
     assert "sql-win7" in unknown.subject and "sets no CPU topology" in unknown.message
+
+
+def test_a_guest_whose_image_is_gone_keeps_its_xml_topology_but_no_claim_of_what_it_sees(demo_snapshot):
+    """desk-win7's image deleted: its XML says 4 sockets, and nothing says the guest is Windows."""
+    image = next(s["image"]["id"] for s in demo_snapshot.get("openstack/servers") if s["name"] == "desk-win7")
+    images = [i for i in demo_snapshot.get("openstack/images") if i["id"] != image]
+    domain = _guest(demo_snapshot, "desk-win7", "virsh-dumpxml/instance-0000000f.xml")
+    analysis = analyse_cpu_topology(demo_snapshot.with_parts({"openstack/images": images, PART: [domain]}))
+    row = analysis.servers.set_index("server").loc["desk-win7"]
+    assert row["edition"] == "image unknown" and row["topology_from"] == "predicted"
+    assert row[["visible_vcpus", "lost_vcpus"]].isna().all()  # never "sees all 4": the guest OS is unknown
+    [compared] = analysis.guest_check.itertuples()
+    assert (compared.predicted, compared.actual) == ("4s×1c×1t", "4s×1c×1t") and pd.isna(compared.visible_vcpus)
+    assert not [f for f in analysis.findings if "desk-win7" in f.subject and f.kind == "server-loses-vcpus"]

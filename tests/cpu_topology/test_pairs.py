@@ -8,6 +8,7 @@ from runbook_lib.cpu_topology.pairs import (
     analyse_servers,
     evaluate_pair,
     find_misspelled_properties,
+    misspelled_findings,
 )
 
 
@@ -176,3 +177,17 @@ def test_a_fleet_is_worked_out_once_per_distinct_image_and_flavor_not_once_per_s
     uncapped = real(8, {}, {k: v for k, v in win.items() if k != "hw_cpu_max_sockets"}, "win10", None)
     assert analysed["lost_if_booted_uncapped"].tolist() == [0, uncapped["lost_vcpus"], 0] * 100
     assert uncapped["lost_vcpus"] > 0
+
+
+def test_a_misspelled_property_s_fix_quotes_what_glance_and_nova_hold_for_the_shell():
+    images = [{"id": "img-1", "name": "win", "hw_max_sockets": "2; touch /tmp/x"}]
+    flavors = [{"id": "f 1", "name": "odd", "extra_specs": {"hw:max_sockets": "$(id)"}}]
+    image, flavor = misspelled_findings(find_misspelled_properties(images, flavors))
+    assert image.remediation == (
+        "openstack image set --property 'hw_cpu_max_sockets=2; touch /tmp/x' img-1 && "
+        "openstack image unset --property hw_max_sockets img-1"
+    )
+    assert flavor.remediation == (
+        "openstack flavor set --property 'hw:cpu_max_sockets=$(id)' 'f 1' && "
+        "openstack flavor unset --property hw:max_sockets 'f 1'"
+    )

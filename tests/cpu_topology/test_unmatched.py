@@ -65,7 +65,7 @@ def test_a_deleted_image_s_servers_are_named_with_their_flavor_s_topology(demo_c
     (warn,) = _by_kind(analysis, "image-unknown")
     assert warn.message.endswith(
         "2 get more than one socket from their flavor and would use only some of their vCPUs under a Windows "
-        f"client edition (Pro 2 sockets, Home 1): sql-win7 (8s×1c×1t, image {gone}), "
+        f"client edition (Home uses 1 socket, Pro 2: more than 2 lose under both): sql-win7 (8s×1c×1t, image {gone}), "
         f"desk-win7 (4s×1c×1t, image {gone})"
     )
     assert analysis.unknown_image_servers["server"].tolist() == ["sql-win7", "desk-win7"]

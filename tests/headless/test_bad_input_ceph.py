@@ -80,18 +80,18 @@ def _run(tmp_path, *args):
             ],
         ),
         (
-            "Jewel's -nan for osd.0's use",  # -nan as Jewel printed it: not JSON, read as NaN
+            "Jewel's -nan for osd.0's use",  # -nan as Jewel printed it: not JSON, read as null
             lambda tree: _osd0(tree, "kb_used", "@raw@"),
             "-nan",
             (
                 "osd-unreadable",
                 "osd.0",
-                "osd.0 has numbers in osd df that cannot be read (kb_used is NaN): its fill is unknown, and it is "
-                "left out of the fill tables, the mean and the plans",
+                "osd.0 has numbers in osd df that cannot be read (kb_used is null or nan): its fill is unknown, and "
+                "it is left out of the fill tables, the mean and the plans",
             ),
             [
                 "3 OSD(s), average 37.6% full, fullest 46.0%",
-                "left out, its numbers in osd df cannot be read: osd.0 (kb_used is NaN)",
+                "left out, its numbers in osd df cannot be read: osd.0 (kb_used is null or nan)",
             ],
         ),
     ],

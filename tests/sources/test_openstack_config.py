@@ -83,3 +83,10 @@ def test_an_auth_url_that_is_no_http_url_with_a_host_is_refused_by_value(url):
 def test_an_http_url_with_a_host_passes_and_so_does_none(url):
     check_auth_url("prod", url)
     check_auth_url("prod", None)  # an auth plugin without auth_url (admin_token, none)
+
+
+def test_an_auth_url_refused_never_echoes_a_password_before_the_host():
+    with pytest.raises(ConfigError) as err:
+        check_auth_url("prod", "admin:hunter2secret@keystone.example.com:5000/v3")
+    assert "hunter2secret" not in str(err.value)
+    assert str(err.value).startswith("auth_url 'keystone.example.com:5000/v3' of cloud 'prod' is not a URL")

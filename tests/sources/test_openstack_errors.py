@@ -78,3 +78,9 @@ def test_the_chain_follows_urllib3s_reason_and_visits_each_exception_once():
     outer.__context__ = inner
     assert exception_chain(outer) == [outer, inner]
     assert unreachable_reason([outer, inner]) == "connection refused"
+
+
+def test_an_error_without_words_is_still_one_readable_error_not_an_internal_one():
+    said = translate_error(TimeoutError(), "openstack/servers", "prod")  # was IndexError: no line to quote
+    assert isinstance(said, SourceUnreachable)
+    assert str(said) == "openstack/servers: cloud 'prod' did not answer in time (TimeoutError)"
