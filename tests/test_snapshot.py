@@ -108,11 +108,11 @@ def test_a_list_that_may_be_cut_short_is_kept_said_and_still_said_after_a_round_
     assert again.unread == {"openstack/servers": cut} and len(again.get("openstack/servers")) == 20
 
 
-def test_a_ceph_part_keeps_the_bare_nan_its_release_printed_and_an_openstack_part_may_not(tmp_path):
+def test_a_ceph_part_reads_the_bare_nan_its_release_printed_as_unknown_and_an_openstack_part_may_not(tmp_path):
     out = write_snapshot(Snapshot(new_manifest("c", {}), {"ceph/osd_df_tree": [{}], "openstack/servers": []}), tmp_path)
     (out / "ceph" / "osd_df_tree.json").write_text('[{"nodes": [{"id": 0, "kb_used": -nan, "name": "osd.-nan"}]}]')
     node = load_snapshot(out).get("ceph/osd_df_tree")[0]["nodes"][0]
-    assert node["kb_used"] != node["kb_used"] and node["name"] == "osd.-nan"  # NaN; the string as it was
+    assert node["kb_used"] is None and node["name"] == "osd.-nan"  # unknown (null); the string as it was
     (out / "openstack" / "servers.json").write_text('[{"id": "a", "ram": -nan}]')
     with pytest.raises(SnapshotError, match=r"servers.json is not valid JSON \(Expecting value at line 1\)"):
         load_snapshot(out)
