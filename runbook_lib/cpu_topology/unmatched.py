@@ -76,7 +76,13 @@ def images_part_findings(snapshot: Snapshot, servers: pd.DataFrame) -> list[Find
     booted = int((servers["properties_from"] == IMAGE_NOT_LISTED).sum())
     if not booted:
         return []
-    state = "holds no image" if IMAGES in snapshot.parts else "is not in this snapshot"
+    if IMAGES in snapshot.parts:  # Glance answered with nothing: every image deleted, or none visible
+        state, cause = "holds no image", "Glance listed none to this cloud entry"
+        fix = "check that 'openstack image list --long' lists the images with this cloud entry (an admin entry sees "
+        fix += "every project's), then collect again with 'runbook collect --cloud <entry>'"
+    else:  # collected for other runbooks (collect --runbooks), or by an older collector
+        state, cause = "is not in this snapshot", "the snapshot was not collected for this runbook"
+        fix = "collect again with 'runbook collect --cloud <entry>' (with --runbooks, include cpu_topology)"
     return [
         Finding(
             RUNBOOK,
@@ -84,9 +90,8 @@ def images_part_findings(snapshot: Snapshot, servers: pd.DataFrame) -> list[Find
             "error",
             IMAGES,
             f"{IMAGES} {state} while {booted} server(s) boot from an image: no image's properties or name were "
-            "read, so no guest's Windows edition is known (Glance did not answer, or the cloud entry sees no image)",
-            "check that 'openstack image list --long' lists the images with this cloud entry (an admin entry sees "
-            "every project's), then collect again with 'runbook collect --cloud <entry>'",
+            f"read, so no guest's Windows edition is known ({cause})",
+            fix,
         )
     ]
 
