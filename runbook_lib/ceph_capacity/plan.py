@@ -269,7 +269,11 @@ def why_no_proposal(test_reweight: dict) -> str:
     if not test_reweight:
         return "no proposal recorded: this snapshot has no ceph/test_reweight (run live: -p ceph_live true)"
     error = str(test_reweight.get("error") or "")
-    return f"no proposal: {error}" if error else "no proposal recorded"
+    if error:
+        return f"no proposal: {error}"
+    if test_reweight.get("result") is not None:  # Ceph answered: nothing to change at these limits
+        return "Ceph's test-reweight-by-utilization changes no weight at these limits, and neither does step 1"
+    return "no proposal recorded"
 
 
 def compare_with_ceph(test_reweight: dict, plan: ReweightPlan) -> pd.DataFrame:

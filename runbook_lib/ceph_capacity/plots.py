@@ -183,7 +183,7 @@ def show_rebalancing(rebalancing: Rebalancing) -> None:
     show_table(
         rebalancing.table,
         "The plans side by side (same byte model; score: Ceph's balancer eval)",
-        "no plan to compare: " + "; ".join(rebalancing.choice["why"]),
+        ("" if rebalancing.choice["plan"] == "none" else "no plan to compare: ") + "; ".join(rebalancing.choice["why"]),
     )
     show_table(
         rebalancing.fill, "Predicted fill per OSD after each plan", "no PG-level prediction: " + rebalancing.no_fill

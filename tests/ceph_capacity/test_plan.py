@@ -163,3 +163,6 @@ def test_an_empty_comparison_with_ceph_says_whether_it_was_not_asked_refused_or_
     refused = "'ceph osd test-reweight-by-utilization 120' failed with exit code 33: Error EDOM: Refusing to reweight"
     assert why_no_proposal({"result": None, "error": refused}) == f"no proposal: {refused}"
     assert why_no_proposal({"result": None, "error": ""}) == "no proposal recorded"
+    assert why_no_proposal({"result": {"reweights": []}, "error": ""}) == (
+        "Ceph's test-reweight-by-utilization changes no weight at these limits, and neither does step 1"
+    )
