@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import shlex
 import subprocess
@@ -25,7 +24,7 @@ from typing import Any
 
 from runbook_lib.ceph_json import loads_ceph_json
 from runbook_lib.errors import ConfigError, ParameterError, PermissionDenied, SourceError, SourceUnreachable
-from runbook_lib.sources.ceph_environment import inherits_environment
+from runbook_lib.sources.ceph_environment import inherited_conf
 
 _POOL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
@@ -51,7 +50,7 @@ def check_ceph_name(value: str, what: str) -> str:
 
 def parse_ceph_json(text: str, what: str) -> Any:
     """JSON from a ceph command; the bare nan / -nan / inf some releases print (Jewel's -nan in ``osd df``,
-    Reef < 18.2.5's inf in ``osd dump``) are read as NaN and inf, which the analyses treat as unreadable."""
+    Reef < 18.2.5's inf in ``osd dump``) are read as null, which the analyses treat as unknown."""
     try:
         return loads_ceph_json(text)
     except json.JSONDecodeError as exc:
@@ -108,10 +107,8 @@ class CephAccess:
         ceph inherits from the environment, else ceph's default."""
         if self.conf:
             return self.conf
-        environment = os.environ.get("CEPH_CONF", "")
-        if environment and inherits_environment(shlex.split(self.command)[:-1]):
-            return f"CEPH_CONF={environment} (from the environment)"
-        return "(the default /etc/ceph/ceph.conf)"
+        inherited = inherited_conf(self.command)
+        return f"CEPH_CONF={inherited} (from the environment)" if inherited else "(the default /etc/ceph/ceph.conf)"
 
 
 def goes_through_ssh(prefix: list[str]) -> bool:

@@ -28,17 +28,23 @@ def inherits_environment(prefix: list[str]) -> bool:
     return True
 
 
+def inherited_conf(ceph_command: str) -> str:
+    """The CEPH_CONF this process's environment gives the ceph of ``ceph_command`` ('' when none, or when that
+    ceph never sees it). Raises ValueError for an unbalanced quote (CephAccess says so in its own words)."""
+    environment = os.environ.get("CEPH_CONF", "")
+    return environment if environment and inherits_environment(shlex.split(ceph_command)[:-1]) else ""
+
+
 def check_environment_conf(ceph_command: str, ceph_conf: str, option: str = "-p ceph_conf FILE") -> None:
     """Before anything runs: a CEPH_CONF from the environment that the local ceph would read (no ceph_conf
     given, no wrapper that resets the environment or runs ceph elsewhere) must be a file here; ceph itself would
     only say it cannot read "its configuration"."""
-    environment = os.environ.get("CEPH_CONF", "")
     try:
-        inherited = inherits_environment(shlex.split(ceph_command)[:-1])
+        environment = "" if ceph_conf else inherited_conf(ceph_command)  # --conf wins over CEPH_CONF
     except ValueError:
         return  # an unbalanced quote: CephAccess says so in its own words
     search_list = "," in environment or "$" in environment  # ceph's own forms: "a.conf,b.conf", "$cluster"
-    if ceph_conf or not environment or not inherited or search_list or Path(environment).expanduser().is_file():
+    if not environment or search_list or Path(environment).expanduser().is_file():
         return
     raise ConfigError(
         f"CEPH_CONF={environment} (from the environment) is not a file: ceph would not read its configuration; "
